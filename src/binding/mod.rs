@@ -1,0 +1,1 @@
+//! The `xen,domain` binding as data.

@@ -1,0 +1,252 @@
+//! Every check xencfg runs, as one table (after dtc's `checks.c`).
+//!
+//! A check is a stable code (`XC0104`), a kebab-case name, a default
+//! severity, a one-line summary and an explanation printed by
+//! `xencfg checks CODE`. Adding a check is adding one entry here; the code
+//! that detects it refers to the constant, so a code can never be misspelt.
+//!
+//! Code ranges: XC01xx cfg text as Xen reads it, XC02xx structure of the
+//! cfg, XC03xx property values, XC04xx referenced files and images, XC05xx
+//! ESP paths, XC06xx guest naming and limits, XC07xx host device tree and
+//! `/chosen`.
+
+use crate::diag::Severity;
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Check {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub explanation: &'static str,
+}
+
+macro_rules! checks {
+    ($( $ident:ident = $code:literal $name:literal $sev:ident
+        summary: $summary:literal
+        explain: $expl:literal; )*) => {
+        $( pub static $ident: Check = Check {
+            code: $code,
+            name: $name,
+            severity: Severity::$sev,
+            summary: $summary,
+            explanation: $expl,
+        }; )*
+        /// All checks, in code order.
+        pub static ALL: &[&Check] = &[$(&$ident),*];
+    };
+}
+
+/// Find a check by code (`XC0101`, case-insensitive) or name.
+pub fn find(code_or_name: &str) -> Option<&'static Check> {
+    ALL.iter()
+        .copied()
+        .find(|c| c.code.eq_ignore_ascii_case(code_or_name) || c.name == code_or_name)
+}
+
+checks! {
+    BLANK_BEFORE_EQUALS = "XC0101" "blank-before-equals" Warning
+        summary: "a blank between a key and `=` hides the key from Xen"
+        explain: "Xen matches a key only when `=` follows it immediately. `kernel =Image` is not the key `kernel`: Xen ignores the whole line.\n\nWrong:  kernel =Image console=hvc0\nRight:  kernel=Image console=hvc0";
+    CONTROL_BYTE = "XC0102" "control-byte" Warning
+        summary: "a TAB or other control byte splits the line for Xen"
+        explain: "Xen's cfg parser turns every control byte (TAB, VT, FF, CR, DEL, ...) into a line end. Whatever follows a TAB is read as a new line, so `options=a<TAB>kernel=b` defines a `kernel=` key.\n\nWrong:  options=console=dtuart<TAB>bootscrub=0\nRight:  options=console=dtuart bootscrub=0";
+    HASH_IN_VALUE = "XC0103" "hash-in-value" Warning
+        summary: "`#` anywhere starts a comment, truncating the value"
+        explain: "Xen treats `#` as the start of a comment wherever it appears, with no escaping. A value containing `#` is cut there.\n\nWrong:  options=console=dtuart # serial\nRight:  # serial console\n        options=console=dtuart";
+    TRAILING_BLANKS = "XC0104" "trailing-blanks" Warning
+        summary: "trailing blanks are part of the value Xen reads"
+        explain: "Xen keeps trailing blanks in values: `ramdisk=initrd.img ` names the file `initrd.img ` and `default=xen ` names a section that does not exist. Remove them.";
+    DUPLICATE_KEY = "XC0105" "duplicate-key" Warning
+        summary: "a key repeated in a section: Xen reads only the first"
+        explain: "Xen's lookup returns the first `key=` of the section; later ones are never read. Keep one.";
+    DUPLICATE_SECTION = "XC0106" "duplicate-section" Warning
+        summary: "a section repeated: Xen reads only the first"
+        explain: "Xen stops searching a section at the next header of any name, so only the first `[name]` section is ever read. Merge the two sections.";
+    NON_ASCII = "XC0107" "non-ascii" Warning
+        summary: "a byte outside 7-bit ASCII in the cfg"
+        explain: "Xen widens each byte to one UCS-2 unit (Latin-1), so UTF-8 text becomes mojibake in file names and command lines, and 0xA0 counts as a blank. The cfg format is plain ASCII.";
+    BOM = "XC0108" "byte-order-mark" Error
+        summary: "a UTF-8 byte order mark glues itself to the first line"
+        explain: "Xen does not skip a BOM: the bytes EF BB BF become part of the first line, so a first-line `[global]` is no longer a section header. Save the file without a BOM.";
+    NO_FINAL_NEWLINE = "XC0109" "no-final-newline" Warning
+        summary: "the last line has no newline"
+        explain: "Xen 4.15-4.21 print \"No newline at end of config file, last line will be ignored.\" and then read past the end of the buffer while scanning that line, so its value may pick up garbage. End the file with a newline.";
+    DEFAULT_OUTSIDE_GLOBAL = "XC0110" "default-outside-global" Warning
+        summary: "`default=` is only read in `[global]`"
+        explain: "Xen looks up `default=` in `[global]` only. Anywhere else it is ignored and no section is selected, so every lookup searches the whole file for the first occurrence of its key.";
+    DEFAULT_UNKNOWN_SECTION = "XC0111" "default-unknown-section" Error
+        summary: "`default=` names no section (or is empty)"
+        explain: "`default=` is used byte for byte. When it names no section, every section-scoped key (`options=`, `kernel=`, `dtb=`, ...) is silently not found: Xen boots without the host DTB and the options. An empty `default=` makes Xen search the whole file instead.";
+    KEY_BEFORE_SECTION = "XC0112" "key-before-section" Warning
+        summary: "a key before the first section header"
+        explain: "Keys above the first `[section]` are never found once a section is selected. Move them into a section.";
+    IGNORED_KEY = "XC0113" "ignored-key" Warning
+        summary: "a key that neither Xen nor xencfg reads"
+        explain: "Xen looks up a fixed set of keys (`options`, `kernel`, `ramdisk`, `xsm`, `dtb`, `video`, `ucode`, `default`, `chain`); xencfg adds the dom0less keys. Anything else is ignored, usually a typo.";
+    MALFORMED_HEADER = "XC0114" "malformed-header" Warning
+        summary: "a section header Xen does not read as intended"
+        explain: "A header matches when the bytes after `[` equal the section name exactly and the next byte is `]`. `[ xen ]` or `[xen` never match; anything after `]` is ignored.";
+    LINE_WITHOUT_KEY = "XC0115" "line-without-key" Warning
+        summary: "a line that is neither a header, a comment nor `key=value`"
+        explain: "Xen ignores a line without `=`. A bare word is only meaningful to xencfg as a flag property in a guest section (e.g. `vpl011`).";
+    UTF16 = "XC0116" "utf16-file" Error
+        summary: "the cfg is UTF-16 (or holds NUL bytes)"
+        explain: "Xen reads the cfg as bytes; in a UTF-16 file every other byte is NUL, which ends the line, so nothing is read. Save the file as ASCII.";
+
+    NO_BOOT_SECTION = "XC0201" "no-boot-section" Error
+        summary: "the cfg has no section Xen would boot"
+        explain: "A boot section holds `options=`, `dtb=` and the guests. Without one (and a `[global] default=` naming it) Xen finds no host DTB and no options.";
+    UNKNOWN_GUEST_SECTION = "XC0202" "unknown-guest-section" Error
+        summary: "`domains=`/`guests=` names a section that does not exist"
+        explain: "Every name in `domains=` (or `guests=`) must be a `[section]` describing the guest.";
+    GUEST_WITHOUT_KERNEL = "XC0203" "guest-without-kernel" Error
+        summary: "a guest has no kernel"
+        explain: "Xen needs a `multiboot,kernel` module in every `xen,domain` node (\"Missing kernel boot module?\" then panic). Give the guest `kernel=` (section form) or `domu#_kernel=` (flat form).";
+    UNKNOWN_PROPERTY = "XC0204" "unknown-property" Error
+        summary: "a property name that is not part of the `xen,domain` binding"
+        explain: "Xen ignores properties it does not know, so a misspelt `cpu=2` silently leaves the guest without `cpus`. To pass a property through on purpose, give it an explicit DT value: `property=foo=<1 2>`, `property=bar=\"text\"` or `property=baz=[de ad]`.";
+    RAW_PROPERTY = "XC0205" "raw-property" Warning
+        summary: "a property passed through as a raw DT value"
+        explain: "xencfg writes a raw `property=NAME=VALUE` into the domain node as given, without knowing what Xen does with it. Prefer the typed key when one exists.";
+    CHAIN_CYCLE = "XC0206" "chain-cycle" Error
+        summary: "`chain=` files form a cycle"
+        explain: "Xen follows `chain=` while it finds no `kernel=`; a cycle loops forever at boot.";
+    CHAIN_USED = "XC0207" "chain-used" Warning
+        summary: "`chain=` is followed for checking but never emitted"
+        explain: "Xen frees the current cfg before it reads the chained file while still pointing into it; it works only because firmware rarely reuses freed pages. xencfg checks the chained files but emits one self-contained cfg.";
+    DUPLICATE_GUEST = "XC0208" "duplicate-guest" Error
+        summary: "a guest named twice in one boot section"
+        explain: "Each guest is one `xen,domain` node; listing it twice would create the same node twice.";
+    GUEST_KEY_REPEATED = "XC0209" "guest-module-repeated" Error
+        summary: "a guest module key given twice"
+        explain: "`domu#_kernel`, `_ramdisk` and `_dtb` may appear once per guest. With several kernel modules Xen takes the last one, which is rarely what was meant.";
+    SECTION_BOTH_KINDS = "XC0210" "guest-section-has-boot-keys" Warning
+        summary: "a guest section holds keys only a boot section uses"
+        explain: "A section named in `domains=` describes a guest; `options=`, `xsm=` or `domains=` in it are ignored.";
+    MISSING_HOST_DTB = "XC0211" "missing-host-dtb" Error
+        summary: "a boot section with guests has no `dtb=`"
+        explain: "Guests are described in the host device tree, which xencfg builds from the boot section's `dtb=`. Without it there is nothing to add the guests to.";
+    UNKNOWN_SECTION_ARG = "XC0212" "unknown-section" Error
+        summary: "`--section` names no boot section"
+        explain: "The section given on the command line must be a boot section of the cfg.";
+    NO_KERNEL_4_15 = "XC0213" "no-dom0-kernel" Warning
+        summary: "a boot section with neither dom0 nor guests"
+        explain: "Without `kernel=` and without dom0less guests Xen stops with \"No initial domain kernel specified.\".";
+
+    BAD_NUMBER = "XC0301" "bad-number" Error
+        summary: "a value that is not a number of the expected form"
+        explain: "Numbers are decimal or `0x` hex, with optional `_` separators; sizes may carry a binary unit `K`, `M`, `G` or `T`.";
+    BAD_MEMORY = "XC0302" "bad-memory" Error
+        summary: "`memory` is zero or not a multiple of 4 KiB"
+        explain: "Xen allocates guest memory in 4 KiB pages. A size that is not a multiple of 4 KiB makes the allocator's remainder underflow: Xen stalls, then panics \"Failed to allocate requested domain memory\". A bare number is KiB: `memory=0xC0000` is 768 MiB.";
+    BAD_CPUS = "XC0303" "bad-cpus" Error
+        summary: "`cpus` is outside 1..128"
+        explain: "Xen on arm64 creates at most 128 vCPUs per domain (MAX_VIRT_CPUS, and the vGICv3 redistributor region); 0 fails domain creation. Xen panics \"Error creating domain\".";
+    BAD_FLAG = "XC0304" "bad-flag" Error
+        summary: "a flag whose value is not yes/no"
+        explain: "Flags (`vpl011`, `direct-map`) are written bare or as `=yes|no|true|false|on|off|1|0`.";
+    BAD_RAW_VALUE = "XC0305" "bad-raw-value" Error
+        summary: "a raw DT value that does not parse"
+        explain: "Raw values are `<cells>` (u32 numbers), `\"string\"` or `[hex bytes]`.";
+    MISSING_REQUIRED = "XC0306" "missing-required-property" Error
+        summary: "a guest lacks `cpus` or `memory`"
+        explain: "Xen panics at boot when a `xen,domain` node has no `cpus` (\"Missing property 'cpus'\") or no `memory` (\"cannot read memory\").";
+    BAD_STRING = "XC0307" "bad-string-value" Error
+        summary: "a string property with a value Xen does not accept"
+        explain: "Some string properties accept a fixed set of values; anything else is ignored by Xen or makes it panic.";
+
+    FILE_MISSING = "XC0401" "file-missing" Error
+        summary: "a referenced file does not exist"
+        explain: "Every file named in the cfg is mandatory for Xen once named: a missing one stops the EFI loader (\"Open failed for ...\").";
+    FILE_NOT_REGULAR = "XC0402" "file-not-regular" Error
+        summary: "a referenced path is not a regular file"
+        explain: "Directories, FIFOs and devices cannot be put on the ESP as boot files.";
+    FILE_EMPTY = "XC0403" "file-empty" Error
+        summary: "a referenced file is empty"
+        explain: "Xen rejects a zero-size kernel (\"Missing kernel boot module?\"), and loading an empty file is firmware-dependent.";
+    KERNEL_FORMAT = "XC0404" "kernel-format" Error
+        summary: "a kernel that Xen cannot boot"
+        explain: "Xen on Arm boots an arm64 Image, a gzip-compressed kernel, a uImage or an arm32 zImage. xz, lz4, zstd, bzip2, lzma, EFI zboot and ELF kernels make the kernel probe fail and Xen panics.";
+    SHARED_COMPRESSED_KERNEL = "XC0405" "shared-compressed-kernel" Error
+        summary: "two guests share one gzip-compressed kernel file"
+        explain: "Xen loads each distinct `xen,uefi-binary` file once. Decompressing a gzip kernel replaces the shared module with the decompressed copy, so the second guest finds no kernel: \"Missing kernel boot module?\" and a panic. Seen on real Xen 4.17. Give each guest its own file name (a copy).";
+    TOO_MANY_EFI_FILES = "XC0406" "too-many-efi-files" Error
+        summary: "more than 30 files for the EFI loader"
+        explain: "Xen's EFI stub loads at most 30 modules (MAX_MODULES 32 minus Xen and the DTB), counting cfg `kernel=`/`ramdisk=`/`xsm=` and each distinct `xen,uefi-binary`. Past that it stops with \"No space left for modules\".";
+    BAD_HOST_DTB = "XC0407" "bad-dtb" Error
+        summary: "a device tree blob that cannot be read"
+        explain: "The host DTB (and overlays, fragments) must be valid flattened device trees: Xen stops with \"Unable to create new FDT\" otherwise.";
+    FILE_UNREADABLE = "XC0408" "file-unreadable" Error
+        summary: "a referenced file cannot be read"
+        explain: "xencfg must read every file to check and hash it.";
+    RAMDISK_LOOKS_WRONG = "XC0409" "ramdisk-format" Warning
+        summary: "a ramdisk that looks like a kernel or a device tree"
+        explain: "Xen does not inspect ramdisks, so a swapped kernel and initrd boots into a crash. A ramdisk is usually a cpio archive, compressed or not.";
+
+    ESP_RESERVED_CHAR = "XC0501" "esp-reserved-char" Error
+        summary: "a path with a character FAT does not allow"
+        explain: "FAT names cannot contain `\" * : < > ? |` or control bytes; the file cannot be put on the ESP under that name.";
+    ESP_ESCAPE = "XC0502" "esp-escape" Error
+        summary: "a path that leaves the directory of the Xen binary"
+        explain: "Xen opens files relative to the directory of xen.efi. `..` that climbs out of it, or an absolute path, names a file xencfg cannot stage next to Xen.";
+    ESP_CASE_CLASH = "XC0503" "esp-case-clash" Error
+        summary: "two paths that differ only in case"
+        explain: "FAT is case-insensitive: both names find the same file, while Xen compares `xen,uefi-binary` strings case-sensitively and loads it twice. Spell every reference to a file the same way.";
+    ESP_NON_ASCII = "XC0504" "esp-non-ascii" Error
+        summary: "a path with a non-ASCII byte"
+        explain: "Xen widens each byte to one UCS-2 unit, so UTF-8 names never match the FAT long name. Use ASCII names.";
+    ESP_BAD_NAME = "XC0505" "esp-bad-name" Error
+        summary: "a path with an empty, too long or trailing-dot component"
+        explain: "FAT long names are at most 255 characters; EDK2 strips trailing dots and blanks from a component, so `a.` and `a` are one file.";
+    ESP_SLASH = "XC0506" "forward-slash" Warning
+        summary: "a path written with `/`"
+        explain: "EDK2's FAT driver splits paths only on `\\` and rejects `/` (\"Open failed for domu/Image\" on real Xen 4.17). xencfg accepts `/` on input and emits `\\`; in a hand-written DTB or a cfg not built by xencfg, use `\\`.";
+
+    GUEST_NAME_INVALID = "XC0601" "guest-name-invalid" Error
+        summary: "a guest name that is not a valid DT node name"
+        explain: "The guest's node is `/chosen/<name>`. Node names use letters, digits and `,._+-`, at most 31 characters by the DT spec (Xen reads up to 40).";
+    GUEST_NAME_AT = "XC0602" "guest-name-unit-address" Error
+        summary: "a guest name with `@`"
+        explain: "Xen stores the kernel command line under the full node name (`domU@1`) but looks it up by the name before `@`: the guest silently loses its bootargs.";
+    GUEST_NAME_LONG = "XC0603" "guest-name-too-long" Error
+        summary: "a guest name longer than 40 characters"
+        explain: "Xen keeps 40 characters of a domain name (DT_MAX_NAME 41); a longer name loses its bootargs, and names sharing their first 40 characters collide.";
+    GUEST_NAME_DUP = "XC0604" "guest-name-duplicate" Error
+        summary: "two guests with the same node name"
+        explain: "Two nodes of one name cannot coexist under `/chosen`.";
+    GUEST_NAME_RESERVED = "XC0605" "guest-name-reserved" Error
+        summary: "a guest name that clashes with Xen's own names"
+        explain: "A domain named `chosen` picks up dom0's command line; `kernel`, `ramdisk` and `xsm` clash with the nodes the EFI stub adds for the cfg's dom0 modules.";
+    BOOTARGS_TOO_LONG = "XC0606" "bootargs-too-long" Error
+        summary: "a kernel command line of 1024 bytes or more"
+        explain: "Xen keeps module command lines in 1024-byte buffers: 1024 bytes is silently truncated and longer ones panic \"command line too long\".";
+    OPTIONS_TOO_LONG = "XC0607" "options-too-long" Error
+        summary: "the Xen command line does not fit 4095 bytes"
+        explain: "The EFI stub builds the Xen command line in a 4096-byte buffer and stops with \"FDT string overflow\" when it does not fit.";
+    EMPTY_OPTIONS = "XC0608" "empty-options" Warning
+        summary: "`options=` is missing or empty"
+        explain: "Xen 4.19+ may boot with an uninitialised (garbage) command line when the cfg has no `options=` and the DTB no `xen,xen-bootargs`; an empty `options=` discards the DTB's. xencfg always emits a non-empty `options=`.";
+
+    CHOSEN_MODULE_CLASH = "XC0701" "chosen-module-clash" Error
+        summary: "cfg `kernel=`/`ramdisk=`/`xsm=` clashes with a module node already in the host `/chosen`"
+        explain: "The EFI stub adds `/chosen/kernel`, `/chosen/ramdisk` and `/chosen/xsm` for the cfg's dom0 modules; libfdt refuses a second node of that name (`kernel@...` counts) and a DT dom0 module loaded by `xen,uefi-binary` conflicts with the cfg's: \"Unable to add dom0 FDT node\" or \"Dom0 kernel already found in cfg file\", and Xen never starts.";
+    CHOSEN_RANGES = "XC0702" "chosen-ranges" Error
+        summary: "`/chosen` has a non-empty `ranges`"
+        explain: "The EFI stub requires `/chosen` to have no or an empty `ranges` and stops with \"Unable to setup chosen node\" otherwise.";
+    DTB_TOO_BIG = "XC0703" "dtb-too-big" Error
+        summary: "the merged DTB exceeds Xen's 2 MiB limit"
+        explain: "Xen refuses a device tree larger than 2 MiB (MAX_FDT_SIZE), counting the EFI stub's enlargement by the cfg size plus 4 KiB.";
+    CHOSEN_INITRD = "XC0704" "chosen-initrd" Warning
+        summary: "`/chosen` has `linux,initrd-start`"
+        explain: "Xen registers `linux,initrd-start/-end` as a dom0 ramdisk before any cfg module, so it wins over `ramdisk=`; under EFI its addresses are stale. Remove it from the host DTB.";
+    CHOSEN_EXISTING_DOMAIN = "XC0705" "chosen-existing-domain" Warning
+        summary: "the host DTB already describes a domain in `/chosen`"
+        explain: "The host DTB already holds a `xen,domain` node; xencfg keeps it, and it takes a domid before the cfg's guests.";
+    CHOSEN_NO_COMPATIBLE = "XC0706" "chosen-child-without-compatible" Error
+        summary: "a `/chosen` child without `compatible`"
+        explain: "Xen's EFI stub (4.16+) stops with \"Error processing boot modules on DT.\" when a child of `/chosen` (or of a domain node) has no `compatible`.";
+    DTBO_FAILED = "XC0707" "overlay-failed" Error
+        summary: "a `dtbo=` overlay cannot be applied"
+        explain: "Overlays are applied as fdtoverlay does; every fragment needs a `target` phandle or `target-path` that exists in the host tree.";
+}

@@ -1,0 +1,243 @@
+//! Diagnostics as plain data: what went wrong, where, and how to fix it.
+//!
+//! Every stage of the pipeline pushes [`Diagnostic`]s into one [`Diagnostics`]
+//! list; rendering (human text, JSON) happens once, at the edge, in
+//! [`render`]. A diagnostic always names its check (a stable code from
+//! [`crate::checks::registry`]) so users can look it up and re-level it.
+
+pub mod render;
+
+use crate::checks::registry::Check;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+/// How bad a finding is. `Allow` means the user silenced the check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Allow,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Allow => "allow",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// Index of a file in the [`SourceMap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A byte range in a text input, with the 1-based line and column of its
+/// first byte (columns count bytes, as Xen reads bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    pub file: FileId,
+    /// Byte offset of the first byte in the file.
+    pub offset: usize,
+    /// Length in bytes (0 marks a position, e.g. "end of file").
+    pub len: usize,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// Where a diagnostic points.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// Bytes of a cfg (text) file.
+    Text(Span),
+    /// A node (and optionally one of its properties) of a device tree file.
+    Tree {
+        file: PathBuf,
+        node: String,
+        property: Option<String>,
+    },
+    /// A whole file (missing, unreadable, wrong format...).
+    File(PathBuf),
+    /// Nothing more specific than the run itself.
+    Nowhere,
+}
+
+/// One finding.
+#[derive(Clone, Debug)]
+pub struct Diagnostic {
+    pub check: &'static Check,
+    pub severity: Severity,
+    pub message: String,
+    pub location: Location,
+    /// Secondary locations with a short label ("first defined here").
+    pub related: Vec<(Location, String)>,
+    /// What Xen does with this input, or other context; rendered as `= note:`.
+    pub notes: Vec<String>,
+    /// The fix; rendered as `= help:`.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(check: &'static Check, location: Location, message: impl Into<String>) -> Self {
+        Diagnostic {
+            check,
+            severity: check.severity,
+            message: message.into(),
+            location,
+            related: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn at(check: &'static Check, span: Span, message: impl Into<String>) -> Self {
+        Self::new(check, Location::Text(span), message)
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn related(mut self, location: Location, label: impl Into<String>) -> Self {
+        self.related.push((location, label.into()));
+        self
+    }
+}
+
+/// The files that text spans point into, kept for rendering snippets.
+#[derive(Default, Debug)]
+pub struct SourceMap {
+    files: Vec<SourceFile>,
+}
+
+#[derive(Debug)]
+pub struct SourceFile {
+    /// The path as the user gave it (used in `file:line:col`).
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+impl SourceMap {
+    pub fn add(&mut self, path: impl Into<PathBuf>, bytes: Vec<u8>) -> FileId {
+        let id = FileId(self.files.len() as u32);
+        self.files.push(SourceFile {
+            path: path.into(),
+            bytes,
+        });
+        id
+    }
+
+    pub fn get(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn path(&self, id: FileId) -> &Path {
+        &self.get(id).path
+    }
+
+    /// The bytes of the (1-based) line `line` of a file, without its end.
+    pub fn line_text(&self, id: FileId, line: u32) -> &[u8] {
+        let bytes = &self.get(id).bytes;
+        bytes
+            .split(|&b| b == b'\n')
+            .nth(line.saturating_sub(1) as usize)
+            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+            .unwrap_or(&[])
+    }
+}
+
+/// Per-check severity overrides from `-W/-A/-D` and `--deny-warnings`.
+#[derive(Clone, Debug, Default)]
+pub struct Levels {
+    overrides: Vec<(&'static str, Severity)>,
+    pub deny_warnings: bool,
+}
+
+impl Levels {
+    /// Set the level of one check, named by code or name. Later calls win.
+    pub fn set(&mut self, check: &'static Check, severity: Severity) {
+        self.overrides.push((check.code, severity));
+    }
+
+    pub fn severity_of(&self, check: &Check) -> Severity {
+        let level = self
+            .overrides
+            .iter()
+            .rev()
+            .find(|(code, _)| *code == check.code)
+            .map(|(_, s)| *s)
+            .unwrap_or(check.severity);
+        if self.deny_warnings && level == Severity::Warning {
+            Severity::Error
+        } else {
+            level
+        }
+    }
+}
+
+/// The findings of one run, in the order they were found.
+#[derive(Default, Debug)]
+pub struct Diagnostics {
+    list: Vec<Diagnostic>,
+}
+
+impl Diagnostics {
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.list.push(diagnostic);
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.list.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Apply the user's levels: re-level every diagnostic and drop the
+    /// allowed ones.
+    pub fn apply_levels(&mut self, levels: &Levels) {
+        for d in &mut self.list {
+            d.severity = levels.severity_of(d.check);
+        }
+        self.list.retain(|d| d.severity != Severity::Allow);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.list.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.list.iter().filter(|d| d.severity == severity).count()
+    }
+
+    /// Stable order for output: by file, then position, then code.
+    pub fn sort(&mut self) {
+        self.list.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    }
+
+    pub fn into_vec(self) -> Vec<Diagnostic> {
+        self.list
+    }
+}
+
+fn sort_key(d: &Diagnostic) -> (u8, u32, usize, String, &'static str) {
+    match &d.location {
+        Location::Text(s) => (0, s.file.0, s.offset, String::new(), d.check.code),
+        Location::Tree { file, node, .. } => (1, 0, 0, format!("{}:{}", file.display(), node), d.check.code),
+        Location::File(p) => (2, 0, 0, p.display().to_string(), d.check.code),
+        Location::Nowhere => (3, 0, 0, String::new(), d.check.code),
+    }
+}

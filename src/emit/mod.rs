@@ -1,0 +1,1 @@
+//! Emitters: merged DTB, trimmed cfg, manifest, staging, atomic output.

@@ -1,0 +1,1 @@
+//! Lowering a cfg document into the typed model.

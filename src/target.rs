@@ -1,0 +1,1 @@
+//! The Xen release being targeted.
