@@ -18,7 +18,7 @@ arm64_apt_opts() {
         "-oDir::State::Lists=$ARM64_APT_DIR/lists" \
         "-oDir::Cache=$ARM64_APT_DIR/cache" \
         "-oDir::State::status=$ARM64_APT_DIR/status" \
-        -oDebug::NoLocking=1 -qq
+        -oDebug::NoLocking=1 -oAPT::Sandbox::User=root -qq
 }
 
 arm64_apt_update() {
