@@ -18,3 +18,6 @@ pub mod image;
 pub mod lower;
 pub mod model;
 pub mod target;
+pub mod compile;
+pub mod build;
+pub mod cli;

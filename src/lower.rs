@@ -1,1 +1,662 @@
-//! Lowering a cfg document into the typed model.
+//! Lowering a cfg [`Document`] into the typed [`System`] model.
+//!
+//! Both seed forms land here: flat `domu#_kernel/_ramdisk/_dtb/_property`
+//! keys in a boot section (the RFC form) and guest sections named by
+//! `domains=`/`guests=` (the section form), mixed freely. Guests get their
+//! domids in the order they first appear in their boot section. Keys are
+//! classified against what Xen reads and what xencfg reads; everything else
+//! is reported, never silently dropped.
+
+use crate::binding::value::{self, Kib, PropertyValue};
+use crate::binding::{self, ValueKind};
+use crate::cfg::{Document, Entry, Section};
+use crate::checks::registry as c;
+use crate::diag::{Diagnostic, Diagnostics, Location, Span};
+use crate::esp::EspPath;
+use crate::model::{BootSection, Guest, GuestProperty, Module, ModuleRole, Spanned, System};
+use crate::target::Target;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Keys Xen reads in a boot section (reference §1.7), plus the ones xencfg adds.
+const XEN_SECTION_KEYS: &[&str] = &["options", "kernel", "ramdisk", "xsm", "dtb", "video", "ucode"];
+const XENCFG_SECTION_KEYS: &[&str] = &["dtbo", "domains", "guests"];
+const GLOBAL_KEYS: &[&str] = &["default", "chain", "video", "ucode"];
+/// Keys of a guest section that are not binding properties.
+const GUEST_MODULE_KEYS: &[&str] = &["kernel", "ramdisk", "dtb", "property", "properties"];
+
+pub struct LowerInput<'a> {
+    pub doc: &'a Document,
+    pub cfg_path: &'a Path,
+    /// Directory ESP paths are resolved against on the build host.
+    pub root: &'a Path,
+    pub target: &'a Target,
+}
+
+pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
+    let doc = input.doc;
+    let guest_refs = guest_section_names(doc);
+    let mut lowerer = Lowerer {
+        input,
+        diags,
+        templates: BTreeMap::new(),
+    };
+
+    let mut default_section = None;
+    let mut sections = Vec::new();
+    for (index, section) in doc.sections.iter().enumerate() {
+        if section.shadowed {
+            continue;
+        }
+        if section.name == "global" {
+            default_section = section
+                .get("default")
+                .map(|e| Spanned::new(e.value.clone(), e.value_span));
+            lowerer.check_keys(section, index, GLOBAL_KEYS, &[]);
+            continue;
+        }
+        if guest_refs.contains_key(section.name.as_str()) {
+            continue;
+        }
+        sections.push(lowerer.boot_section(section, index));
+    }
+
+    if sections.is_empty() {
+        lowerer.diags.push(
+            Diagnostic::new(
+                &c::NO_BOOT_SECTION,
+                Location::File(input.cfg_path.to_path_buf()),
+                "the cfg has no boot section",
+            )
+            .help("add a section such as `[xen]` with `options=`, `dtb=` and the guests, and `[global]` `default=xen`"),
+        );
+    }
+
+    System {
+        cfg_path: input.cfg_path.to_path_buf(),
+        root: input.root.to_path_buf(),
+        default_section,
+        sections,
+    }
+}
+
+/// Names listed by any `domains=`/`guests=`, with where they are first listed.
+fn guest_section_names(doc: &Document) -> BTreeMap<&str, Span> {
+    let mut names = BTreeMap::new();
+    for section in doc.sections.iter().filter(|s| !s.shadowed) {
+        for entry in section.entries.iter().filter(|e| !e.shadowed) {
+            if entry.key == "domains" || entry.key == "guests" {
+                for (name, span) in list_items(entry) {
+                    names.entry(name).or_insert(span);
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The comma- or blank-separated items of a value, with their spans.
+fn list_items(entry: &Entry) -> Vec<(&str, Span)> {
+    let mut items = Vec::new();
+    let mut start = None;
+    let text = entry.value.as_str();
+    for (i, ch) in text.char_indices().chain(std::iter::once((text.len(), ','))) {
+        let separator = ch == ',' || ch.is_ascii_whitespace();
+        match (separator, start) {
+            (true, Some(s)) => {
+                items.push((&text[s..i], sub_span(entry.value_span, s, i - s)));
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    items
+}
+
+/// A span covering `len` bytes at byte `start` of a single-line span.
+pub fn sub_span(span: Span, start: usize, len: usize) -> Span {
+    Span {
+        offset: span.offset + start,
+        len,
+        col: span.col + start as u32,
+        ..span
+    }
+}
+
+/// A guest section lowered once, shared by every boot section naming it.
+struct GuestTemplate {
+    header: Span,
+    kernel: Option<Module>,
+    ramdisk: Option<Module>,
+    dtb: Option<Module>,
+    properties: Vec<GuestProperty>,
+}
+
+struct Lowerer<'a, 'd> {
+    input: &'a LowerInput<'a>,
+    diags: &'d mut Diagnostics,
+    templates: BTreeMap<String, Option<GuestTemplate>>,
+}
+
+/// Which guest module key a flat `domu#_…` key is.
+enum FlatKey {
+    Kernel,
+    Ramdisk,
+    Dtb,
+    Property,
+}
+
+fn parse_flat_key(key: &str) -> Option<(&str, FlatKey)> {
+    let rest = key.strip_prefix("domu")?;
+    let digits_end = rest.find(|c: char| !c.is_ascii_digit())?;
+    if digits_end == 0 {
+        return None;
+    }
+    let kind = match &rest[digits_end..] {
+        "_kernel" => FlatKey::Kernel,
+        "_ramdisk" => FlatKey::Ramdisk,
+        "_dtb" => FlatKey::Dtb,
+        "_property" => FlatKey::Property,
+        _ => return None,
+    };
+    Some((&rest[..digits_end], kind))
+}
+
+/// A guest being assembled from flat keys.
+struct FlatGuest {
+    name: String,
+    name_span: Span,
+    kernel: Option<Module>,
+    ramdisk: Option<Module>,
+    dtb: Option<Module>,
+    properties: Vec<GuestProperty>,
+}
+
+enum GuestSlot {
+    Flat(FlatGuest),
+    Section(String, Span),
+}
+
+impl Lowerer<'_, '_> {
+    fn boot_section(&mut self, section: &Section, index: usize) -> BootSection {
+        self.check_keys(section, index, XEN_SECTION_KEYS, XENCFG_SECTION_KEYS);
+        let mut boot = BootSection {
+            name: section.name.clone(),
+            header: section.header_span,
+            options: None,
+            dom0_kernel: None,
+            dom0_ramdisk: None,
+            xsm: None,
+            dtb: None,
+            dtbos: Vec::new(),
+            passthrough_keys: Vec::new(),
+            guests: Vec::new(),
+        };
+        let mut slots: Vec<GuestSlot> = Vec::new();
+        for entry in &section.entries {
+            let first = !entry.shadowed;
+            match entry.key.as_str() {
+                "options" if first => {
+                    boot.options = Some(Spanned::new(entry.value.trim_end().to_string(), entry.value_span))
+                }
+                "kernel" if first => {
+                    let (file, args) = split_kernel(entry);
+                    boot.dom0_kernel = self.module(ModuleRole::Dom0Kernel, file, args);
+                }
+                "ramdisk" if first => {
+                    boot.dom0_ramdisk = self.module(ModuleRole::Dom0Ramdisk, trimmed(entry), None)
+                }
+                "xsm" if first => boot.xsm = self.module(ModuleRole::Xsm, trimmed(entry), None),
+                "dtb" if first => {
+                    let (file, rest) = split_kernel(entry);
+                    if let Some(rest) = rest.filter(|r| !r.0.trim().is_empty()) {
+                        self.diags.push(
+                            Diagnostic::at(&c::IGNORED_KEY, rest.1, "Xen ignores the text after the DTB file name")
+                                .help("remove it"),
+                        );
+                    }
+                    boot.dtb = self.module(ModuleRole::HostDtb, file, None);
+                }
+                "dtbo" => {
+                    if let Some(m) = self.module(ModuleRole::Overlay, trimmed(entry), None) {
+                        boot.dtbos.push(m);
+                    }
+                }
+                "video" | "ucode" if first => boot
+                    .passthrough_keys
+                    .push((entry.key.clone(), Spanned::new(entry.value.trim_end().to_string(), entry.value_span))),
+                "domains" | "guests" if first => {
+                    for (name, span) in list_items(entry) {
+                        let duplicate = slots.iter().any(|s| match s {
+                            GuestSlot::Section(n, _) => n == name,
+                            GuestSlot::Flat(_) => false,
+                        });
+                        if duplicate {
+                            self.diags.push(
+                                Diagnostic::at(&c::DUPLICATE_GUEST, span, format!("guest `{name}` is listed twice"))
+                                    .help("list each guest once"),
+                            );
+                        } else {
+                            slots.push(GuestSlot::Section(name.to_string(), span));
+                        }
+                    }
+                }
+                key => {
+                    if let Some((number, kind)) = parse_flat_key(key) {
+                        self.flat_entry(&mut slots, number, kind, entry);
+                    }
+                }
+            }
+        }
+        for (domid, slot) in (1u32..).zip(slots) {
+            if let Some(guest) = self.guest(slot, domid) {
+                boot.guests.push(guest);
+            }
+        }
+        boot
+    }
+
+    fn flat_entry(&mut self, slots: &mut Vec<GuestSlot>, number: &str, kind: FlatKey, entry: &Entry) {
+        let name = format!("domU{number}");
+        let position = slots
+            .iter()
+            .position(|s| matches!(s, GuestSlot::Flat(g) if g.name == name));
+        let index = match position {
+            Some(i) => i,
+            None => {
+                slots.push(GuestSlot::Flat(FlatGuest {
+                    name,
+                    name_span: entry.key_span,
+                    kernel: None,
+                    ramdisk: None,
+                    dtb: None,
+                    properties: Vec::new(),
+                }));
+                slots.len() - 1
+            }
+        };
+        let (role, is_property) = match kind {
+            FlatKey::Kernel => (ModuleRole::Kernel, false),
+            FlatKey::Ramdisk => (ModuleRole::Ramdisk, false),
+            FlatKey::Dtb => (ModuleRole::DeviceTree, false),
+            FlatKey::Property => (ModuleRole::Kernel, true),
+        };
+        if is_property {
+            let property = self.property_assignment(&entry.value, entry.value_span);
+            if let (Some(p), Some(GuestSlot::Flat(guest))) = (property, slots.get_mut(index)) {
+                push_property(self.diags, &mut guest.properties, p);
+            }
+            return;
+        }
+        // The lexer already reports a repeated key; Xen-like "first wins"
+        // would silently pick one of two kernels, so a repeat is an error.
+        if entry.shadowed {
+            self.diags.push(
+                Diagnostic::at(&c::GUEST_KEY_REPEATED, entry.key_span, format!("`{}` is given twice", entry.key))
+                    .help("give each guest one kernel, one ramdisk and one dtb"),
+            );
+            return;
+        }
+        let module = match role {
+            ModuleRole::Kernel => {
+                let (file, args) = split_kernel(entry);
+                self.module(role, file, args)
+            }
+            _ => self.module(role, trimmed(entry), None),
+        };
+        if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
+            match role {
+                ModuleRole::Kernel => guest.kernel = module,
+                ModuleRole::Ramdisk => guest.ramdisk = module,
+                _ => guest.dtb = module,
+            }
+        }
+    }
+
+    fn guest(&mut self, slot: GuestSlot, domid: u32) -> Option<Guest> {
+        let guest = match slot {
+            GuestSlot::Flat(g) => Guest {
+                name: g.name,
+                name_span: g.name_span,
+                domid,
+                kernel: g.kernel,
+                ramdisk: g.ramdisk,
+                dtb: g.dtb,
+                properties: g.properties,
+            },
+            GuestSlot::Section(name, listed_at) => {
+                let template = self.template(&name, listed_at)?;
+                Guest {
+                    name,
+                    name_span: template.header,
+                    domid,
+                    kernel: template.kernel.clone(),
+                    ramdisk: template.ramdisk.clone(),
+                    dtb: template.dtb.clone(),
+                    properties: template.properties.clone(),
+                }
+            }
+        };
+        self.check_guest(&guest);
+        Some(guest)
+    }
+
+    fn check_guest(&mut self, guest: &Guest) {
+        if guest.kernel.is_none() {
+            self.diags.push(
+                Diagnostic::at(&c::GUEST_WITHOUT_KERNEL, guest.name_span, format!("guest `{}` has no kernel", guest.name))
+                    .note("Xen panics at boot: \"Missing kernel boot module?\"")
+                    .help("add `kernel=<file> [command line]` (or `domu#_kernel=` in the flat form)"),
+            );
+        }
+    }
+
+    /// Lower a guest section once; later boot sections reuse the result.
+    fn template(&mut self, name: &str, listed_at: Span) -> Option<&GuestTemplate> {
+        if !self.templates.contains_key(name) {
+            let doc = self.input.doc;
+            let lowered = match doc.sections.iter().position(|s| s.name == name) {
+                Some(index) => Some(self.guest_section(&doc.sections[index], index)),
+                None => {
+                    let known = doc.sections.iter().map(|s| s.name.as_str());
+                    let mut d = Diagnostic::at(
+                        &c::UNKNOWN_GUEST_SECTION,
+                        listed_at,
+                        format!("there is no section `[{name}]` for this guest"),
+                    );
+                    d = match binding::closest(name, known) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help(format!("add a section `[{name}]` with the guest's `kernel=`, `cpus=` and `memory=`")),
+                    };
+                    self.diags.push(d);
+                    None
+                }
+            };
+            self.templates.insert(name.to_string(), lowered);
+        }
+        self.templates.get(name).and_then(|t| t.as_ref())
+    }
+
+    fn guest_section(&mut self, section: &Section, index: usize) -> GuestTemplate {
+        let mut t = GuestTemplate {
+            header: section.name_span,
+            kernel: None,
+            ramdisk: None,
+            dtb: None,
+            properties: Vec::new(),
+        };
+        for entry in &section.entries {
+            let key = entry.key.as_str();
+            if entry.shadowed && !crate::cfg::is_repeatable_key(key) {
+                continue; // reported by the lexer (first wins)
+            }
+            match key {
+                "kernel" => {
+                    let (file, args) = split_kernel(entry);
+                    t.kernel = self.module(ModuleRole::Kernel, file, args);
+                }
+                "ramdisk" => t.ramdisk = self.module(ModuleRole::Ramdisk, trimmed(entry), None),
+                "dtb" => t.dtb = self.module(ModuleRole::DeviceTree, trimmed(entry), None),
+                "property" => {
+                    if let Some(p) = self.property_assignment(&entry.value, entry.value_span) {
+                        push_property(self.diags, &mut t.properties, p);
+                    }
+                }
+                "properties" => {
+                    for (item, span) in list_items(entry) {
+                        if let Some(p) = self.property_assignment(item, span) {
+                            push_property(self.diags, &mut t.properties, p);
+                        }
+                    }
+                }
+                "options" | "xsm" | "domains" | "guests" | "dtbo" | "video" | "ucode" => {
+                    self.diags.push(
+                        Diagnostic::at(
+                            &c::SECTION_BOTH_KINDS,
+                            entry.key_span,
+                            format!("`{key}=` has no effect in the guest section `[{}]`", section.name),
+                        )
+                        .help("move it to the boot section that lists this guest"),
+                    );
+                }
+                _ => {
+                    let value = entry.value.trim_end();
+                    if let Some(p) = self.property(key, entry.key_span, value, entry.value_span) {
+                        push_property(self.diags, &mut t.properties, p);
+                    }
+                }
+            }
+        }
+        for (section_index, word) in &self.input.doc.bare_words {
+            if *section_index == Some(index) {
+                if let Some(p) = self.property(&word.text, word.span, "", word.span) {
+                    push_property(self.diags, &mut t.properties, p);
+                }
+            }
+        }
+        t.properties.sort_by_key(|p| p.span.offset);
+        t
+    }
+
+    /// `NAME[=VALUE]` as in `property=` and `domu#_property=`.
+    fn property_assignment(&mut self, text: &str, span: Span) -> Option<GuestProperty> {
+        let text = text.trim_end();
+        let (name, value, value_span) = match text.find('=') {
+            Some(i) => (&text[..i], &text[i + 1..], sub_span(span, i + 1, text.len() - i - 1)),
+            None => (text, "", sub_span(span, text.len(), 0)),
+        };
+        self.property(name, sub_span(span, 0, name.len()), value, value_span)
+    }
+
+    /// One property of a guest, from its cfg name and value text.
+    fn property(&mut self, name: &str, name_span: Span, text: &str, value_span: Span) -> Option<GuestProperty> {
+        let dt_name_of = |n: &str| binding::lookup(n).map(|s| s.dt_name.to_string());
+        if let Some(raw) = value::parse_raw(text) {
+            return match raw {
+                Ok(bytes) => {
+                    let dt_name = dt_name_of(name).unwrap_or_else(|| name.to_string());
+                    self.diags.push(
+                        Diagnostic::at(&c::RAW_PROPERTY, name_span, format!("`{dt_name}` is written as a raw DT value"))
+                            .note("xencfg passes it through unchecked")
+                            .help(match binding::lookup(name) {
+                                Some(_) => format!("write `{name}` with a typed value so xencfg can check it"),
+                                None => "make sure Xen reads this property; xencfg cannot check it".to_string(),
+                            }),
+                    );
+                    Some(GuestProperty {
+                        dt_name,
+                        value: PropertyValue::Raw(bytes),
+                        span: name_span,
+                    })
+                }
+                Err(msg) => {
+                    self.diags.push(Diagnostic::at(&c::BAD_RAW_VALUE, value_span, msg));
+                    None
+                }
+            };
+        }
+        let Some(spec) = binding::lookup(name) else {
+            let mut d = Diagnostic::at(&c::UNKNOWN_PROPERTY, name_span, format!("unknown property `{name}`"))
+                .note("Xen ignores properties it does not know, so this setting would be lost");
+            d = match binding::suggest(name).or_else(|| binding::closest(name, GUEST_MODULE_KEYS.iter().copied())) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!(
+                    "to pass it through on purpose, give a raw value: `property={name}=<1>` or `property={name}=\"text\"`"
+                )),
+            };
+            self.diags.push(d);
+            return None;
+        };
+        if spec.since > self.input.target.version {
+            self.diags.push(
+                Diagnostic::at(
+                    &c::UNKNOWN_PROPERTY,
+                    name_span,
+                    format!(
+                        "`{}` is read by Xen {} and later; the target is Xen {}",
+                        spec.dt_name, spec.since, self.input.target.version
+                    ),
+                )
+                .note(format!("Xen {} ignores it", self.input.target.version))
+                .help(format!("remove it, or target a newer Xen with `--xen-version {}`", spec.since)),
+            );
+            return None;
+        }
+        let bad = |diags: &mut Diagnostics, check, msg: String, help: String| {
+            diags.push(Diagnostic::at(check, value_span, msg).help(help));
+        };
+        let value = match spec.kind {
+            ValueKind::Flag => match value::parse_flag(text) {
+                Ok(true) => PropertyValue::Flag,
+                Ok(false) => return None,
+                Err(msg) => {
+                    bad(self.diags, &c::BAD_FLAG, msg, format!("write `{name}` alone, or `{name}=no`"));
+                    return None;
+                }
+            },
+            ValueKind::U32 { min, max } => match value::parse_u32(text) {
+                Ok(n) if (min..=max).contains(&n) => PropertyValue::U32(n),
+                Ok(n) => {
+                    let check = if spec.dt_name == "cpus" { &c::BAD_CPUS } else { &c::BAD_NUMBER };
+                    let mut d = Diagnostic::at(check, value_span, format!("`{name}` must be between {min} and {max}, not {n}"));
+                    if spec.dt_name == "cpus" {
+                        d = d.note("Xen panics at boot: \"Error creating domain\" (arm64 allows at most 128 vCPUs per domain)");
+                    }
+                    self.diags.push(d.help(format!("use a value from {min} to {max}")));
+                    return None;
+                }
+                Err(msg) => {
+                    bad(self.diags, &c::BAD_NUMBER, msg, format!("`{name}` takes a number, e.g. `{name}={min}`"));
+                    return None;
+                }
+            },
+            ValueKind::MemoryKib => match value::parse_size(text, 10) {
+                Ok(kib) if kib == 0 || kib % 4 != 0 => {
+                    self.diags.push(
+                        Diagnostic::at(&c::BAD_MEMORY, value_span, format!("`memory` is {kib} KiB, which is not a positive multiple of 4 KiB"))
+                            .note("Xen allocates guest memory in 4 KiB pages: it stalls, then panics \"Failed to allocate requested domain memory\"")
+                            .help(format!("use {} KiB (a bare number is KiB; units K, M, G are accepted)", (kib / 4 + 1) * 4)),
+                    );
+                    return None;
+                }
+                Ok(kib) => PropertyValue::Memory(Kib(kib)),
+                Err(msg) => {
+                    bad(self.diags, &c::BAD_NUMBER, msg, "write e.g. `memory=256M` or `memory=0x40000` (KiB)".into());
+                    return None;
+                }
+            },
+            ValueKind::Mib => match value::parse_size(text, 20).map(u32::try_from) {
+                Ok(Ok(mib)) => PropertyValue::Mib(mib),
+                Ok(Err(_)) => {
+                    bad(self.diags, &c::BAD_NUMBER, format!("`{text}` MiB does not fit in 32 bits"), "use a smaller size".into());
+                    return None;
+                }
+                Err(msg) => {
+                    bad(self.diags, &c::BAD_NUMBER, msg, format!("write e.g. `{name}=64` (MiB) or `{name}=1G`"));
+                    return None;
+                }
+            },
+            ValueKind::Str { allowed } => {
+                let s = text.trim();
+                if !allowed.is_empty() && !allowed.contains(&s) {
+                    let expected = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+                    bad(self.diags, &c::BAD_STRING, format!("`{name}` cannot be `{s}`"), format!("use one of {expected}"));
+                    return None;
+                }
+                PropertyValue::Str(s.to_string())
+            }
+        };
+        Some(GuestProperty {
+            dt_name: spec.dt_name.to_string(),
+            value,
+            span: name_span,
+        })
+    }
+
+    fn module(&mut self, role: ModuleRole, file: (&str, Span), args: Option<(&str, Span)>) -> Option<Module> {
+        let (raw, span) = file;
+        let path = EspPath::parse(raw, span, self.diags)?;
+        let source = path.host_path(self.input.root);
+        Some(Module {
+            role,
+            path,
+            source,
+            span,
+            bootargs: args.map(|(a, _)| a.trim().to_string()),
+        })
+    }
+
+    /// Report keys that neither Xen nor xencfg reads in this section.
+    fn check_keys(&mut self, section: &Section, index: usize, xen_keys: &[&str], xencfg_keys: &[&str]) {
+        for entry in &section.entries {
+            let key = entry.key.as_str();
+            if xen_keys.contains(&key) || xencfg_keys.contains(&key) || parse_flat_key(key).is_some() {
+                continue;
+            }
+            let candidates = xen_keys.iter().chain(xencfg_keys).copied();
+            let mut d = Diagnostic::at(&c::IGNORED_KEY, entry.key_span, format!("Xen ignores the key `{key}` in `[{}]`", section.name));
+            d = match binding::closest(key, candidates) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None if binding::lookup(key).is_some() => d.help(format!(
+                    "`{key}` is a guest property: put it in a guest section, or write `domu1_property={key}=…`"
+                )),
+                None => d.help("remove it"),
+            };
+            self.diags.push(d);
+        }
+        for (section_index, word) in &self.input.doc.bare_words {
+            if *section_index == Some(index) {
+                self.diags.push(
+                    Diagnostic::at(&c::LINE_WITHOUT_KEY, word.span, format!("Xen ignores the line `{}`", word.text))
+                        .help("write `key=value`; bare flags are only read in guest sections"),
+                );
+            }
+        }
+    }
+}
+
+/// Add a property unless the guest already has it.
+fn push_property(diags: &mut Diagnostics, list: &mut Vec<GuestProperty>, p: GuestProperty) {
+    if let Some(first) = list.iter().find(|q| q.dt_name == p.dt_name) {
+        diags.push(
+            Diagnostic::at(&c::GUEST_KEY_REPEATED, p.span, format!("property `{}` is given twice", p.dt_name))
+                .related(Location::Text(first.span), "first given here")
+                .help("keep one"),
+        );
+        return;
+    }
+    list.push(p);
+}
+
+/// The whole value without trailing blanks (reported by the lexer).
+fn trimmed(entry: &Entry) -> (&str, Span) {
+    let v = entry.value.trim_end();
+    (v, sub_span(entry.value_span, 0, v.len()))
+}
+
+/// Split like Xen's `split_string`: the file name ends at the first blank;
+/// the rest (if any) is the command line.
+fn split_kernel(entry: &Entry) -> ((&str, Span), Option<(&str, Span)>) {
+    let v = entry.value.trim_end();
+    match v.find([' ', '\u{a0}']) {
+        Some(i) => {
+            let rest_start = i + v[i..].chars().next().map_or(1, |c| c.len_utf8());
+            let rest = &v[rest_start..];
+            (
+                (&v[..i], sub_span(entry.value_span, 0, i)),
+                Some((rest, sub_span(entry.value_span, rest_start, rest.len()))),
+            )
+        }
+        None => ((v, sub_span(entry.value_span, 0, v.len())), None),
+    }
+}
+
+/// The directory paths in `cfg` are resolved against by default.
+pub fn default_root(cfg_path: &Path) -> PathBuf {
+    cfg_path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}

@@ -1,3 +1,152 @@
-fn main() {
-    println!("Hello, world!");
+//! xencfg's entry point: arguments in, exit status out. The work lives in
+//! the library; this file renders diagnostics and maps outcomes to 0/1/2.
+
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+use xencfg::build::{self, BuildOptions};
+use xencfg::checks::registry;
+use xencfg::cli::{Cli, Command, CommonArgs, Format};
+use xencfg::compile::{self, CompileOptions, FatalError};
+use xencfg::diag::{render, Diagnostics, Levels, Severity, SourceMap};
+use xencfg::fdt::{Fdt, dts};
+use xencfg::target::{Target, XenVersion};
+
+const EXIT_OK: u8 = 0;
+const EXIT_CONFIG_ERRORS: u8 = 1;
+const EXIT_FAILURE: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check(args) => run(&args.common, None),
+        Command::Build(args) => {
+            let build = (args.out.clone(), args.stage, args.xen.clone(), args.emit_dts, args.force);
+            run(&args.common, Some(build))
+        }
+        Command::Dts { file } => dts_command(&file),
+        Command::Checks { code } => checks_command(code.as_deref()),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+type BuildRequest = (std::path::PathBuf, bool, Option<std::path::PathBuf>, bool, bool);
+
+fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
+    let mut levels = Levels {
+        deny_warnings: args.deny_warnings,
+        ..Levels::default()
+    };
+    for (names, severity) in [(&args.warn, Severity::Warning), (&args.allow, Severity::Allow), (&args.deny, Severity::Error)] {
+        for name in names {
+            let check = registry::find(name)
+                .ok_or_else(|| FatalError(format!("no check named `{name}` (see `xencfg checks`)")))?;
+            levels.set(check, severity);
+        }
+    }
+    Ok(levels)
+}
+
+fn target(args: &CommonArgs) -> Result<Target, FatalError> {
+    let version = match &args.xen_version {
+        Some(v) => v.parse::<XenVersion>().map_err(FatalError)?,
+        None => XenVersion::NEWEST,
+    };
+    Ok(Target { version })
+}
+
+fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError> {
+    let levels = levels(args)?;
+    let target = target(args)?;
+    let options = CompileOptions {
+        cfg: args.cfg.clone(),
+        root: args.root.clone(),
+        section: args.section.clone(),
+        target: target.clone(),
+        efi_name: args.efi_name.clone(),
+        hash: build.is_some(),
+    };
+    let mut sources = SourceMap::default();
+    let mut diags = Diagnostics::default();
+    let compiled = compile::compile(&options, &mut sources, &mut diags)?;
+    diags.apply_levels(&levels);
+    diags.sort();
+    print_diagnostics(&diags, &sources, args.format);
+    if diags.has_errors() {
+        return Ok(EXIT_CONFIG_ERRORS);
+    }
+    if let Some((out, stage, xen, emit_dts, force)) = build {
+        build::build(
+            &compiled,
+            &BuildOptions {
+                out,
+                efi_name: args.efi_name.clone(),
+                stage,
+                xen,
+                emit_dts,
+                force,
+                target,
+            },
+        )?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, format: Format) {
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    match format {
+        Format::Human => {
+            for d in diags.iter() {
+                let _ = writeln!(err, "{}", render::human(d, sources));
+            }
+            let (errors, warnings) = (diags.count(Severity::Error), diags.count(Severity::Warning));
+            if errors + warnings > 0 {
+                let _ = writeln!(err, "{}", render::summary(errors, warnings));
+            }
+        }
+        Format::Json => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            for d in diags.iter() {
+                let _ = writeln!(out, "{}", render::json(d, sources));
+            }
+        }
+    }
+}
+
+fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {
+    let bytes = std::fs::read(file).map_err(|e| FatalError(format!("cannot read {}: {e}", file.display())))?;
+    match Fdt::from_bytes(&bytes) {
+        Ok(fdt) => {
+            print!("{}", dts::to_dts(&fdt));
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            eprintln!("error[{}]: {} is not a valid device tree blob: {e}", registry::BAD_HOST_DTB.code, file.display());
+            Ok(EXIT_CONFIG_ERRORS)
+        }
+    }
+}
+
+fn checks_command(code: Option<&str>) -> Result<u8, FatalError> {
+    match code {
+        None => {
+            for c in registry::ALL {
+                println!("{}  {:<34} {:<8} {}", c.code, c.name, c.severity.as_str(), c.summary);
+            }
+            Ok(EXIT_OK)
+        }
+        Some(code) => {
+            let c = registry::find(code).ok_or_else(|| FatalError(format!("no check named `{code}`")))?;
+            println!("{} {} ({} by default)\n\n{}\n\n{}", c.code, c.name, c.severity.as_str(), c.summary, c.explanation);
+            Ok(EXIT_OK)
+        }
+    }
 }

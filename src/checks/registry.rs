@@ -130,9 +130,12 @@ checks! {
     UNKNOWN_SECTION_ARG = "XC0212" "unknown-section" Error
         summary: "`--section` names no boot section"
         explain: "The section given on the command line must be a boot section of the cfg.";
-    NO_KERNEL_4_15 = "XC0213" "no-dom0-kernel" Warning
+    NOTHING_TO_BOOT = "XC0213" "nothing-to-boot" Error
         summary: "a boot section with neither dom0 nor guests"
         explain: "Without `kernel=` and without dom0less guests Xen stops with \"No initial domain kernel specified.\".";
+    NO_DEFAULT_SECTION = "XC0214" "no-default-section" Warning
+        summary: "no `[global] default=`"
+        explain: "Without `default=` (and no section on Xen's command line) Xen selects no section and looks every key up in the whole file, taking its first occurrence anywhere. xencfg emits `default=` naming the first boot section, which is what such a file usually means; say so explicitly.";
 
     BAD_NUMBER = "XC0301" "bad-number" Error
         summary: "a value that is not a number of the expected form"
@@ -224,7 +227,7 @@ checks! {
     OPTIONS_TOO_LONG = "XC0607" "options-too-long" Error
         summary: "the Xen command line does not fit 4095 bytes"
         explain: "The EFI stub builds the Xen command line in a 4096-byte buffer and stops with \"FDT string overflow\" when it does not fit.";
-    EMPTY_OPTIONS = "XC0608" "empty-options" Warning
+    EMPTY_OPTIONS = "XC0608" "empty-options" Error
         summary: "`options=` is missing or empty"
         explain: "Xen 4.19+ may boot with an uninitialised (garbage) command line when the cfg has no `options=` and the DTB no `xen,xen-bootargs`; an empty `options=` discards the DTB's. xencfg always emits a non-empty `options=`.";
 

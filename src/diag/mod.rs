@@ -101,6 +101,13 @@ impl Diagnostic {
         self
     }
 
+    /// Raise this finding with another severity than its check's default
+    /// (e.g. a hazard that is an error only for some Xen versions).
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+
     pub fn note(mut self, note: impl Into<String>) -> Self {
         self.notes.push(note.into());
         self
@@ -167,14 +174,16 @@ impl Levels {
         self.overrides.push((check.code, severity));
     }
 
-    pub fn severity_of(&self, check: &Check) -> Severity {
+    /// The severity a diagnostic ends up with: the user's override for its
+    /// check if any, else the severity it was raised with.
+    pub fn severity_of(&self, check: &Check, raised: Severity) -> Severity {
         let level = self
             .overrides
             .iter()
             .rev()
             .find(|(code, _)| *code == check.code)
             .map(|(_, s)| *s)
-            .unwrap_or(check.severity);
+            .unwrap_or(raised);
         if self.deny_warnings && level == Severity::Warning {
             Severity::Error
         } else {
@@ -210,7 +219,7 @@ impl Diagnostics {
     /// allowed ones.
     pub fn apply_levels(&mut self, levels: &Levels) {
         for d in &mut self.list {
-            d.severity = levels.severity_of(d.check);
+            d.severity = levels.severity_of(d.check, d.severity);
         }
         self.list.retain(|d| d.severity != Severity::Allow);
     }

@@ -1,1 +1,131 @@
-//! Rendering diagnostics.
+//! Rendering diagnostics: rustc-style text for people, JSON lines for tools.
+
+use super::{Diagnostic, Location, Severity, SourceMap};
+use serde::Serialize;
+
+/// rustc-style text: header, `-->` location, the source line with a caret
+/// under the exact bytes, then notes and help.
+pub fn human(d: &Diagnostic, sources: &SourceMap) -> String {
+    let mut out = format!("{}[{}]: {}\n", d.severity.as_str(), d.check.code, d.message);
+    match &d.location {
+        Location::Text(span) => {
+            let path = sources.path(span.file).display();
+            let number = span.line.to_string();
+            let pad = " ".repeat(number.len());
+            out.push_str(&format!("{pad}--> {path}:{}:{}\n", span.line, span.col));
+            let line = printable(sources.line_text(span.file, span.line));
+            let start = (span.col as usize).saturating_sub(1).min(line.len());
+            let width = span.len.clamp(1, line.len().saturating_sub(start).max(1));
+            out.push_str(&format!("{pad} |\n{number} | {line}\n{pad} | {}{}\n", " ".repeat(start), "^".repeat(width)));
+        }
+        location => out.push_str(&format!("  --> {}\n", describe(location, sources))),
+    }
+    for (location, label) in &d.related {
+        out.push_str(&format!("  = note: {label}: {}\n", describe(location, sources)));
+    }
+    for note in &d.notes {
+        out.push_str(&format!("  = note: {note}\n"));
+    }
+    if let Some(help) = &d.help {
+        out.push_str(&format!("  = help: {help}\n"));
+    }
+    out
+}
+
+/// Bytes as one display column each, so carets line up with byte columns.
+fn printable(bytes: &[u8]) -> String {
+    bytes
+        .iter()
+        .map(|&b| match b {
+            0x20..=0x7e => b as char,
+            0x00..=0x1f | 0x7f => ' ',
+            _ => '?',
+        })
+        .collect()
+}
+
+/// A location on one line: `file:line:col`, `file: /node (property p)`.
+pub fn describe(location: &Location, sources: &SourceMap) -> String {
+    match location {
+        Location::Text(s) => format!("{}:{}:{}", sources.path(s.file).display(), s.line, s.col),
+        Location::Tree { file, node, property } => match property {
+            Some(p) => format!("{}: {node}: property `{p}`", file.display()),
+            None => format!("{}: {node}", file.display()),
+        },
+        Location::File(p) => p.display().to_string(),
+        Location::Nowhere => "(command line)".to_string(),
+    }
+}
+
+/// The closing summary line, e.g. `2 errors, 1 warning`.
+pub fn summary(errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+}
+
+/// One diagnostic as a JSON object (one per line with `--format json`).
+/// Field names are stable: see README "Machine-readable output".
+#[derive(Serialize)]
+pub struct JsonDiagnostic<'a> {
+    pub severity: Severity,
+    pub code: &'static str,
+    pub check: &'static str,
+    pub message: &'a str,
+    pub file: Option<String>,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+    pub length: Option<usize>,
+    pub node: Option<&'a str>,
+    pub property: Option<&'a str>,
+    pub notes: &'a [String],
+    pub help: Option<&'a str>,
+    pub related: Vec<JsonRelated>,
+}
+
+#[derive(Serialize)]
+pub struct JsonRelated {
+    pub location: String,
+    pub label: String,
+}
+
+pub fn json(d: &Diagnostic, sources: &SourceMap) -> String {
+    let (mut file, mut line, mut column, mut length, mut node, mut property) = (None, None, None, None, None, None);
+    match &d.location {
+        Location::Text(s) => {
+            file = Some(sources.path(s.file).display().to_string());
+            line = Some(s.line);
+            column = Some(s.col);
+            length = Some(s.len);
+        }
+        Location::Tree { file: f, node: n, property: p } => {
+            file = Some(f.display().to_string());
+            node = Some(n.as_str());
+            property = p.as_deref();
+        }
+        Location::File(p) => file = Some(p.display().to_string()),
+        Location::Nowhere => {}
+    }
+    let record = JsonDiagnostic {
+        severity: d.severity,
+        code: d.check.code,
+        check: d.check.name,
+        message: &d.message,
+        file,
+        line,
+        column,
+        length,
+        node,
+        property,
+        notes: &d.notes,
+        help: d.help.as_deref(),
+        related: d
+            .related
+            .iter()
+            .map(|(l, label)| JsonRelated {
+                location: describe(l, sources),
+                label: label.clone(),
+            })
+            .collect(),
+    };
+    serde_json::to_string(&record).unwrap_or_default()
+}

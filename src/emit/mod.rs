@@ -1,1 +1,10 @@
-//! Emitters: merged DTB, trimmed cfg, manifest, staging, atomic output.
+//! Emitters: everything `xencfg build` writes.
+//!
+//! [`dtb`] merges guests into the host tree, [`cfg`] writes the trimmed cfg
+//! Xen reads, [`manifest`] the JSON inventory, and [`output`] puts it all in
+//! place atomically (with `--stage`, together with every referenced file).
+
+pub mod cfg;
+pub mod dtb;
+pub mod manifest;
+pub mod output;

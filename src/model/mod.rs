@@ -1,1 +1,204 @@
-//! The typed system model.
+//! The typed system a cfg describes, independent of how it was written.
+//!
+//! Lowering ([`crate::lower`]) builds a [`System`] from either seed form;
+//! checks and emitters only ever see this model. Every item keeps the span
+//! of the cfg text it came from, for diagnostics.
+
+use crate::binding::value::PropertyValue;
+use crate::diag::Span;
+use crate::esp::EspPath;
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// A value with the span of the cfg text it was read from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+/// The whole configuration: every boot section of the cfg.
+#[derive(Debug)]
+pub struct System {
+    /// The cfg as given on the command line.
+    pub cfg_path: PathBuf,
+    /// Where ESP paths are resolved on the build host.
+    pub root: PathBuf,
+    /// `[global] default=`, if present.
+    pub default_section: Option<Spanned<String>>,
+    pub sections: Vec<BootSection>,
+}
+
+impl System {
+    pub fn section(&self, name: &str) -> Option<&BootSection> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+
+    /// Every module of every section, with its section.
+    pub fn modules(&self) -> impl Iterator<Item = (&BootSection, &Module)> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.modules().map(move |m| (s, m)))
+    }
+}
+
+/// One section Xen can boot: its Xen options, dom0 and dom0less guests.
+#[derive(Debug)]
+pub struct BootSection {
+    pub name: String,
+    pub header: Span,
+    /// `options=` (the Xen command line).
+    pub options: Option<Spanned<String>>,
+    /// dom0's kernel (`kernel=`), its command line in `bootargs`.
+    pub dom0_kernel: Option<Module>,
+    pub dom0_ramdisk: Option<Module>,
+    pub xsm: Option<Module>,
+    /// The host DTB (`dtb=`).
+    pub dtb: Option<Module>,
+    /// Overlays applied to the host DTB (`dtbo=`), in order.
+    pub dtbos: Vec<Module>,
+    /// Keys passed through to the emitted cfg unchanged (`video=`, `ucode=`).
+    pub passthrough_keys: Vec<(String, Spanned<String>)>,
+    /// dom0less guests in domid order (domid = index + first_domid).
+    pub guests: Vec<Guest>,
+}
+
+impl BootSection {
+    /// Every file this section references, in a stable order.
+    pub fn modules(&self) -> impl Iterator<Item = &Module> {
+        self.dom0_kernel
+            .iter()
+            .chain(&self.dom0_ramdisk)
+            .chain(&self.xsm)
+            .chain(&self.dtb)
+            .chain(&self.dtbos)
+            .chain(self.guests.iter().flat_map(|g| g.modules()))
+    }
+
+    /// Files the EFI loader loads as modules (everything but the DTB and
+    /// overlays, which xencfg consumes), de-duplicated as Xen does: by the
+    /// exact path string.
+    pub fn efi_loaded_files(&self) -> Vec<&Module> {
+        let mut seen: Vec<&Module> = Vec::new();
+        let candidates = self
+            .dom0_kernel
+            .iter()
+            .chain(&self.dom0_ramdisk)
+            .chain(&self.xsm)
+            .chain(self.guests.iter().flat_map(|g| g.modules()));
+        for m in candidates {
+            let cfg_module = m.role.is_dom0();
+            // cfg modules are loaded once each; DT modules once per distinct string.
+            if cfg_module || !seen.iter().any(|s| !s.role.is_dom0() && s.path == m.path) {
+                seen.push(m);
+            }
+        }
+        seen
+    }
+}
+
+/// What a referenced file is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModuleRole {
+    Dom0Kernel,
+    Dom0Ramdisk,
+    Xsm,
+    HostDtb,
+    Overlay,
+    Kernel,
+    Ramdisk,
+    /// A guest's passthrough DTB fragment (`multiboot,device-tree`).
+    DeviceTree,
+}
+
+impl ModuleRole {
+    pub fn is_dom0(self) -> bool {
+        matches!(
+            self,
+            ModuleRole::Dom0Kernel | ModuleRole::Dom0Ramdisk | ModuleRole::Xsm
+        )
+    }
+
+    pub fn is_kernel(self) -> bool {
+        matches!(self, ModuleRole::Dom0Kernel | ModuleRole::Kernel)
+    }
+
+    /// The specific `compatible` of a guest module node.
+    pub fn dt_compatible(self) -> &'static str {
+        match self {
+            ModuleRole::Kernel | ModuleRole::Dom0Kernel => "multiboot,kernel",
+            ModuleRole::Ramdisk | ModuleRole::Dom0Ramdisk => "multiboot,ramdisk",
+            ModuleRole::DeviceTree => "multiboot,device-tree",
+            ModuleRole::Xsm => "xen,xsm-policy",
+            ModuleRole::HostDtb | ModuleRole::Overlay => "",
+        }
+    }
+}
+
+/// A file referenced by the cfg.
+#[derive(Clone, Debug)]
+pub struct Module {
+    pub role: ModuleRole,
+    /// The path on the ESP (relative to the Xen binary's directory).
+    pub path: EspPath,
+    /// The file on the build host.
+    pub source: PathBuf,
+    /// The cfg text that names it.
+    pub span: Span,
+    /// The kernel command line (kernels only).
+    pub bootargs: Option<String>,
+}
+
+/// A dom0less guest: one `xen,domain` node.
+#[derive(Debug)]
+pub struct Guest {
+    /// The node name under `/chosen`.
+    pub name: String,
+    /// Where the guest is named (its section header, `domains=` entry or
+    /// first `domu#_` key).
+    pub name_span: Span,
+    pub domid: u32,
+    pub kernel: Option<Module>,
+    pub ramdisk: Option<Module>,
+    pub dtb: Option<Module>,
+    /// Properties in cfg order, each at most once.
+    pub properties: Vec<GuestProperty>,
+}
+
+impl Guest {
+    pub fn modules(&self) -> impl Iterator<Item = &Module> {
+        self.kernel.iter().chain(&self.ramdisk).chain(&self.dtb)
+    }
+
+    pub fn property(&self, dt_name: &str) -> Option<&GuestProperty> {
+        self.properties.iter().find(|p| p.dt_name == dt_name)
+    }
+
+    pub fn cpus(&self) -> Option<u32> {
+        match self.property("cpus")?.value {
+            PropertyValue::U32(n) => Some(n),
+            _ => None,
+        }
+    }
+
+    pub fn memory_kib(&self) -> Option<u64> {
+        match self.property("memory")?.value {
+            PropertyValue::Memory(k) => Some(k.0),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GuestProperty {
+    pub dt_name: String,
+    pub value: PropertyValue,
+    pub span: Span,
+}

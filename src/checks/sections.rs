@@ -1,0 +1,86 @@
+//! Checks on a boot section as a whole: what the EFI loader loads, the Xen
+//! command line, and the ESP paths across the whole cfg.
+
+use crate::checks::registry as c;
+use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
+use crate::model::{BootSection, System};
+use crate::target::{Target, XenVersion};
+use std::collections::BTreeMap;
+
+/// MAX_UEFI_MODULES: 32 boot modules minus Xen and the DTB (reference §1.10.5).
+pub const MAX_EFI_FILES: usize = 30;
+/// The EFI stub builds the Xen command line in 4096 bytes, NUL included.
+pub const MAX_XEN_CMDLINE: usize = 4095;
+
+pub fn check_section(section: &BootSection, target: &Target, efi_name: &str, host_bootargs: bool, diags: &mut Diagnostics) {
+    let files = section.efi_loaded_files();
+    if files.len() > MAX_EFI_FILES {
+        diags.push(
+            Diagnostic::at(
+                &c::TOO_MANY_EFI_FILES,
+                section.header,
+                format!("section `[{}]` makes Xen's EFI loader load {} files", section.name, files.len()),
+            )
+            .note("Xen loads at most 30 (cfg kernel/ramdisk/xsm plus each distinct xen,uefi-binary); then \"No space left for modules\"")
+            .help("share identical ramdisks and uncompressed kernels between guests (same file name), or boot fewer guests"),
+        );
+    }
+    if section.dom0_kernel.is_none() && section.guests.is_empty() {
+        diags.push(
+            Diagnostic::at(&c::NOTHING_TO_BOOT, section.header, format!("section `[{}]` has neither `kernel=` nor guests", section.name))
+                .note("Xen stops: \"No initial domain kernel specified.\"")
+                .help("add dom0's `kernel=` or dom0less guests (`domains=` or `domu1_kernel=`)"),
+        );
+    }
+    check_options(section, target, efi_name, host_bootargs, diags);
+}
+
+fn check_options(section: &BootSection, target: &Target, efi_name: &str, host_bootargs: bool, diags: &mut Diagnostics) {
+    let v = target.version;
+    match &section.options {
+        None if v >= XenVersion::new(4, 19) && !host_bootargs => diags.push(
+            Diagnostic::at(&c::EMPTY_OPTIONS, section.header, format!("section `[{}]` has no `options=`", section.name))
+                .note(format!("Xen {v} then builds its command line from an uninitialised buffer and may boot with garbage options"))
+                .help("add `options=` with Xen's command line, e.g. `options=console=dtuart`"),
+        ),
+        Some(o) if o.value.is_empty() && host_bootargs => diags.push(
+            Diagnostic::at(&c::EMPTY_OPTIONS, o.span, "an empty `options=` discards the host DTB's `xen,xen-bootargs`")
+                .severity(Severity::Warning)
+                .help("remove the empty `options=` to keep the DTB's command line, or write the options here"),
+        ),
+        Some(o) => {
+            // 4.15-4.18 prefix the image name; 4.19+ a single blank.
+            let prefix = if v >= XenVersion::new(4, 19) { 1 } else { efi_name.len() + 5 };
+            let total = prefix + o.value.len();
+            if total > MAX_XEN_CMDLINE {
+                diags.push(
+                    Diagnostic::at(&c::OPTIONS_TOO_LONG, o.span, format!("the Xen command line is {total} bytes long"))
+                        .note("the EFI stub stops with \"FDT string overflow\" past 4095 bytes")
+                        .help("shorten `options=`"),
+                );
+            }
+        }
+        None => {}
+    }
+}
+
+/// Paths that FAT sees as one file but Xen as two (case differs).
+pub fn case_clashes(system: &System, diags: &mut Diagnostics) {
+    let mut first_spelling: BTreeMap<String, (String, crate::diag::Span)> = BTreeMap::new();
+    let mut reported = std::collections::BTreeSet::new();
+    for (_, m) in system.modules() {
+        let efi = m.path.to_efi_string();
+        let Some((first, span)) = first_spelling.get(&m.path.fat_key()) else {
+            first_spelling.insert(m.path.fat_key(), (efi, m.span));
+            continue;
+        };
+        if *first != efi && reported.insert(efi.clone()) {
+            diags.push(
+                Diagnostic::at(&c::ESP_CASE_CLASH, m.span, format!("`{efi}` and `{first}` differ only in case"))
+                    .related(Location::Text(*span), "the other spelling")
+                    .note("FAT finds the same file for both, while Xen compares names case-sensitively and loads it twice")
+                    .help(format!("spell it `{first}` everywhere")),
+            );
+        }
+    }
+}

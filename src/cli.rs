@@ -1,0 +1,102 @@
+//! The command line, as clap definitions (also the source of `man/` and
+//! `completions/`).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "xencfg",
+    version,
+    about = "Compile and check Xen on Arm64 EFI boot configurations (dom0less)",
+    long_about = "xencfg reads a Xen EFI cfg extended with dom0less guests, validates it against how real Xen \
+                  behaves, and emits what Xen's EFI loader boots: a merged host DTB, a trimmed cfg and a manifest."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Compile CFG into an output directory (the directory of Xen on the ESP).
+    Build(BuildArgs),
+    /// Run every check `build` runs; write nothing.
+    Check(CheckArgs),
+    /// Decompile a DTB to DTS.
+    Dts {
+        /// The device tree blob.
+        file: PathBuf,
+    },
+    /// List the checks, or explain one.
+    Checks {
+        /// A check code (XC0101) or name (blank-before-equals).
+        code: Option<String>,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct CommonArgs {
+    /// The cfg to read.
+    pub cfg: PathBuf,
+    /// The boot section the emitted cfg boots by default (else `[global] default=`).
+    #[arg(long)]
+    pub section: Option<String>,
+    /// The Xen release to target (4.16 … 4.22).
+    #[arg(long, value_name = "VERSION")]
+    pub xen_version: Option<String>,
+    /// Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI).
+    #[arg(long, default_value = "xen", value_name = "NAME")]
+    pub efi_name: String,
+    /// Directory that cfg paths are relative to on this machine (default: the cfg's directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Make a check a warning.
+    #[arg(short = 'W', long = "warn", value_name = "CHECK")]
+    pub warn: Vec<String>,
+    /// Silence a check.
+    #[arg(short = 'A', long = "allow", value_name = "CHECK")]
+    pub allow: Vec<String>,
+    /// Make a check an error.
+    #[arg(short = 'D', long = "deny", value_name = "CHECK")]
+    pub deny: Vec<String>,
+    /// Treat every warning as an error.
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// The output directory.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Also copy every referenced file (and --xen) into DIR at its ESP path.
+    #[arg(long)]
+    pub stage: bool,
+    /// The Xen EFI binary, staged as `<efi-name>.efi` (with --stage).
+    #[arg(long, value_name = "FILE")]
+    pub xen: Option<PathBuf>,
+    /// Also write `<section>.dts` for review.
+    #[arg(long)]
+    pub emit_dts: bool,
+    /// Replace DIR even if xencfg did not create it.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+}

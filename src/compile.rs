@@ -1,0 +1,260 @@
+//! The whole pipeline for `check` and `build`: read the cfg (and its
+//! chain), lower it, inspect every file, read each host DTB, run the checks
+//! and merge the guests into each boot section's tree. Writing outputs is
+//! left to [`crate::build`], so `check` shares every step but the last.
+
+use crate::cfg::Document;
+use crate::checks::{self, registry as c};
+use crate::diag::{Diagnostic, Diagnostics, Location, SourceMap};
+use crate::emit;
+use crate::fdt::Fdt;
+use crate::hash::FileFacts;
+use crate::lower::{self, LowerInput};
+use crate::model::System;
+use crate::target::Target;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+pub struct CompileOptions {
+    pub cfg: PathBuf,
+    pub root: Option<PathBuf>,
+    /// `--section`: the section the emitted cfg boots by default.
+    pub section: Option<String>,
+    pub target: Target,
+    /// The EFI binary's base name (`xen`, `BOOTAA64`).
+    pub efi_name: String,
+    /// Compute sha256 of every file (build) or only sniff them (check).
+    pub hash: bool,
+}
+
+/// A compiled system, ready to emit.
+pub struct Compiled {
+    pub system: System,
+    pub default_section: String,
+    pub facts: BTreeMap<PathBuf, FileFacts>,
+    /// Per boot section (same order as `system.sections`): the merged tree.
+    pub merged: Vec<Option<Fdt>>,
+    /// The trimmed cfg's bytes.
+    pub cfg_bytes: Vec<u8>,
+}
+
+/// A failure to run at all (exit status 2), as opposed to findings.
+#[derive(Debug)]
+pub struct FatalError(pub String);
+
+impl fmt::Display for FatalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FatalError {}
+
+/// Upper bound on a cfg file: Xen's own reader has none, but anything this
+/// large is not a cfg, and reading it whole must not exhaust memory.
+const MAX_CFG_SIZE: u64 = 256 << 20;
+
+pub fn read_cfg(path: &Path) -> Result<Vec<u8>, FatalError> {
+    let meta = std::fs::metadata(path).map_err(|e| FatalError(format!("cannot read {}: {e}", path.display())))?;
+    if !meta.is_file() {
+        return Err(FatalError(format!("{} is not a regular file", path.display())));
+    }
+    if meta.len() > MAX_CFG_SIZE {
+        return Err(FatalError(format!("{} is {} bytes; a cfg is a small text file", path.display(), meta.len())));
+    }
+    std::fs::read(path).map_err(|e| FatalError(format!("cannot read {}: {e}", path.display())))
+}
+
+pub fn compile(opts: &CompileOptions, sources: &mut SourceMap, diags: &mut Diagnostics) -> Result<Compiled, FatalError> {
+    let bytes = read_cfg(&opts.cfg)?;
+    let file = sources.add(&opts.cfg, bytes);
+    let doc = Document::parse(file, &sources.get(file).bytes.clone(), diags);
+    let root = opts.root.clone().unwrap_or_else(|| lower::default_root(&opts.cfg));
+    follow_chain(&doc, &opts.cfg, &root, sources, diags);
+
+    let input = LowerInput {
+        doc: &doc,
+        cfg_path: &opts.cfg,
+        root: &root,
+        target: &opts.target,
+    };
+    let mut system = lower::lower(&input, diags);
+    let default_section = choose_default(&doc, &system, opts, diags);
+
+    let facts = checks::files::inspect(&system, opts.hash, diags);
+    checks::files::shared_compressed_kernels(&system, &facts, diags);
+    checks::sections::case_clashes(&system, diags);
+
+    let mut hosts = Vec::new();
+    for section in &mut system.sections {
+        let host = section.dtb.as_ref().and_then(|dtb| {
+            facts.get(&dtb.source)?; // missing or unreadable: already reported
+            read_tree(&dtb.source, dtb.span, diags)
+        });
+        if let Some(host) = &host {
+            let offset = checks::host::existing_domains(host);
+            for g in &mut section.guests {
+                g.domid += offset;
+            }
+        }
+        hosts.push(host);
+    }
+
+    for (section, host) in system.sections.iter().zip(&hosts) {
+        if section.dtb.is_none() && !section.guests.is_empty() {
+            diags.push(
+                Diagnostic::at(&c::MISSING_HOST_DTB, section.header, format!("section `[{}]` has guests but no `dtb=`", section.name))
+                    .help("add `dtb=<host DTB>` to the section"),
+            );
+        }
+        if !section.dtbos.is_empty() {
+            for o in &section.dtbos {
+                diags.push(
+                    Diagnostic::at(&c::DTBO_FAILED, o.span, "`dtbo=` overlays are not applied by this xencfg yet")
+                        .help("apply the overlay with `fdtoverlay` and name the result in `dtb=`"),
+                );
+            }
+        }
+        let host_bootargs = host
+            .as_ref()
+            .and_then(|h| h.node("/chosen"))
+            .is_some_and(|c| c.property("xen,xen-bootargs").is_some());
+        checks::sections::check_section(section, &opts.target, &opts.efi_name, host_bootargs, diags);
+        checks::guests::check_section(section, diags);
+        if let (Some(host), Some(dtb)) = (host, &section.dtb) {
+            checks::host::check_chosen(host, &dtb.source, section, diags);
+        }
+    }
+
+    let cfg_bytes = emit::cfg::render(&emit::cfg::CfgInput {
+        system: &system,
+        default_section: &default_section,
+        source_name: &opts.cfg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        target: &opts.target,
+    });
+    let merged = system
+        .sections
+        .iter()
+        .zip(&hosts)
+        .map(|(section, host)| {
+            let host = host.as_ref()?;
+            let fdt = emit::dtb::merge(host, section);
+            let len = fdt.to_bytes_padded(emit::dtb::padding_for(section)).len();
+            if let Some(dtb) = &section.dtb {
+                checks::host::check_size(len, cfg_bytes.len(), dtb.span, &section.name, diags);
+            }
+            Some(fdt)
+        })
+        .collect();
+
+    Ok(Compiled {
+        system,
+        default_section,
+        facts,
+        merged,
+        cfg_bytes,
+    })
+}
+
+fn read_tree(path: &Path, span: crate::diag::Span, diags: &mut Diagnostics) -> Option<Fdt> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(Diagnostic::at(&c::FILE_UNREADABLE, span, format!("cannot read {}: {e}", path.display())));
+            return None;
+        }
+    };
+    match Fdt::from_bytes(&bytes) {
+        Ok(fdt) => Some(fdt),
+        Err(e) => {
+            diags.push(
+                Diagnostic::at(&c::BAD_HOST_DTB, span, format!("{} is not a valid device tree blob: {e}", path.display()))
+                    .note("Xen's EFI stub stops: \"Unable to create new FDT\"")
+                    .help("rebuild it with `dtc -I dts -O dtb`"),
+            );
+            None
+        }
+    }
+}
+
+/// The section the emitted cfg names in `default=`.
+fn choose_default(doc: &Document, system: &System, opts: &CompileOptions, diags: &mut Diagnostics) -> String {
+    let first = system.sections.first().map(|s| s.name.clone()).unwrap_or_default();
+    if let Some(name) = &opts.section {
+        if system.section(name).is_none() {
+            let names: Vec<String> = system.sections.iter().map(|s| format!("`{}`", s.name)).collect();
+            diags.push(
+                Diagnostic::new(&c::UNKNOWN_SECTION_ARG, Location::File(opts.cfg.clone()), format!("`--section {name}` names no boot section"))
+                    .help(format!("the boot sections are {}", names.join(", "))),
+            );
+        }
+        return name.clone();
+    }
+    match &system.default_section {
+        Some(d) if system.section(&d.value).is_some() => d.value.clone(),
+        Some(d) => {
+            // A default naming no section at all is reported by the lexer;
+            // here: it names a guest section.
+            if doc.section(&d.value).is_some() {
+                diags.push(
+                    Diagnostic::at(&c::DEFAULT_UNKNOWN_SECTION, d.span, format!("`default={}` names a guest section, not a boot section", d.value))
+                        .help(format!("use `default={first}`")),
+                );
+            }
+            first
+        }
+        None => {
+            if !system.sections.is_empty() {
+                diags.push(
+                    Diagnostic::new(&c::NO_DEFAULT_SECTION, Location::File(opts.cfg.clone()), "the cfg has no `[global] default=`")
+                        .note(format!("xencfg emits `default={first}`"))
+                        .help(format!("add `[global]` with `default={first}`")),
+                );
+            }
+            first
+        }
+    }
+}
+
+/// Follow `[global] chain=` for checking: every chained file must exist and
+/// parse, and the chain must not loop (XC0206/XC0207).
+fn follow_chain(doc: &Document, cfg: &Path, root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) {
+    let mut visited = vec![std::fs::canonicalize(cfg).unwrap_or_else(|_| cfg.to_path_buf())];
+    let mut current = doc.clone();
+    while let Some(entry) = current.section("global").and_then(|g| g.get("chain")).cloned() {
+        diags.push(
+            Diagnostic::at(&c::CHAIN_USED, entry.key_span, "`chain=` is checked but not emitted")
+                .note("Xen frees the current cfg before it reads the chained one; xencfg emits one self-contained cfg")
+                .help("merge the chained file into this one"),
+        );
+        let mut scratch = Diagnostics::default();
+        let Some(path) = crate::esp::EspPath::parse(entry.value.trim_end(), entry.value_span, &mut scratch) else {
+            scratch.into_vec().into_iter().for_each(|d| diags.push(d));
+            return;
+        };
+        let host = path.host_path(root);
+        let canonical = std::fs::canonicalize(&host).unwrap_or_else(|_| host.clone());
+        if visited.contains(&canonical) {
+            diags.push(
+                Diagnostic::at(&c::CHAIN_CYCLE, entry.value_span, format!("`chain={}` leads back to a file already in the chain", entry.value))
+                    .note("Xen follows the chain forever at boot when no file has `kernel=`")
+                    .help("remove the `chain=` that closes the loop"),
+            );
+            return;
+        }
+        visited.push(canonical);
+        let bytes = match read_cfg(&host) {
+            Ok(b) => b,
+            Err(e) => {
+                diags.push(
+                    Diagnostic::at(&c::FILE_MISSING, entry.value_span, e.0)
+                        .note("Xen stops: \"Chained configuration file ... not found\""),
+                );
+                return;
+            }
+        };
+        let id = sources.add(&host, bytes);
+        current = Document::parse(id, &sources.get(id).bytes.clone(), diags);
+    }
+}

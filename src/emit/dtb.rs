@@ -1,0 +1,71 @@
+//! The merged host DTB of one boot section (spec §2).
+//!
+//! The host tree is kept whole (every node, property, reservation and
+//! `boot_cpuid_phys`); xencfg only adds to `/chosen`: explicit cells, and one
+//! `xen,domain` node per guest in domid order with its module children.
+//! Modules carry `xen,uefi-binary` so Xen's EFI stub loads them and writes
+//! their `reg` itself: no load address is ever computed here.
+
+use crate::fdt::{Fdt, Node, value};
+use crate::model::{BootSection, Guest, Module};
+
+/// Room left in the blob for the EFI stub's in-place edits (reference
+/// §1.10.2): `xen,xen-bootargs` (up to 4 KiB), the cfg module nodes, a `reg`
+/// per module and the longer `module@<addr>` names. Xen itself adds the cfg
+/// size plus 4 KiB; this is on top, so a long command line never runs out.
+pub fn padding_for(section: &BootSection) -> usize {
+    let modules = section.modules().count();
+    8192 + 128 * modules
+}
+
+/// Add the section's guests to a copy of the host tree.
+pub fn merge(host: &Fdt, section: &BootSection) -> Fdt {
+    let mut fdt = host.clone();
+    let root = &mut fdt.root;
+    if root.child("chosen").is_none() {
+        root.children.push(Node::new("chosen"));
+    }
+    let Some(chosen) = root.child_mut("chosen") else {
+        unreachable!("/chosen was just ensured");
+    };
+    // Explicit cells: the EFI stub would default them to 2/2 anyway, and
+    // module `reg`s above 4 GiB need 2 address cells (reference §1.10.4).
+    chosen.set_property("#address-cells", value::u32(2));
+    chosen.set_property("#size-cells", value::u32(2));
+    for guest in &section.guests {
+        chosen.children.push(domain_node(guest));
+    }
+    fdt
+}
+
+fn domain_node(guest: &Guest) -> Node {
+    let mut node = Node::new(guest.name.clone());
+    node.set_property("compatible", value::string("xen,domain"));
+    node.set_property("#address-cells", value::u32(2));
+    node.set_property("#size-cells", value::u32(2));
+    for p in &guest.properties {
+        // A user-given `#address-cells`/`#size-cells` replaces the default
+        // in place, keeping the cell properties first.
+        node.set_property(&p.dt_name, p.value.encode());
+    }
+    let modules = [("kernel", &guest.kernel), ("ramdisk", &guest.ramdisk), ("device-tree", &guest.dtb)];
+    for (name, module) in modules {
+        if let Some(m) = module {
+            node.children.push(module_node(name, m));
+        }
+    }
+    node
+}
+
+fn module_node(name: &str, module: &Module) -> Node {
+    let mut node = Node::new(name);
+    node.set_property(
+        "compatible",
+        value::strings(&[module.role.dt_compatible(), "multiboot,module"]),
+    );
+    node.set_property("xen,uefi-binary", value::string(&module.path.to_efi_string()));
+    if let Some(args) = module.bootargs.as_deref().filter(|a| !a.is_empty()) {
+        node.set_property("bootargs", value::string(args));
+    }
+    node
+}

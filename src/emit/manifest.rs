@@ -1,0 +1,176 @@
+//! `manifest.json`: everything to install, with sizes and sha256 (spec §2).
+//!
+//! The schema is versioned (`"schema": 1`); field names are stable. Paths
+//! on the ESP use `\` as Xen sees them; source paths are as resolved from
+//! the command line, so identical invocations give identical manifests.
+
+use crate::hash::FileFacts;
+use crate::image::ImageFormat;
+use crate::model::{Module, ModuleRole, System};
+use crate::target::XenVersion;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Serialize)]
+pub struct Manifest {
+    pub schema: u32,
+    pub generator: &'static str,
+    pub xencfg_version: &'static str,
+    pub target: TargetInfo,
+    pub cfg: String,
+    pub default_section: String,
+    pub sections: Vec<SectionInfo>,
+    /// Every distinct file to install, sorted by ESP path.
+    pub files: Vec<FileInfo>,
+}
+
+#[derive(Serialize)]
+pub struct TargetInfo {
+    pub xen_version: XenVersion,
+}
+
+#[derive(Serialize)]
+pub struct SectionInfo {
+    pub name: String,
+    pub dtb: String,
+    pub options: Option<String>,
+    pub dom0: Vec<ModuleInfo>,
+    pub guests: Vec<GuestInfo>,
+    pub efi_modules: EfiModules,
+}
+
+#[derive(Serialize)]
+pub struct EfiModules {
+    pub count: usize,
+    pub limit: usize,
+}
+
+#[derive(Serialize)]
+pub struct GuestInfo {
+    pub name: String,
+    pub domid: u32,
+    pub cpus: Option<u32>,
+    pub memory_kib: Option<u64>,
+    pub modules: Vec<ModuleInfo>,
+}
+
+#[derive(Serialize)]
+pub struct ModuleInfo {
+    pub role: ModuleRole,
+    pub esp_path: String,
+    pub source: PathBuf,
+    pub size: u64,
+    pub sha256: String,
+    pub format: ImageFormat,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bootargs: Option<String>,
+}
+
+#[derive(Serialize, Clone)]
+pub struct FileInfo {
+    pub esp_path: String,
+    pub size: u64,
+    pub sha256: String,
+    /// Where the file comes from: a source path, or `generated`.
+    pub source: String,
+}
+
+/// What the manifest needs beyond the model.
+pub struct ManifestInput<'a> {
+    pub system: &'a System,
+    pub xen_version: XenVersion,
+    pub cfg_name: &'a str,
+    pub default_section: &'a str,
+    /// Facts of every source file, by host path.
+    pub facts: &'a BTreeMap<PathBuf, FileFacts>,
+    /// Generated files (cfg, DTBs, staged Xen) with their ESP path and facts.
+    pub generated: Vec<FileInfo>,
+    pub limit: usize,
+    pub efi_counts: Vec<usize>,
+    pub options: Vec<Option<String>>,
+}
+
+pub fn build(input: ManifestInput) -> Manifest {
+    let module = |m: &Module| -> ModuleInfo {
+        let facts = input.facts.get(&m.source);
+        ModuleInfo {
+            role: m.role,
+            esp_path: m.path.to_efi_string(),
+            source: m.source.clone(),
+            size: facts.map_or(0, |f| f.size),
+            sha256: facts.and_then(|f| f.sha256.clone()).unwrap_or_default(),
+            format: facts.map_or(ImageFormat::Unknown, |f| f.format),
+            bootargs: m.bootargs.clone().filter(|_| m.role.is_kernel()),
+        }
+    };
+    let sections = input
+        .system
+        .sections
+        .iter()
+        .enumerate()
+        .map(|(i, s)| SectionInfo {
+            name: s.name.clone(),
+            dtb: crate::emit::cfg::dtb_name(s),
+            options: input.options.get(i).cloned().flatten(),
+            dom0: s.dom0_kernel.iter().chain(&s.dom0_ramdisk).chain(&s.xsm).map(module).collect(),
+            guests: s
+                .guests
+                .iter()
+                .map(|g| GuestInfo {
+                    name: g.name.clone(),
+                    domid: g.domid,
+                    cpus: g.cpus(),
+                    memory_kib: g.memory_kib(),
+                    modules: g.modules().map(module).collect(),
+                })
+                .collect(),
+            efi_modules: EfiModules {
+                count: input.efi_counts.get(i).copied().unwrap_or(0),
+                limit: input.limit,
+            },
+        })
+        .collect();
+
+    let mut files: BTreeMap<String, FileInfo> = BTreeMap::new();
+    for (_, m) in input.system.modules() {
+        if matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
+            continue; // consumed by xencfg, not installed
+        }
+        let info = module(m);
+        files.entry(info.esp_path.clone()).or_insert(FileInfo {
+            esp_path: info.esp_path,
+            size: info.size,
+            sha256: info.sha256,
+            source: display(&m.source),
+        });
+    }
+    for g in input.generated {
+        files.insert(g.esp_path.clone(), g);
+    }
+
+    Manifest {
+        schema: 1,
+        generator: "xencfg",
+        xencfg_version: env!("CARGO_PKG_VERSION"),
+        target: TargetInfo {
+            xen_version: input.xen_version,
+        },
+        cfg: input.cfg_name.to_string(),
+        default_section: input.default_section.to_string(),
+        sections,
+        files: files.into_values().collect(),
+    }
+}
+
+fn display(p: &Path) -> String {
+    p.display().to_string()
+}
+
+impl Manifest {
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+}

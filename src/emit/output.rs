@@ -1,0 +1,211 @@
+//! Putting the output directory in place atomically.
+//!
+//! Everything is written into a fresh temporary directory beside the
+//! destination and then swapped in with one `renameat2(RENAME_EXCHANGE)`
+//! (or a plain rename when the destination does not exist yet), so a build
+//! that fails or is killed at any moment leaves either the old directory or
+//! the complete new one. xencfg replaces only directories it created (they
+//! hold its `manifest.json`) unless `--force` is given.
+
+use std::fmt;
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
+
+/// One file of the output directory.
+pub struct OutputFile {
+    /// Path relative to the output directory (no `..`, not absolute).
+    pub relative: PathBuf,
+    pub content: Content,
+}
+
+pub enum Content {
+    Bytes(Vec<u8>),
+    /// Copy of a file on the build host (`--stage`).
+    CopyOf(PathBuf),
+}
+
+#[derive(Debug)]
+pub struct OutputError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+impl fmt::Display for OutputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for OutputError {}
+
+fn err(path: &Path, message: impl fmt::Display) -> OutputError {
+    OutputError {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// Marker that says a directory was written by xencfg.
+pub const MANIFEST_NAME: &str = "manifest.json";
+
+/// Write `files` as the new content of `dir`.
+pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result<(), OutputError> {
+    check_destination(dir, force)?;
+    let name = dir
+        .file_name()
+        .ok_or_else(|| err(dir, "the output directory needs a name (not `/`, `.` or `..`)"))?;
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(|e| err(&parent, format!("cannot create the parent directory: {e}")))?;
+    let staging = tempfile::Builder::new()
+        .prefix(&format!(".{}.xencfg-", name.to_string_lossy()))
+        .tempdir_in(&parent)
+        .map_err(|e| err(&parent, format!("cannot create a temporary directory: {e}")))?;
+
+    for file in files {
+        write_one(staging.path(), file)?;
+    }
+    sync_dir(staging.path());
+
+    if dir.exists() {
+        // Swap atomically; the old content ends up in the temporary
+        // directory, which is removed when `staging` drops.
+        exchange(staging.path(), dir).map_err(|e| err(dir, format!("cannot replace the output directory: {e}")))?;
+    } else {
+        let kept = staging.keep();
+        fs::rename(&kept, dir).map_err(|e| {
+            let _ = fs::remove_dir_all(&kept);
+            err(dir, format!("cannot create the output directory: {e}"))
+        })?;
+    }
+    sync_dir(&parent);
+    Ok(())
+}
+
+/// Refuse to replace a directory xencfg did not create, or a file.
+fn check_destination(dir: &Path, force: bool) -> Result<(), OutputError> {
+    let meta = match fs::symlink_metadata(dir) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(err(dir, e)),
+    };
+    if !meta.is_dir() {
+        return Err(err(dir, "exists and is not a directory"));
+    }
+    let ours = dir.join(MANIFEST_NAME).is_file();
+    let empty = fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+    if !ours && !empty && !force {
+        return Err(err(
+            dir,
+            "exists, is not empty and was not written by xencfg (no manifest.json); pass --force to replace it",
+        ));
+    }
+    Ok(())
+}
+
+fn write_one(root: &Path, file: &OutputFile) -> Result<(), OutputError> {
+    let safe = file
+        .relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)));
+    if !safe {
+        return Err(err(&file.relative, "refusing to write outside the output directory"));
+    }
+    let path = root.join(&file.relative);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
+    }
+    match &file.content {
+        Content::Bytes(bytes) => {
+            let mut f = fs::File::create(&path).map_err(|e| err(&path, e))?;
+            f.write_all(bytes).map_err(|e| err(&path, e))?;
+            f.sync_all().map_err(|e| err(&path, e))?;
+        }
+        Content::CopyOf(source) => {
+            fs::copy(source, &path).map_err(|e| err(source, format!("cannot stage: {e}")))?;
+            if let Ok(f) = fs::File::open(&path) {
+                let _ = f.sync_all();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Make a rename durable (best effort: not every file system supports it).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(io::Error::from)
+}
+
+/// Without an atomic exchange, move the old directory aside first; a crash
+/// in between leaves the old content in `<dir>.xencfg-old`.
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, b: &Path) -> io::Result<()> {
+    let aside = b.with_extension("xencfg-old");
+    fs::rename(b, &aside)?;
+    fs::rename(a, b)?;
+    fs::rename(&aside, a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(rel: &str, data: &[u8]) -> OutputFile {
+        OutputFile {
+            relative: PathBuf::from(rel),
+            content: Content::Bytes(data.to_vec()),
+        }
+    }
+
+    #[test]
+    fn creates_then_replaces_its_own_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        write_atomically(&out, &[bytes("manifest.json", b"{}"), bytes("a/b.txt", b"1")], false).unwrap();
+        assert_eq!(fs::read(out.join("a/b.txt")).unwrap(), b"1");
+        write_atomically(&out, &[bytes("manifest.json", b"{}"), bytes("c.txt", b"2")], false).unwrap();
+        assert!(!out.join("a/b.txt").exists(), "old content is gone");
+        assert_eq!(fs::read(out.join("c.txt")).unwrap(), b"2");
+        // no temporary directories left behind
+        let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1);
+    }
+
+    #[test]
+    fn refuses_foreign_directory_without_force() {
+        let tmp = tempfile::tempdir().unwrap();
+        fs::write(tmp.path().join("precious"), b"x").unwrap();
+        let e = write_atomically(tmp.path(), &[bytes("manifest.json", b"{}")], false).unwrap_err();
+        assert!(e.message.contains("--force"));
+        assert!(tmp.path().join("precious").exists());
+        write_atomically(tmp.path(), &[bytes("manifest.json", b"{}")], true).unwrap();
+        assert!(!tmp.path().join("precious").exists());
+    }
+
+    #[test]
+    fn refuses_a_file_as_output() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = tmp.path().join("file");
+        fs::write(&f, b"x").unwrap();
+        assert!(write_atomically(&f, &[], false).unwrap_err().message.contains("not a directory"));
+    }
+
+    #[test]
+    fn refuses_paths_leaving_the_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        assert!(write_atomically(&out, &[bytes("../evil", b"x")], false).is_err());
+        assert!(!out.exists() && !tmp.path().join("evil").exists());
+    }
+}
