@@ -39,10 +39,8 @@ fn main() -> ExitCode {
 type BuildRequest = (std::path::PathBuf, bool, Option<std::path::PathBuf>, bool, bool);
 
 fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
-    let mut levels = Levels {
-        deny_warnings: args.deny_warnings,
-        ..Levels::default()
-    };
+    let mut levels = Levels::default();
+    levels.deny_warnings = args.deny_warnings;
     for (names, severity) in [(&args.warn, Severity::Warning), (&args.allow, Severity::Allow), (&args.deny, Severity::Error)] {
         for name in names {
             let check = registry::find(name)
