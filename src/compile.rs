@@ -88,10 +88,15 @@ pub fn compile(opts: &CompileOptions, sources: &mut SourceMap, diags: &mut Diagn
 
     let mut hosts = Vec::new();
     for section in &mut system.sections {
-        let host = section.dtb.as_ref().and_then(|dtb| {
+        let mut host = section.dtb.as_ref().and_then(|dtb| {
             facts.get(&dtb.source)?; // missing or unreadable: already reported
             read_tree(&dtb.source, dtb.span, diags)
         });
+        if let Some(tree) = host.as_mut() {
+            for overlay in &section.dtbos {
+                apply_overlay(tree, overlay, &facts, diags);
+            }
+        }
         if let Some(host) = &host {
             let offset = checks::host::existing_domains(host);
             for g in &mut section.guests {
@@ -107,14 +112,6 @@ pub fn compile(opts: &CompileOptions, sources: &mut SourceMap, diags: &mut Diagn
                 Diagnostic::at(&c::MISSING_HOST_DTB, section.header, format!("section `[{}]` has guests but no `dtb=`", section.name))
                     .help("add `dtb=<host DTB>` to the section"),
             );
-        }
-        if !section.dtbos.is_empty() {
-            for o in &section.dtbos {
-                diags.push(
-                    Diagnostic::at(&c::DTBO_FAILED, o.span, "`dtbo=` overlays are not applied by this xencfg yet")
-                        .help("apply the overlay with `fdtoverlay` and name the result in `dtb=`"),
-                );
-            }
         }
         let host_bootargs = host
             .as_ref()
@@ -175,6 +172,22 @@ fn read_tree(path: &Path, span: crate::diag::Span, diags: &mut Diagnostics) -> O
             );
             None
         }
+    }
+}
+
+/// Apply one `dtbo=` overlay to the host tree, as fdtoverlay does.
+fn apply_overlay(tree: &mut Fdt, overlay: &crate::model::Module, facts: &BTreeMap<PathBuf, FileFacts>, diags: &mut Diagnostics) {
+    if !facts.contains_key(&overlay.source) {
+        return; // missing or unreadable: already reported
+    }
+    let Some(dtbo) = read_tree(&overlay.source, overlay.span, diags) else {
+        return;
+    };
+    if let Err(e) = crate::fdt::overlay::apply(tree, &dtbo) {
+        diags.push(
+            Diagnostic::at(&c::DTBO_FAILED, overlay.span, format!("cannot apply the overlay `{}`: {e}", overlay.path))
+                .help("check the overlay's targets against the host DTB (fdtoverlay reports the same)"),
+        );
     }
 }
 

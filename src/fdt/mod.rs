@@ -9,6 +9,7 @@
 //! [`dts`] prints the tree as DTS source that dtc accepts.
 
 pub mod dts;
+pub mod overlay;
 pub mod read;
 pub mod write;
 
