@@ -27,7 +27,10 @@ pub struct BuildOptions {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError> {
@@ -48,11 +51,18 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         });
     };
 
-    add_generated(&mut files, format!("{}.cfg", opts.efi_name), compiled.cfg_bytes.clone());
+    add_generated(
+        &mut files,
+        format!("{}.cfg", opts.efi_name),
+        compiled.cfg_bytes.clone(),
+    );
     for (section, merged) in system.sections.iter().zip(&compiled.merged) {
-        let merged = merged
-            .as_ref()
-            .ok_or_else(|| FatalError(format!("section [{}] has no host DTB to build", section.name)))?;
+        let merged = merged.as_ref().ok_or_else(|| {
+            FatalError(format!(
+                "section [{}] has no host DTB to build",
+                section.name
+            ))
+        })?;
         let blob = merged.to_bytes_padded(emit_mod::dtb::padding_for(section));
         add_generated(&mut files, emit_mod::cfg::dtb_name(section), blob);
         if opts.emit_dts {
@@ -78,7 +88,8 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
             }
         }
         if let Some(xen) = &opts.xen {
-            let bytes = std::fs::read(xen).map_err(|e| FatalError(format!("cannot read --xen {}: {e}", xen.display())))?;
+            let bytes = std::fs::read(xen)
+                .map_err(|e| FatalError(format!("cannot read --xen {}: {e}", xen.display())))?;
             add_generated(&mut files, format!("{}.efi", opts.efi_name), bytes);
             if let Some(g) = generated.last_mut() {
                 g.source = xen.display().to_string();
@@ -86,13 +97,21 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         }
     }
 
-    let efi_counts = system.sections.iter().map(|s| s.efi_loaded_files().len()).collect();
+    let efi_counts = system
+        .sections
+        .iter()
+        .map(|s| s.efi_loaded_files().len())
+        .collect();
     let options = system
         .sections
         .iter()
         .map(|s| emit_mod::cfg::effective_options(s, &opts.target).map(str::to_string))
         .collect();
-    let cfg_name = system.cfg_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let cfg_name = system
+        .cfg_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let manifest = manifest::build(ManifestInput {
         system,
         xen_version: opts.target.version,

@@ -56,21 +56,36 @@ impl std::error::Error for FatalError {}
 const MAX_CFG_SIZE: u64 = 256 << 20;
 
 pub fn read_cfg(path: &Path) -> Result<Vec<u8>, FatalError> {
-    let meta = std::fs::metadata(path).map_err(|e| FatalError(format!("cannot read {}: {e}", path.display())))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| FatalError(format!("cannot read {}: {e}", path.display())))?;
     if !meta.is_file() {
-        return Err(FatalError(format!("{} is not a regular file", path.display())));
+        return Err(FatalError(format!(
+            "{} is not a regular file",
+            path.display()
+        )));
     }
     if meta.len() > MAX_CFG_SIZE {
-        return Err(FatalError(format!("{} is {} bytes; a cfg is a small text file", path.display(), meta.len())));
+        return Err(FatalError(format!(
+            "{} is {} bytes; a cfg is a small text file",
+            path.display(),
+            meta.len()
+        )));
     }
     std::fs::read(path).map_err(|e| FatalError(format!("cannot read {}: {e}", path.display())))
 }
 
-pub fn compile(opts: &CompileOptions, sources: &mut SourceMap, diags: &mut Diagnostics) -> Result<Compiled, FatalError> {
+pub fn compile(
+    opts: &CompileOptions,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Result<Compiled, FatalError> {
     let bytes = read_cfg(&opts.cfg)?;
     let file = sources.add(&opts.cfg, bytes);
     let doc = Document::parse(file, &sources.get(file).bytes.clone(), diags);
-    let root = opts.root.clone().unwrap_or_else(|| lower::default_root(&opts.cfg));
+    let root = opts
+        .root
+        .clone()
+        .unwrap_or_else(|| lower::default_root(&opts.cfg));
     follow_chain(&doc, &opts.cfg, &root, sources, diags);
 
     let input = LowerInput {
@@ -109,15 +124,25 @@ pub fn compile(opts: &CompileOptions, sources: &mut SourceMap, diags: &mut Diagn
     for (section, host) in system.sections.iter().zip(&hosts) {
         if section.dtb.is_none() && !section.guests.is_empty() {
             diags.push(
-                Diagnostic::at(&c::MISSING_HOST_DTB, section.header, format!("section `[{}]` has guests but no `dtb=`", section.name))
-                    .help("add `dtb=<host DTB>` to the section"),
+                Diagnostic::at(
+                    &c::MISSING_HOST_DTB,
+                    section.header,
+                    format!("section `[{}]` has guests but no `dtb=`", section.name),
+                )
+                .help("add `dtb=<host DTB>` to the section"),
             );
         }
         let host_bootargs = host
             .as_ref()
             .and_then(|h| h.node("/chosen"))
             .is_some_and(|c| c.property("xen,xen-bootargs").is_some());
-        checks::sections::check_section(section, &opts.target, &opts.efi_name, host_bootargs, diags);
+        checks::sections::check_section(
+            section,
+            &opts.target,
+            &opts.efi_name,
+            host_bootargs,
+            diags,
+        );
         checks::guests::check_section(section, diags);
         if let (Some(host), Some(dtb)) = (host, &section.dtb) {
             checks::host::check_chosen(host, &dtb.source, section, diags);
@@ -127,7 +152,11 @@ pub fn compile(opts: &CompileOptions, sources: &mut SourceMap, diags: &mut Diagn
     let cfg_bytes = emit::cfg::render(&emit::cfg::CfgInput {
         system: &system,
         default_section: &default_section,
-        source_name: &opts.cfg.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        source_name: &opts
+            .cfg
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         target: &opts.target,
     });
     let merged = system
@@ -158,7 +187,11 @@ fn read_tree(path: &Path, span: crate::diag::Span, diags: &mut Diagnostics) -> O
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
-            diags.push(Diagnostic::at(&c::FILE_UNREADABLE, span, format!("cannot read {}: {e}", path.display())));
+            diags.push(Diagnostic::at(
+                &c::FILE_UNREADABLE,
+                span,
+                format!("cannot read {}: {e}", path.display()),
+            ));
             return None;
         }
     };
@@ -166,9 +199,13 @@ fn read_tree(path: &Path, span: crate::diag::Span, diags: &mut Diagnostics) -> O
         Ok(fdt) => Some(fdt),
         Err(e) => {
             diags.push(
-                Diagnostic::at(&c::BAD_HOST_DTB, span, format!("{} is not a valid device tree blob: {e}", path.display()))
-                    .note("Xen's EFI stub stops: \"Unable to create new FDT\"")
-                    .help("rebuild it with `dtc -I dts -O dtb`"),
+                Diagnostic::at(
+                    &c::BAD_HOST_DTB,
+                    span,
+                    format!("{} is not a valid device tree blob: {e}", path.display()),
+                )
+                .note("Xen's EFI stub stops: \"Unable to create new FDT\"")
+                .help("rebuild it with `dtc -I dts -O dtb`"),
             );
             None
         }
@@ -176,7 +213,12 @@ fn read_tree(path: &Path, span: crate::diag::Span, diags: &mut Diagnostics) -> O
 }
 
 /// Apply one `dtbo=` overlay to the host tree, as fdtoverlay does.
-fn apply_overlay(tree: &mut Fdt, overlay: &crate::model::Module, facts: &BTreeMap<PathBuf, FileFacts>, diags: &mut Diagnostics) {
+fn apply_overlay(
+    tree: &mut Fdt,
+    overlay: &crate::model::Module,
+    facts: &BTreeMap<PathBuf, FileFacts>,
+    diags: &mut Diagnostics,
+) {
     if !facts.contains_key(&overlay.source) {
         return; // missing or unreadable: already reported
     }
@@ -185,21 +227,42 @@ fn apply_overlay(tree: &mut Fdt, overlay: &crate::model::Module, facts: &BTreeMa
     };
     if let Err(e) = crate::fdt::overlay::apply(tree, &dtbo) {
         diags.push(
-            Diagnostic::at(&c::DTBO_FAILED, overlay.span, format!("cannot apply the overlay `{}`: {e}", overlay.path))
-                .help("check the overlay's targets against the host DTB (fdtoverlay reports the same)"),
+            Diagnostic::at(
+                &c::DTBO_FAILED,
+                overlay.span,
+                format!("cannot apply the overlay `{}`: {e}", overlay.path),
+            )
+            .help("check the overlay's targets against the host DTB (fdtoverlay reports the same)"),
         );
     }
 }
 
 /// The section the emitted cfg names in `default=`.
-fn choose_default(doc: &Document, system: &System, opts: &CompileOptions, diags: &mut Diagnostics) -> String {
-    let first = system.sections.first().map(|s| s.name.clone()).unwrap_or_default();
+fn choose_default(
+    doc: &Document,
+    system: &System,
+    opts: &CompileOptions,
+    diags: &mut Diagnostics,
+) -> String {
+    let first = system
+        .sections
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
     if let Some(name) = &opts.section {
         if system.section(name).is_none() {
-            let names: Vec<String> = system.sections.iter().map(|s| format!("`{}`", s.name)).collect();
+            let names: Vec<String> = system
+                .sections
+                .iter()
+                .map(|s| format!("`{}`", s.name))
+                .collect();
             diags.push(
-                Diagnostic::new(&c::UNKNOWN_SECTION_ARG, Location::File(opts.cfg.clone()), format!("`--section {name}` names no boot section"))
-                    .help(format!("the boot sections are {}", names.join(", "))),
+                Diagnostic::new(
+                    &c::UNKNOWN_SECTION_ARG,
+                    Location::File(opts.cfg.clone()),
+                    format!("`--section {name}` names no boot section"),
+                )
+                .help(format!("the boot sections are {}", names.join(", "))),
             );
         }
         return name.clone();
@@ -211,8 +274,15 @@ fn choose_default(doc: &Document, system: &System, opts: &CompileOptions, diags:
             // here: it names a guest section.
             if doc.section(&d.value).is_some() {
                 diags.push(
-                    Diagnostic::at(&c::DEFAULT_UNKNOWN_SECTION, d.span, format!("`default={}` names a guest section, not a boot section", d.value))
-                        .help(format!("use `default={first}`")),
+                    Diagnostic::at(
+                        &c::DEFAULT_UNKNOWN_SECTION,
+                        d.span,
+                        format!(
+                            "`default={}` names a guest section, not a boot section",
+                            d.value
+                        ),
+                    )
+                    .help(format!("use `default={first}`")),
                 );
             }
             first
@@ -220,9 +290,13 @@ fn choose_default(doc: &Document, system: &System, opts: &CompileOptions, diags:
         None => {
             if !system.sections.is_empty() {
                 diags.push(
-                    Diagnostic::new(&c::NO_DEFAULT_SECTION, Location::File(opts.cfg.clone()), "the cfg has no `[global] default=`")
-                        .note(format!("xencfg emits `default={first}`"))
-                        .help(format!("add `[global]` with `default={first}`")),
+                    Diagnostic::new(
+                        &c::NO_DEFAULT_SECTION,
+                        Location::File(opts.cfg.clone()),
+                        "the cfg has no `[global] default=`",
+                    )
+                    .note(format!("xencfg emits `default={first}`"))
+                    .help(format!("add `[global]` with `default={first}`")),
                 );
             }
             first
@@ -232,17 +306,29 @@ fn choose_default(doc: &Document, system: &System, opts: &CompileOptions, diags:
 
 /// Follow `[global] chain=` for checking: every chained file must exist and
 /// parse, and the chain must not loop (XC0206/XC0207).
-fn follow_chain(doc: &Document, cfg: &Path, root: &Path, sources: &mut SourceMap, diags: &mut Diagnostics) {
+fn follow_chain(
+    doc: &Document,
+    cfg: &Path,
+    root: &Path,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) {
     let mut visited = vec![std::fs::canonicalize(cfg).unwrap_or_else(|_| cfg.to_path_buf())];
     let mut current = doc.clone();
-    while let Some(entry) = current.section("global").and_then(|g| g.get("chain")).cloned() {
+    while let Some(entry) = current
+        .section("global")
+        .and_then(|g| g.get("chain"))
+        .cloned()
+    {
         diags.push(
             Diagnostic::at(&c::CHAIN_USED, entry.key_span, "`chain=` is checked but not emitted")
                 .note("Xen frees the current cfg before it reads the chained one; xencfg emits one self-contained cfg")
                 .help("merge the chained file into this one"),
         );
         let mut scratch = Diagnostics::default();
-        let Some(path) = crate::esp::EspPath::parse(entry.value.trim_end(), entry.value_span, &mut scratch) else {
+        let Some(path) =
+            crate::esp::EspPath::parse(entry.value.trim_end(), entry.value_span, &mut scratch)
+        else {
             scratch.into_vec().into_iter().for_each(|d| diags.push(d));
             return;
         };
@@ -250,9 +336,16 @@ fn follow_chain(doc: &Document, cfg: &Path, root: &Path, sources: &mut SourceMap
         let canonical = std::fs::canonicalize(&host).unwrap_or_else(|_| host.clone());
         if visited.contains(&canonical) {
             diags.push(
-                Diagnostic::at(&c::CHAIN_CYCLE, entry.value_span, format!("`chain={}` leads back to a file already in the chain", entry.value))
-                    .note("Xen follows the chain forever at boot when no file has `kernel=`")
-                    .help("remove the `chain=` that closes the loop"),
+                Diagnostic::at(
+                    &c::CHAIN_CYCLE,
+                    entry.value_span,
+                    format!(
+                        "`chain={}` leads back to a file already in the chain",
+                        entry.value
+                    ),
+                )
+                .note("Xen follows the chain forever at boot when no file has `kernel=`")
+                .help("remove the `chain=` that closes the loop"),
             );
             return;
         }

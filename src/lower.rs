@@ -19,7 +19,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Keys Xen reads in a boot section (reference §1.7), plus the ones xencfg adds.
-const XEN_SECTION_KEYS: &[&str] = &["options", "kernel", "ramdisk", "xsm", "dtb", "video", "ucode"];
+const XEN_SECTION_KEYS: &[&str] = &[
+    "options", "kernel", "ramdisk", "xsm", "dtb", "video", "ucode",
+];
 const XENCFG_SECTION_KEYS: &[&str] = &["dtbo", "domains", "guests"];
 const GLOBAL_KEYS: &[&str] = &["default", "chain", "video", "ucode"];
 /// Keys of a guest section that are not binding properties.
@@ -100,7 +102,10 @@ fn list_items(entry: &Entry) -> Vec<(&str, Span)> {
     let mut items = Vec::new();
     let mut start = None;
     let text = entry.value.as_str();
-    for (i, ch) in text.char_indices().chain(std::iter::once((text.len(), ','))) {
+    for (i, ch) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ',')))
+    {
         let separator = ch == ',' || ch.is_ascii_whitespace();
         match (separator, start) {
             (true, Some(s)) => {
@@ -198,7 +203,10 @@ impl Lowerer<'_, '_> {
             let first = !entry.shadowed;
             match entry.key.as_str() {
                 "options" if first => {
-                    boot.options = Some(Spanned::new(entry.value.trim_end().to_string(), entry.value_span))
+                    boot.options = Some(Spanned::new(
+                        entry.value.trim_end().to_string(),
+                        entry.value_span,
+                    ))
                 }
                 "kernel" if first => {
                     let (file, args) = split_kernel(entry);
@@ -212,8 +220,12 @@ impl Lowerer<'_, '_> {
                     let (file, rest) = split_kernel(entry);
                     if let Some(rest) = rest.filter(|r| !r.0.trim().is_empty()) {
                         self.diags.push(
-                            Diagnostic::at(&c::IGNORED_KEY, rest.1, "Xen ignores the text after the DTB file name")
-                                .help("remove it"),
+                            Diagnostic::at(
+                                &c::IGNORED_KEY,
+                                rest.1,
+                                "Xen ignores the text after the DTB file name",
+                            )
+                            .help("remove it"),
                         );
                     }
                     boot.dtb = self.module(ModuleRole::HostDtb, file, None);
@@ -223,9 +235,10 @@ impl Lowerer<'_, '_> {
                         boot.dtbos.push(m);
                     }
                 }
-                "video" | "ucode" if first => boot
-                    .passthrough_keys
-                    .push((entry.key.clone(), Spanned::new(entry.value.trim_end().to_string(), entry.value_span))),
+                "video" | "ucode" if first => boot.passthrough_keys.push((
+                    entry.key.clone(),
+                    Spanned::new(entry.value.trim_end().to_string(), entry.value_span),
+                )),
                 "domains" | "guests" if first => {
                     for (name, span) in list_items(entry) {
                         let duplicate = slots.iter().any(|s| match s {
@@ -234,8 +247,12 @@ impl Lowerer<'_, '_> {
                         });
                         if duplicate {
                             self.diags.push(
-                                Diagnostic::at(&c::DUPLICATE_GUEST, span, format!("guest `{name}` is listed twice"))
-                                    .help("list each guest once"),
+                                Diagnostic::at(
+                                    &c::DUPLICATE_GUEST,
+                                    span,
+                                    format!("guest `{name}` is listed twice"),
+                                )
+                                .help("list each guest once"),
                             );
                         } else {
                             slots.push(GuestSlot::Section(name.to_string(), span));
@@ -257,7 +274,13 @@ impl Lowerer<'_, '_> {
         boot
     }
 
-    fn flat_entry(&mut self, slots: &mut Vec<GuestSlot>, number: &str, kind: FlatKey, entry: &Entry) {
+    fn flat_entry(
+        &mut self,
+        slots: &mut Vec<GuestSlot>,
+        number: &str,
+        kind: FlatKey,
+        entry: &Entry,
+    ) {
         let name = format!("domU{number}");
         let position = slots
             .iter()
@@ -293,8 +316,12 @@ impl Lowerer<'_, '_> {
         // would silently pick one of two kernels, so a repeat is an error.
         if entry.shadowed {
             self.diags.push(
-                Diagnostic::at(&c::GUEST_KEY_REPEATED, entry.key_span, format!("`{}` is given twice", entry.key))
-                    .help("give each guest one kernel, one ramdisk and one dtb"),
+                Diagnostic::at(
+                    &c::GUEST_KEY_REPEATED,
+                    entry.key_span,
+                    format!("`{}` is given twice", entry.key),
+                )
+                .help("give each guest one kernel, one ramdisk and one dtb"),
             );
             return;
         }
@@ -345,9 +372,13 @@ impl Lowerer<'_, '_> {
     fn check_guest(&mut self, guest: &Guest) {
         if guest.kernel.is_none() {
             self.diags.push(
-                Diagnostic::at(&c::GUEST_WITHOUT_KERNEL, guest.name_span, format!("guest `{}` has no kernel", guest.name))
-                    .note("Xen panics at boot: \"Missing kernel boot module?\"")
-                    .help("add `kernel=<file> [command line]` (or `domu#_kernel=` in the flat form)"),
+                Diagnostic::at(
+                    &c::GUEST_WITHOUT_KERNEL,
+                    guest.name_span,
+                    format!("guest `{}` has no kernel", guest.name),
+                )
+                .note("Xen panics at boot: \"Missing kernel boot module?\"")
+                .help("add `kernel=<file> [command line]` (or `domu#_kernel=` in the flat form)"),
             );
         }
     }
@@ -415,7 +446,10 @@ impl Lowerer<'_, '_> {
                         Diagnostic::at(
                             &c::SECTION_BOTH_KINDS,
                             entry.key_span,
-                            format!("`{key}=` has no effect in the guest section `[{}]`", section.name),
+                            format!(
+                                "`{key}=` has no effect in the guest section `[{}]`",
+                                section.name
+                            ),
                         )
                         .help("move it to the boot section that lists this guest"),
                     );
@@ -443,26 +477,43 @@ impl Lowerer<'_, '_> {
     fn property_assignment(&mut self, text: &str, span: Span) -> Option<GuestProperty> {
         let text = text.trim_end();
         let (name, value, value_span) = match text.find('=') {
-            Some(i) => (&text[..i], &text[i + 1..], sub_span(span, i + 1, text.len() - i - 1)),
+            Some(i) => (
+                &text[..i],
+                &text[i + 1..],
+                sub_span(span, i + 1, text.len() - i - 1),
+            ),
             None => (text, "", sub_span(span, text.len(), 0)),
         };
         self.property(name, sub_span(span, 0, name.len()), value, value_span)
     }
 
     /// One property of a guest, from its cfg name and value text.
-    fn property(&mut self, name: &str, name_span: Span, text: &str, value_span: Span) -> Option<GuestProperty> {
+    fn property(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        text: &str,
+        value_span: Span,
+    ) -> Option<GuestProperty> {
         let dt_name_of = |n: &str| binding::lookup(n).map(|s| s.dt_name.to_string());
         if let Some(raw) = value::parse_raw(text) {
             return match raw {
                 Ok(bytes) => {
                     let dt_name = dt_name_of(name).unwrap_or_else(|| name.to_string());
                     self.diags.push(
-                        Diagnostic::at(&c::RAW_PROPERTY, name_span, format!("`{dt_name}` is written as a raw DT value"))
-                            .note("xencfg passes it through unchecked")
-                            .help(match binding::lookup(name) {
-                                Some(_) => format!("write `{name}` with a typed value so xencfg can check it"),
-                                None => "make sure Xen reads this property; xencfg cannot check it".to_string(),
-                            }),
+                        Diagnostic::at(
+                            &c::RAW_PROPERTY,
+                            name_span,
+                            format!("`{dt_name}` is written as a raw DT value"),
+                        )
+                        .note("xencfg passes it through unchecked")
+                        .help(match binding::lookup(name) {
+                            Some(_) => {
+                                format!("write `{name}` with a typed value so xencfg can check it")
+                            }
+                            None => "make sure Xen reads this property; xencfg cannot check it"
+                                .to_string(),
+                        }),
                     );
                     Some(GuestProperty {
                         dt_name,
@@ -471,14 +522,19 @@ impl Lowerer<'_, '_> {
                     })
                 }
                 Err(msg) => {
-                    self.diags.push(Diagnostic::at(&c::BAD_RAW_VALUE, value_span, msg));
+                    self.diags
+                        .push(Diagnostic::at(&c::BAD_RAW_VALUE, value_span, msg));
                     None
                 }
             };
         }
         let Some(spec) = binding::lookup(name) else {
-            let mut d = Diagnostic::at(&c::UNKNOWN_PROPERTY, name_span, format!("unknown property `{name}`"))
-                .note("Xen ignores properties it does not know, so this setting would be lost");
+            let mut d = Diagnostic::at(
+                &c::UNKNOWN_PROPERTY,
+                name_span,
+                format!("unknown property `{name}`"),
+            )
+            .note("Xen ignores properties it does not know, so this setting would be lost");
             d = match binding::suggest(name).or_else(|| binding::closest(name, GUEST_MODULE_KEYS.iter().copied())) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None => d.help(format!(
@@ -499,7 +555,10 @@ impl Lowerer<'_, '_> {
                     ),
                 )
                 .note(format!("Xen {} ignores it", self.input.target.version))
-                .help(format!("remove it, or target a newer Xen with `--xen-version {}`", spec.since)),
+                .help(format!(
+                    "remove it, or target a newer Xen with `--xen-version {}`",
+                    spec.since
+                )),
             );
             return None;
         }
@@ -511,23 +570,42 @@ impl Lowerer<'_, '_> {
                 Ok(true) => PropertyValue::Flag,
                 Ok(false) => return None,
                 Err(msg) => {
-                    bad(self.diags, &c::BAD_FLAG, msg, format!("write `{name}` alone, or `{name}=no`"));
+                    bad(
+                        self.diags,
+                        &c::BAD_FLAG,
+                        msg,
+                        format!("write `{name}` alone, or `{name}=no`"),
+                    );
                     return None;
                 }
             },
             ValueKind::U32 { min, max } => match value::parse_u32(text) {
                 Ok(n) if (min..=max).contains(&n) => PropertyValue::U32(n),
                 Ok(n) => {
-                    let check = if spec.dt_name == "cpus" { &c::BAD_CPUS } else { &c::BAD_NUMBER };
-                    let mut d = Diagnostic::at(check, value_span, format!("`{name}` must be between {min} and {max}, not {n}"));
+                    let check = if spec.dt_name == "cpus" {
+                        &c::BAD_CPUS
+                    } else {
+                        &c::BAD_NUMBER
+                    };
+                    let mut d = Diagnostic::at(
+                        check,
+                        value_span,
+                        format!("`{name}` must be between {min} and {max}, not {n}"),
+                    );
                     if spec.dt_name == "cpus" {
                         d = d.note("Xen panics at boot: \"Error creating domain\" (arm64 allows at most 128 vCPUs per domain)");
                     }
-                    self.diags.push(d.help(format!("use a value from {min} to {max}")));
+                    self.diags
+                        .push(d.help(format!("use a value from {min} to {max}")));
                     return None;
                 }
                 Err(msg) => {
-                    bad(self.diags, &c::BAD_NUMBER, msg, format!("`{name}` takes a number, e.g. `{name}={min}`"));
+                    bad(
+                        self.diags,
+                        &c::BAD_NUMBER,
+                        msg,
+                        format!("`{name}` takes a number, e.g. `{name}={min}`"),
+                    );
                     return None;
                 }
             },
@@ -542,26 +620,50 @@ impl Lowerer<'_, '_> {
                 }
                 Ok(kib) => PropertyValue::Memory(Kib(kib)),
                 Err(msg) => {
-                    bad(self.diags, &c::BAD_NUMBER, msg, "write e.g. `memory=256M` or `memory=0x40000` (KiB)".into());
+                    bad(
+                        self.diags,
+                        &c::BAD_NUMBER,
+                        msg,
+                        "write e.g. `memory=256M` or `memory=0x40000` (KiB)".into(),
+                    );
                     return None;
                 }
             },
             ValueKind::Mib => match value::parse_size(text, 20).map(u32::try_from) {
                 Ok(Ok(mib)) => PropertyValue::Mib(mib),
                 Ok(Err(_)) => {
-                    bad(self.diags, &c::BAD_NUMBER, format!("`{text}` MiB does not fit in 32 bits"), "use a smaller size".into());
+                    bad(
+                        self.diags,
+                        &c::BAD_NUMBER,
+                        format!("`{text}` MiB does not fit in 32 bits"),
+                        "use a smaller size".into(),
+                    );
                     return None;
                 }
                 Err(msg) => {
-                    bad(self.diags, &c::BAD_NUMBER, msg, format!("write e.g. `{name}=64` (MiB) or `{name}=1G`"));
+                    bad(
+                        self.diags,
+                        &c::BAD_NUMBER,
+                        msg,
+                        format!("write e.g. `{name}=64` (MiB) or `{name}=1G`"),
+                    );
                     return None;
                 }
             },
             ValueKind::Str { allowed } => {
                 let s = text.trim();
                 if !allowed.is_empty() && !allowed.contains(&s) {
-                    let expected = allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
-                    bad(self.diags, &c::BAD_STRING, format!("`{name}` cannot be `{s}`"), format!("use one of {expected}"));
+                    let expected = allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    bad(
+                        self.diags,
+                        &c::BAD_STRING,
+                        format!("`{name}` cannot be `{s}`"),
+                        format!("use one of {expected}"),
+                    );
                     return None;
                 }
                 PropertyValue::Str(s.to_string())
@@ -574,7 +676,12 @@ impl Lowerer<'_, '_> {
         })
     }
 
-    fn module(&mut self, role: ModuleRole, file: (&str, Span), args: Option<(&str, Span)>) -> Option<Module> {
+    fn module(
+        &mut self,
+        role: ModuleRole,
+        file: (&str, Span),
+        args: Option<(&str, Span)>,
+    ) -> Option<Module> {
         let (raw, span) = file;
         let path = EspPath::parse(raw, span, self.diags)?;
         let source = path.host_path(self.input.root);
@@ -588,14 +695,27 @@ impl Lowerer<'_, '_> {
     }
 
     /// Report keys that neither Xen nor xencfg reads in this section.
-    fn check_keys(&mut self, section: &Section, index: usize, xen_keys: &[&str], xencfg_keys: &[&str]) {
+    fn check_keys(
+        &mut self,
+        section: &Section,
+        index: usize,
+        xen_keys: &[&str],
+        xencfg_keys: &[&str],
+    ) {
         for entry in &section.entries {
             let key = entry.key.as_str();
-            if xen_keys.contains(&key) || xencfg_keys.contains(&key) || parse_flat_key(key).is_some() {
+            if xen_keys.contains(&key)
+                || xencfg_keys.contains(&key)
+                || parse_flat_key(key).is_some()
+            {
                 continue;
             }
             let candidates = xen_keys.iter().chain(xencfg_keys).copied();
-            let mut d = Diagnostic::at(&c::IGNORED_KEY, entry.key_span, format!("Xen ignores the key `{key}` in `[{}]`", section.name));
+            let mut d = Diagnostic::at(
+                &c::IGNORED_KEY,
+                entry.key_span,
+                format!("Xen ignores the key `{key}` in `[{}]`", section.name),
+            );
             d = match binding::closest(key, candidates) {
                 Some(s) => d.help(format!("did you mean `{s}`?")),
                 None if binding::lookup(key).is_some() => d.help(format!(
@@ -608,8 +728,12 @@ impl Lowerer<'_, '_> {
         for (section_index, word) in &self.input.doc.bare_words {
             if *section_index == Some(index) {
                 self.diags.push(
-                    Diagnostic::at(&c::LINE_WITHOUT_KEY, word.span, format!("Xen ignores the line `{}`", word.text))
-                        .help("write `key=value`; bare flags are only read in guest sections"),
+                    Diagnostic::at(
+                        &c::LINE_WITHOUT_KEY,
+                        word.span,
+                        format!("Xen ignores the line `{}`", word.text),
+                    )
+                    .help("write `key=value`; bare flags are only read in guest sections"),
                 );
             }
         }
@@ -620,9 +744,13 @@ impl Lowerer<'_, '_> {
 fn push_property(diags: &mut Diagnostics, list: &mut Vec<GuestProperty>, p: GuestProperty) {
     if let Some(first) = list.iter().find(|q| q.dt_name == p.dt_name) {
         diags.push(
-            Diagnostic::at(&c::GUEST_KEY_REPEATED, p.span, format!("property `{}` is given twice", p.dt_name))
-                .related(Location::Text(first.span), "first given here")
-                .help("keep one"),
+            Diagnostic::at(
+                &c::GUEST_KEY_REPEATED,
+                p.span,
+                format!("property `{}` is given twice", p.dt_name),
+            )
+            .related(Location::Text(first.span), "first given here")
+            .help("keep one"),
         );
         return;
     }

@@ -8,7 +8,7 @@ use xencfg::build::{self, BuildOptions};
 use xencfg::checks::registry;
 use xencfg::cli::{Cli, Command, CommonArgs, Format};
 use xencfg::compile::{self, CompileOptions, FatalError};
-use xencfg::diag::{render, Diagnostics, Levels, Severity, SourceMap};
+use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render};
 use xencfg::fdt::{Fdt, dts};
 use xencfg::target::{Target, XenVersion};
 
@@ -21,7 +21,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => run(&args.common, None),
         Command::Build(args) => {
-            let build = (args.out.clone(), args.stage, args.xen.clone(), args.emit_dts, args.force);
+            let build = (
+                args.out.clone(),
+                args.stage,
+                args.xen.clone(),
+                args.emit_dts,
+                args.force,
+            );
             run(&args.common, Some(build))
         }
         Command::Dts { file } => dts_command(&file),
@@ -36,15 +42,26 @@ fn main() -> ExitCode {
     }
 }
 
-type BuildRequest = (std::path::PathBuf, bool, Option<std::path::PathBuf>, bool, bool);
+type BuildRequest = (
+    std::path::PathBuf,
+    bool,
+    Option<std::path::PathBuf>,
+    bool,
+    bool,
+);
 
 fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
     let mut levels = Levels::default();
     levels.deny_warnings = args.deny_warnings;
-    for (names, severity) in [(&args.warn, Severity::Warning), (&args.allow, Severity::Allow), (&args.deny, Severity::Error)] {
+    for (names, severity) in [
+        (&args.warn, Severity::Warning),
+        (&args.allow, Severity::Allow),
+        (&args.deny, Severity::Error),
+    ] {
         for name in names {
-            let check = registry::find(name)
-                .ok_or_else(|| FatalError(format!("no check named `{name}` (see `xencfg checks`)")))?;
+            let check = registry::find(name).ok_or_else(|| {
+                FatalError(format!("no check named `{name}` (see `xencfg checks`)"))
+            })?;
             levels.set(check, severity);
         }
     }
@@ -120,14 +137,19 @@ fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, format: Format) {
 }
 
 fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {
-    let bytes = std::fs::read(file).map_err(|e| FatalError(format!("cannot read {}: {e}", file.display())))?;
+    let bytes = std::fs::read(file)
+        .map_err(|e| FatalError(format!("cannot read {}: {e}", file.display())))?;
     match Fdt::from_bytes(&bytes) {
         Ok(fdt) => {
             print!("{}", dts::to_dts(&fdt));
             Ok(EXIT_OK)
         }
         Err(e) => {
-            eprintln!("error[{}]: {} is not a valid device tree blob: {e}", registry::BAD_HOST_DTB.code, file.display());
+            eprintln!(
+                "error[{}]: {} is not a valid device tree blob: {e}",
+                registry::BAD_HOST_DTB.code,
+                file.display()
+            );
             Ok(EXIT_CONFIG_ERRORS)
         }
     }
@@ -137,13 +159,27 @@ fn checks_command(code: Option<&str>) -> Result<u8, FatalError> {
     match code {
         None => {
             for c in registry::ALL {
-                println!("{}  {:<34} {:<8} {}", c.code, c.name, c.severity.as_str(), c.summary);
+                println!(
+                    "{}  {:<34} {:<8} {}",
+                    c.code,
+                    c.name,
+                    c.severity.as_str(),
+                    c.summary
+                );
             }
             Ok(EXIT_OK)
         }
         Some(code) => {
-            let c = registry::find(code).ok_or_else(|| FatalError(format!("no check named `{code}`")))?;
-            println!("{} {} ({} by default)\n\n{}\n\n{}", c.code, c.name, c.severity.as_str(), c.summary, c.explanation);
+            let c = registry::find(code)
+                .ok_or_else(|| FatalError(format!("no check named `{code}`")))?;
+            println!(
+                "{} {} ({} by default)\n\n{}\n\n{}",
+                c.code,
+                c.name,
+                c.severity.as_str(),
+                c.summary,
+                c.explanation
+            );
             Ok(EXIT_OK)
         }
     }

@@ -17,7 +17,11 @@ fn every_bad_input_is_reported() {
         .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('_'))
         .collect();
     cases.sort();
-    assert!(cases.len() >= 20, "expected the catalogue of bad inputs, found {}", cases.len());
+    assert!(
+        cases.len() >= 20,
+        "expected the catalogue of bad inputs, found {}",
+        cases.len()
+    );
     for case in cases {
         let name = case.file_name().unwrap().to_string_lossy().into_owned();
         let dir = tempfile::tempdir().unwrap();
@@ -31,19 +35,36 @@ fn every_bad_input_is_reported() {
         let mut args = vec!["check", "xen.cfg"];
         args.extend(&extra);
         let out = run(&args, dir.path());
-        let report = format!("exit: {}\n{}", out.status.code().unwrap_or(-1), stderr(&out));
+        let report = format!(
+            "exit: {}\n{}",
+            out.status.code().unwrap_or(-1),
+            stderr(&out)
+        );
         assert_golden(&case.join("expected"), &report);
-        assert!(out.status.code() != Some(2), "{name}: usage/IO failure:\n{report}");
-        assert!(stderr(&out).contains("--> "), "{name}: no location in\n{report}");
+        assert!(
+            out.status.code() != Some(2),
+            "{name}: usage/IO failure:\n{report}"
+        );
+        assert!(
+            stderr(&out).contains("--> "),
+            "{name}: no location in\n{report}"
+        );
 
         args.push("--deny-warnings");
         let strict = run(&args, dir.path());
-        assert_eq!(strict.status.code(), Some(1), "{name}: check --deny-warnings must fail");
+        assert_eq!(
+            strict.status.code(),
+            Some(1),
+            "{name}: check --deny-warnings must fail"
+        );
 
         let mut build_args = vec!["build", "xen.cfg", "-o", "out", "--deny-warnings"];
         build_args.extend(&extra);
         let built = run(&build_args, dir.path());
         assert_eq!(built.status.code(), Some(1), "{name}: build must fail");
-        assert!(!dir.path().join("out").exists(), "{name}: build wrote output");
+        assert!(
+            !dir.path().join("out").exists(),
+            "{name}: build wrote output"
+        );
     }
 }

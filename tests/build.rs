@@ -25,7 +25,11 @@ fn assert_host_preserved(host: &Fdt, merged: &Fdt, guests: &[&str]) {
     let chosen = stripped.node_mut("/chosen").expect("/chosen");
     let host_chosen = host.node("/chosen").expect("host /chosen");
     for name in guests {
-        let i = chosen.children.iter().position(|c| c.name == *name).unwrap_or_else(|| panic!("no /chosen/{name}"));
+        let i = chosen
+            .children
+            .iter()
+            .position(|c| c.name == *name)
+            .unwrap_or_else(|| panic!("no /chosen/{name}"));
         chosen.children.remove(i);
     }
     for cells in ["#address-cells", "#size-cells"] {
@@ -46,27 +50,55 @@ fn check_example(example: &str, sections: &[(&str, &[&str])]) {
         let dtb = out_dir.join(format!("{section}.dtb"));
         let merged = Fdt::from_bytes(&fs::read(&dtb).unwrap()).unwrap();
         assert_host_preserved(&host, &merged, guests);
-        let chosen_names: Vec<&str> = merged.node("/chosen").unwrap().children.iter().map(|c| c.name.as_str()).collect();
+        let chosen_names: Vec<&str> = merged
+            .node("/chosen")
+            .unwrap()
+            .children
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
         assert_eq!(&chosen_names, guests, "guests in domid order");
 
         let (dts, warnings) = dtc_decompile(&dtb);
-        assert!(!warnings.contains("chosen"), "dtc warns about the added nodes:\n{warnings}");
-        assert_golden(&testdata(&format!("{example}/expected/{section}.dts")), &dts);
+        assert!(
+            !warnings.contains("chosen"),
+            "dtc warns about the added nodes:\n{warnings}"
+        );
+        assert_golden(
+            &testdata(&format!("{example}/expected/{section}.dts")),
+            &dts,
+        );
     }
     let cfg = fs::read_to_string(out_dir.join("xen.cfg")).unwrap();
     assert_golden(&testdata(&format!("{example}/expected/xen.cfg")), &cfg);
     assert!(cfg.is_ascii() && cfg.ends_with('\n'));
     assert!(!cfg.lines().any(|l| l.ends_with(' ')), "no trailing blanks");
-    assert!(!cfg.contains("domu") && !cfg.contains("domains="), "dom0less keys are gone");
+    assert!(
+        !cfg.contains("domu") && !cfg.contains("domains="),
+        "dom0less keys are gone"
+    );
 
     // The manifest's hashes are the files' hashes.
-    let manifest: Value = serde_json::from_slice(&fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["schema"], 1);
     for file in manifest["files"].as_array().unwrap() {
         let esp = file["esp_path"].as_str().unwrap().replace('\\', "/");
-        let on_disk = if file["source"] == "generated" { out_dir.join(&esp) } else { dir.path().join(&esp) };
-        assert_eq!(file["sha256"].as_str().unwrap(), sha256sum(&on_disk), "{esp}");
-        assert_eq!(file["size"].as_u64().unwrap(), fs::metadata(&on_disk).unwrap().len(), "{esp}");
+        let on_disk = if file["source"] == "generated" {
+            out_dir.join(&esp)
+        } else {
+            dir.path().join(&esp)
+        };
+        assert_eq!(
+            file["sha256"].as_str().unwrap(),
+            sha256sum(&on_disk),
+            "{esp}"
+        );
+        assert_eq!(
+            file["size"].as_u64().unwrap(),
+            fs::metadata(&on_disk).unwrap().len(),
+            "{esp}"
+        );
     }
 }
 
@@ -77,7 +109,13 @@ fn rfc_example_builds() {
 
 #[test]
 fn section_example_builds_every_boot_section() {
-    check_example("sections", &[("xen", &["guest1", "guest2", "guest3"]), ("xen-debug", &["guest1", "guest2"])]);
+    check_example(
+        "sections",
+        &[
+            ("xen", &["guest1", "guest2", "guest3"]),
+            ("xen-debug", &["guest1", "guest2"]),
+        ],
+    );
 }
 
 #[test]
@@ -86,7 +124,11 @@ fn output_is_deterministic() {
     let (b, out_b) = build("sections", &["--stage"]);
     assert!(out_a.status.success() && out_b.status.success());
     for name in ["xen.cfg", "xen.dtb", "xen-debug.dtb", "manifest.json"] {
-        assert_eq!(fs::read(a.path().join("out").join(name)).unwrap(), fs::read(b.path().join("out").join(name)).unwrap(), "{name}");
+        assert_eq!(
+            fs::read(a.path().join("out").join(name)).unwrap(),
+            fs::read(b.path().join("out").join(name)).unwrap(),
+            "{name}"
+        );
     }
 }
 
@@ -94,28 +136,63 @@ fn output_is_deterministic() {
 fn stage_makes_the_esp_directory() {
     let dir = scratch_example("rfc");
     fs::write(dir.path().join("xen.efi"), b"MZ fake xen").unwrap();
-    let out = run(&["build", "xen.cfg", "-o", "esp/EFI/BOOT", "--stage", "--efi-name", "BOOTAA64", "--xen", "xen.efi"], dir.path());
+    let out = run(
+        &[
+            "build",
+            "xen.cfg",
+            "-o",
+            "esp/EFI/BOOT",
+            "--stage",
+            "--efi-name",
+            "BOOTAA64",
+            "--xen",
+            "xen.efi",
+        ],
+        dir.path(),
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let esp = dir.path().join("esp/EFI/BOOT");
-    for f in ["BOOTAA64.cfg", "BOOTAA64.efi", "xen.dtb", "Image-domu1.bin", "initrd-domu2.cpio.gz", "manifest.json"] {
+    for f in [
+        "BOOTAA64.cfg",
+        "BOOTAA64.efi",
+        "xen.dtb",
+        "Image-domu1.bin",
+        "initrd-domu2.cpio.gz",
+        "manifest.json",
+    ] {
         assert!(esp.join(f).is_file(), "{f} staged");
     }
-    assert_eq!(fs::read(esp.join("Image-domu1.bin")).unwrap(), fs::read(dir.path().join("Image-domu1.bin")).unwrap());
-    assert!(!esp.join("host.dtb").exists(), "the host DTB is consumed, not installed");
+    assert_eq!(
+        fs::read(esp.join("Image-domu1.bin")).unwrap(),
+        fs::read(dir.path().join("Image-domu1.bin")).unwrap()
+    );
+    assert!(
+        !esp.join("host.dtb").exists(),
+        "the host DTB is consumed, not installed"
+    );
 }
 
 #[test]
 fn subdirectories_are_emitted_with_backslashes() {
     let dir = scratch_example("rfc");
     fs::create_dir_all(dir.path().join("domu/one")).unwrap();
-    fs::rename(dir.path().join("Image-domu1.bin"), dir.path().join("domu/one/Image")).unwrap();
-    let cfg = fs::read_to_string(dir.path().join("xen.cfg")).unwrap().replace("Image-domu1.bin", "domu/one/Image");
+    fs::rename(
+        dir.path().join("Image-domu1.bin"),
+        dir.path().join("domu/one/Image"),
+    )
+    .unwrap();
+    let cfg = fs::read_to_string(dir.path().join("xen.cfg"))
+        .unwrap()
+        .replace("Image-domu1.bin", "domu/one/Image");
     fs::write(dir.path().join("xen.cfg"), cfg).unwrap();
     let out = run(&["build", "xen.cfg", "-o", "out", "--stage"], dir.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let merged = Fdt::from_bytes(&fs::read(dir.path().join("out/xen.dtb")).unwrap()).unwrap();
     let kernel = merged.node("/chosen/domU1/kernel").unwrap();
-    assert_eq!(kernel.property("xen,uefi-binary").unwrap().value, b"domu\\one\\Image\0");
+    assert_eq!(
+        kernel.property("xen,uefi-binary").unwrap().value,
+        b"domu\\one\\Image\0"
+    );
     assert!(dir.path().join("out/domu/one/Image").is_file());
 }
 
@@ -137,7 +214,11 @@ fn refuses_to_overwrite_inputs() {
     let dir = scratch_example("rfc");
     let out = run(&["build", "xen.cfg", "-o", ".", "--force"], dir.path());
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("contains the input"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("contains the input"),
+        "{}",
+        stderr(&out)
+    );
     assert!(dir.path().join("xen.cfg").is_file());
 }
 

@@ -54,7 +54,9 @@ pub fn parse_u64(text: &str) -> Result<u64, String> {
     }
     let clean: String = digits.chars().filter(|&c| c != '_').collect();
     if !clean.chars().all(|c| c.is_digit(radix)) {
-        return Err(format!("`{text}` is not a number (decimal, or hex with 0x)"));
+        return Err(format!(
+            "`{text}` is not a number (decimal, or hex with 0x)"
+        ));
     }
     u64::from_str_radix(&clean, radix).map_err(|_| format!("`{text}` does not fit in 64 bits"))
 }
@@ -171,7 +173,9 @@ fn parse_bytes(t: &str) -> Result<Vec<u8>, String> {
         .ok_or_else(|| format!("`{t}`: bytes are written `[de ad be ef]`"))?;
     let hex: String = inner.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     if hex.len() % 2 != 0 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!("`{t}`: bytes are pairs of hex digits, e.g. `[de ad be ef]`"));
+        return Err(format!(
+            "`{t}`: bytes are pairs of hex digits, e.g. `[de ad be ef]`"
+        ));
     }
     (0..hex.len())
         .step_by(2)
@@ -192,7 +196,11 @@ mod tests {
         assert!(parse_u64("0x").is_err());
         assert!(parse_u64("12a").is_err());
         assert!(parse_u64("_1").is_err());
-        assert!(parse_u64("99999999999999999999").unwrap_err().contains("64 bits"));
+        assert!(
+            parse_u64("99999999999999999999")
+                .unwrap_err()
+                .contains("64 bits")
+        );
         assert!(parse_u32("0x100000000").unwrap_err().contains("32 bits"));
     }
 
@@ -207,14 +215,22 @@ mod tests {
         assert_eq!(parse_size("1T", 10), Ok(1 << 30));
         assert!(parse_size("1.5G", 10).is_err());
         assert!(parse_size("M", 10).is_err());
-        assert!(parse_size("20000000T", 10).unwrap_err().contains("too large"));
+        assert!(
+            parse_size("20000000T", 10)
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 
     #[test]
     fn sizes_in_mib_must_be_whole() {
         assert_eq!(parse_size("2G", 20), Ok(2048));
         assert_eq!(parse_size("64", 20), Ok(64));
-        assert!(parse_size("512K", 20).unwrap_err().contains("whole number of MiB"));
+        assert!(
+            parse_size("512K", 20)
+                .unwrap_err()
+                .contains("whole number of MiB")
+        );
     }
 
     #[test]

@@ -15,7 +15,11 @@ use std::path::PathBuf;
 
 /// Read every distinct referenced file once. With `hash`, also compute
 /// sha256 (in parallel); otherwise only the first bytes are read.
-pub fn inspect(system: &System, hash: bool, diags: &mut Diagnostics) -> BTreeMap<PathBuf, FileFacts> {
+pub fn inspect(
+    system: &System,
+    hash: bool,
+    diags: &mut Diagnostics,
+) -> BTreeMap<PathBuf, FileFacts> {
     // First reference of each file, for the diagnostic location.
     let mut first: BTreeMap<PathBuf, &Module> = BTreeMap::new();
     for (_, m) in system.modules() {
@@ -29,11 +33,17 @@ pub fn inspect(system: &System, hash: bool, diags: &mut Diagnostics) -> BTreeMap
                 let mut d = Diagnostic::at(
                     &c::FILE_MISSING,
                     module.span,
-                    format!("`{}` does not exist (looked for {})", module.path, path.display()),
+                    format!(
+                        "`{}` does not exist (looked for {})",
+                        module.path,
+                        path.display()
+                    ),
                 )
                 .note("Xen's EFI loader stops: \"Open failed for ...\"");
                 d = d.help(match fs::symlink_metadata(path) {
-                    Ok(_) => "the path is a dangling symbolic link; point it at the file".to_string(),
+                    Ok(_) => {
+                        "the path is a dangling symbolic link; point it at the file".to_string()
+                    }
                     Err(_) => format!(
                         "paths are relative to the cfg's directory (or --root): put the file at {}",
                         path.display()
@@ -42,14 +52,22 @@ pub fn inspect(system: &System, hash: bool, diags: &mut Diagnostics) -> BTreeMap
                 diags.push(d);
             }
             Err(e) => diags.push(
-                Diagnostic::at(&c::FILE_UNREADABLE, module.span, format!("cannot read `{}`: {e}", module.path))
-                    .help("check the file's permissions, or for a symbolic link loop, its target"),
+                Diagnostic::at(
+                    &c::FILE_UNREADABLE,
+                    module.span,
+                    format!("cannot read `{}`: {e}", module.path),
+                )
+                .help("check the file's permissions, or for a symbolic link loop, its target"),
             ),
             Ok(meta) if !meta.is_file() => diags.push(
                 Diagnostic::at(
                     &c::FILE_NOT_REGULAR,
                     module.span,
-                    format!("`{}` is {}, not a regular file", module.path, kind_of(&meta)),
+                    format!(
+                        "`{}` is {}, not a regular file",
+                        module.path,
+                        kind_of(&meta)
+                    ),
                 )
                 .help("name the file itself"),
             ),
@@ -71,8 +89,12 @@ pub fn inspect(system: &System, hash: bool, diags: &mut Diagnostics) -> BTreeMap
                 facts.insert(path, f);
             }
             Err(e) => diags.push(
-                Diagnostic::at(&c::FILE_UNREADABLE, module.span, format!("cannot read `{}`: {e}", module.path))
-                    .help("check the file's permissions"),
+                Diagnostic::at(
+                    &c::FILE_UNREADABLE,
+                    module.span,
+                    format!("cannot read `{}`: {e}", module.path),
+                )
+                .help("check the file's permissions"),
             ),
         }
     }
@@ -122,42 +144,69 @@ fn check_content(m: &Module, f: &FileFacts, diags: &mut Diagnostics) {
             )
             .note("Xen's kernel probe accepts an arm64 Image, gzip, uImage or arm32 zImage; anything else panics at boot");
             d = d.help(match f.format {
-                ImageFormat::Xz | ImageFormat::Lz4 | ImageFormat::Zstd | ImageFormat::Bzip2 | ImageFormat::Lzma => {
+                ImageFormat::Xz
+                | ImageFormat::Lz4
+                | ImageFormat::Zstd
+                | ImageFormat::Bzip2
+                | ImageFormat::Lzma => {
                     "use the uncompressed Image, or compress it with gzip".to_string()
                 }
-                ImageFormat::EfiZboot => "use the plain arm64 Image (CONFIG_EFI_ZBOOT=n), not the zboot vmlinuz".to_string(),
+                ImageFormat::EfiZboot => {
+                    "use the plain arm64 Image (CONFIG_EFI_ZBOOT=n), not the zboot vmlinuz"
+                        .to_string()
+                }
                 ImageFormat::Elf => "use arch/arm64/boot/Image, not vmlinux".to_string(),
                 _ => "point at the kernel image (arch/arm64/boot/Image)".to_string(),
             });
             diags.push(d);
         }
         ModuleRole::Ramdisk | ModuleRole::Dom0Ramdisk
-            if matches!(f.format, ImageFormat::Arm64Image | ImageFormat::ZImage | ImageFormat::UImage | ImageFormat::Fdt) =>
+            if matches!(
+                f.format,
+                ImageFormat::Arm64Image
+                    | ImageFormat::ZImage
+                    | ImageFormat::UImage
+                    | ImageFormat::Fdt
+            ) =>
         {
             diags.push(
                 Diagnostic::at(
                     &c::RAMDISK_LOOKS_WRONG,
                     m.span,
-                    format!("the ramdisk `{}` looks like {}", m.path, f.format.describe()),
+                    format!(
+                        "the ramdisk `{}` looks like {}",
+                        m.path,
+                        f.format.describe()
+                    ),
                 )
                 .note("Xen does not inspect ramdisks; the guest kernel will fail to unpack it")
                 .help("check that the kernel and ramdisk are not swapped"),
             );
         }
-        ModuleRole::HostDtb | ModuleRole::Overlay | ModuleRole::DeviceTree if f.format != ImageFormat::Fdt => {
+        ModuleRole::HostDtb | ModuleRole::Overlay | ModuleRole::DeviceTree
+            if f.format != ImageFormat::Fdt =>
+        {
             diags.push(
                 Diagnostic::at(
                     &c::BAD_HOST_DTB,
                     m.span,
-                    format!("`{}` is {}, not a device tree blob", m.path, f.format.describe()),
+                    format!(
+                        "`{}` is {}, not a device tree blob",
+                        m.path,
+                        f.format.describe()
+                    ),
                 )
                 .help("compile the source with `dtc -I dts -O dtb`"),
             );
         }
         ModuleRole::Xsm if f.format != ImageFormat::XsmPolicy => diags.push(
-            Diagnostic::at(&c::RAMDISK_LOOKS_WRONG, m.span, format!("`{}` does not start with the FLASK policy magic", m.path))
-                .severity(Severity::Warning)
-                .help("point `xsm=` at the compiled policy (xenpolicy-*)"),
+            Diagnostic::at(
+                &c::RAMDISK_LOOKS_WRONG,
+                m.span,
+                format!("`{}` does not start with the FLASK policy magic", m.path),
+            )
+            .severity(Severity::Warning)
+            .help("point `xsm=` at the compiled policy (xenpolicy-*)"),
         ),
         _ => {}
     }
@@ -166,7 +215,11 @@ fn check_content(m: &Module, f: &FileFacts, diags: &mut Diagnostics) {
 /// Guests of one boot section sharing a gzip kernel by the same ESP string:
 /// Xen decompresses it in place of the shared module and the second guest
 /// panics (reference §3.1, real-xen-boot.md item 5).
-pub fn shared_compressed_kernels(system: &System, facts: &BTreeMap<PathBuf, FileFacts>, diags: &mut Diagnostics) {
+pub fn shared_compressed_kernels(
+    system: &System,
+    facts: &BTreeMap<PathBuf, FileFacts>,
+    diags: &mut Diagnostics,
+) {
     for section in &system.sections {
         let kernels: Vec<(&str, &Module)> = section
             .guests
@@ -174,7 +227,9 @@ pub fn shared_compressed_kernels(system: &System, facts: &BTreeMap<PathBuf, File
             .filter_map(|g| g.kernel.as_ref().map(|k| (g.name.as_str(), k)))
             .collect();
         for (i, (name, k)) in kernels.iter().enumerate() {
-            let compressed = facts.get(&k.source).is_some_and(|f| f.format == ImageFormat::Gzip);
+            let compressed = facts
+                .get(&k.source)
+                .is_some_and(|f| f.format == ImageFormat::Gzip);
             if !compressed {
                 continue;
             }

@@ -14,9 +14,13 @@ pub fn check_section(section: &BootSection, diags: &mut Diagnostics) {
         check_name(guest, diags);
         if let Some(first) = section.guests[..i].iter().find(|g| g.name == guest.name) {
             diags.push(
-                Diagnostic::at(&c::GUEST_NAME_DUP, guest.name_span, format!("two guests are named `{}`", guest.name))
-                    .related(Location::Text(first.name_span), "the first one")
-                    .help("rename one of them"),
+                Diagnostic::at(
+                    &c::GUEST_NAME_DUP,
+                    guest.name_span,
+                    format!("two guests are named `{}`", guest.name),
+                )
+                .related(Location::Text(first.name_span), "the first one")
+                .help("rename one of them"),
             );
         }
         check_required(guest, diags);
@@ -43,9 +47,15 @@ fn check_required(guest: &Guest, diags: &mut Diagnostics) {
     for (name, example) in [("cpus", "cpus=1"), ("memory", "memory=256M")] {
         if guest.property(name).is_none() {
             diags.push(
-                Diagnostic::at(&c::MISSING_REQUIRED, guest.name_span, format!("guest `{}` has no `{name}`", guest.name))
-                    .note(format!("Xen panics at boot: the domain node needs `{name}`"))
-                    .help(format!("add `{example}`")),
+                Diagnostic::at(
+                    &c::MISSING_REQUIRED,
+                    guest.name_span,
+                    format!("guest `{}` has no `{name}`", guest.name),
+                )
+                .note(format!(
+                    "Xen panics at boot: the domain node needs `{name}`"
+                ))
+                .help(format!("add `{example}`")),
             );
         }
     }
@@ -63,10 +73,17 @@ fn check_name(guest: &Guest, diags: &mut Diagnostics) {
         return;
     }
     let valid_char = |ch: char| ch.is_ascii_alphanumeric() || ",._+-".contains(ch);
-    if name.is_empty() || !name.chars().all(valid_char) || !name.starts_with(|ch: char| ch.is_ascii_alphabetic()) {
+    if name.is_empty()
+        || !name.chars().all(valid_char)
+        || !name.starts_with(|ch: char| ch.is_ascii_alphabetic())
+    {
         diags.push(
-            Diagnostic::at(&c::GUEST_NAME_INVALID, span, format!("`{name}` is not a valid device tree node name"))
-                .help("start with a letter and use only letters, digits and `,._+-`"),
+            Diagnostic::at(
+                &c::GUEST_NAME_INVALID,
+                span,
+                format!("`{name}` is not a valid device tree node name"),
+            )
+            .help("start with a letter and use only letters, digits and `,._+-`"),
         );
     }
     if name.len() > MAX_GUEST_NAME {
@@ -78,8 +95,12 @@ fn check_name(guest: &Guest, diags: &mut Diagnostics) {
     }
     if matches!(name, "chosen" | "kernel" | "ramdisk" | "xsm") {
         diags.push(
-            Diagnostic::at(&c::GUEST_NAME_RESERVED, span, format!("a guest cannot be named `{name}`"))
-                .help("choose another name, e.g. `domU1`"),
+            Diagnostic::at(
+                &c::GUEST_NAME_RESERVED,
+                span,
+                format!("a guest cannot be named `{name}`"),
+            )
+            .help("choose another name, e.g. `domU1`"),
         );
     }
 }

@@ -23,11 +23,18 @@ pub fn check_chosen(host: &Fdt, dtb_file: &Path, section: &BootSection, diags: &
     let Some(chosen) = host.node("/chosen") else {
         return; // xencfg creates it
     };
-    if chosen.property("ranges").is_some_and(|r| !r.value.is_empty()) {
+    if chosen
+        .property("ranges")
+        .is_some_and(|r| !r.value.is_empty())
+    {
         diags.push(
-            Diagnostic::new(&c::CHOSEN_RANGES, at(dtb_file, "/chosen", Some("ranges")), "`/chosen` has a non-empty `ranges`")
-                .note("Xen's EFI stub stops: \"Unable to setup chosen node\"")
-                .help("remove `ranges` from `/chosen` in the host DTS"),
+            Diagnostic::new(
+                &c::CHOSEN_RANGES,
+                at(dtb_file, "/chosen", Some("ranges")),
+                "`/chosen` has a non-empty `ranges`",
+            )
+            .note("Xen's EFI stub stops: \"Unable to setup chosen node\"")
+            .help("remove `ranges` from `/chosen` in the host DTS"),
         );
     }
     if chosen.property("linux,initrd-start").is_some() {
@@ -39,46 +46,73 @@ pub fn check_chosen(host: &Fdt, dtb_file: &Path, section: &BootSection, diags: &
     }
     let cfg_modules = [
         ("kernel", section.dom0_kernel.as_ref(), "multiboot,kernel"),
-        ("ramdisk", section.dom0_ramdisk.as_ref(), "multiboot,ramdisk"),
+        (
+            "ramdisk",
+            section.dom0_ramdisk.as_ref(),
+            "multiboot,ramdisk",
+        ),
         ("xsm", section.xsm.as_ref(), "xen,xsm-policy"),
     ];
     for child in &chosen.children {
         let path = format!("/chosen/{}", child.name);
         if child.property("compatible").is_none() {
             diags.push(
-                Diagnostic::new(&c::CHOSEN_NO_COMPATIBLE, at(dtb_file, &path, None), format!("`{path}` has no `compatible`"))
-                    .note("Xen's EFI stub stops: \"Error processing boot modules on DT.\"")
-                    .help("add a `compatible` (an empty one is enough) or remove the node"),
+                Diagnostic::new(
+                    &c::CHOSEN_NO_COMPATIBLE,
+                    at(dtb_file, &path, None),
+                    format!("`{path}` has no `compatible`"),
+                )
+                .note("Xen's EFI stub stops: \"Error processing boot modules on DT.\"")
+                .help("add a `compatible` (an empty one is enough) or remove the node"),
             );
         }
         for (key, module, compatible) in cfg_modules {
             let Some(module) = module else { continue };
             let same_name = child.base_name() == key;
-            let loaded_module = child.is_compatible(compatible) && child.property("xen,uefi-binary").is_some();
+            let loaded_module =
+                child.is_compatible(compatible) && child.property("xen,uefi-binary").is_some();
             if same_name || loaded_module {
                 let why = if same_name {
-                    format!("the EFI stub adds `/chosen/{key}` for `{key}=` and cannot: \"Unable to add dom0 FDT node\"")
+                    format!(
+                        "the EFI stub adds `/chosen/{key}` for `{key}=` and cannot: \"Unable to add dom0 FDT node\""
+                    )
                 } else {
-                    format!("the DTB already loads a dom0 `{compatible}`: \"already found in cfg file\"")
+                    format!(
+                        "the DTB already loads a dom0 `{compatible}`: \"already found in cfg file\""
+                    )
                 };
                 diags.push(
-                    Diagnostic::at(&c::CHOSEN_MODULE_CLASH, module.span, format!("`{key}=` clashes with `{path}` in the host DTB"))
-                        .related(at(dtb_file, &path, None), "already in the host DTB")
-                        .note(format!("{why}; Xen never starts"))
-                        .help(format!("remove `{path}` from the host DTS, or drop `{key}=` from the cfg")),
+                    Diagnostic::at(
+                        &c::CHOSEN_MODULE_CLASH,
+                        module.span,
+                        format!("`{key}=` clashes with `{path}` in the host DTB"),
+                    )
+                    .related(at(dtb_file, &path, None), "already in the host DTB")
+                    .note(format!("{why}; Xen never starts"))
+                    .help(format!(
+                        "remove `{path}` from the host DTS, or drop `{key}=` from the cfg"
+                    )),
                 );
             }
         }
         if child.is_compatible("xen,domain") {
             diags.push(
-                Diagnostic::new(&c::CHOSEN_EXISTING_DOMAIN, at(dtb_file, &path, None), format!("the host DTB already describes the domain `{path}`"))
-                    .note("xencfg keeps it; it takes a domid before the cfg's guests")
-                    .help("describe every guest in the cfg and remove it from the host DTS"),
+                Diagnostic::new(
+                    &c::CHOSEN_EXISTING_DOMAIN,
+                    at(dtb_file, &path, None),
+                    format!("the host DTB already describes the domain `{path}`"),
+                )
+                .note("xencfg keeps it; it takes a domid before the cfg's guests")
+                .help("describe every guest in the cfg and remove it from the host DTS"),
             );
             if let Some(g) = section.guests.iter().find(|g| g.name == child.name) {
                 diags.push(
-                    Diagnostic::at(&c::GUEST_NAME_DUP, g.name_span, format!("the host DTB already has `/chosen/{}`", g.name))
-                        .help("rename the guest"),
+                    Diagnostic::at(
+                        &c::GUEST_NAME_DUP,
+                        g.name_span,
+                        format!("the host DTB already has `/chosen/{}`", g.name),
+                    )
+                    .help("rename the guest"),
                 );
             }
         }
@@ -88,19 +122,34 @@ pub fn check_chosen(host: &Fdt, dtb_file: &Path, section: &BootSection, diags: &
 /// Domain nodes already in the host tree take the first domids.
 pub fn existing_domains(host: &Fdt) -> u32 {
     host.node("/chosen")
-        .map(|c| c.children.iter().filter(|n| n.is_compatible("xen,domain")).count() as u32)
+        .map(|c| {
+            c.children
+                .iter()
+                .filter(|n| n.is_compatible("xen,domain"))
+                .count() as u32
+        })
         .unwrap_or(0)
 }
 
 /// The merged blob must fit Xen's limit after the EFI stub enlarges it by
 /// the cfg size plus 4 KiB, rounded up to pages (reference §1.10.2).
-pub fn check_size(blob_len: usize, cfg_len: usize, dtb_span: crate::diag::Span, section: &str, diags: &mut Diagnostics) {
+pub fn check_size(
+    blob_len: usize,
+    cfg_len: usize,
+    dtb_span: crate::diag::Span,
+    section: &str,
+    diags: &mut Diagnostics,
+) {
     let enlarged = (blob_len + cfg_len + 4096).div_ceil(4096) * 4096;
     if enlarged > MAX_FDT_SIZE {
         diags.push(
-            Diagnostic::at(&c::DTB_TOO_BIG, dtb_span, format!("the merged DTB of `[{section}]` would be {enlarged} bytes in Xen"))
-                .note("Xen refuses a device tree larger than 2 MiB")
-                .help("remove unused nodes from the host DTS"),
+            Diagnostic::at(
+                &c::DTB_TOO_BIG,
+                dtb_span,
+                format!("the merged DTB of `[{section}]` would be {enlarged} bytes in Xen"),
+            )
+            .note("Xen refuses a device tree larger than 2 MiB")
+            .help("remove unused nodes from the host DTS"),
         );
     }
 }

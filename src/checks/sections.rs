@@ -12,7 +12,13 @@ pub const MAX_EFI_FILES: usize = 30;
 /// The EFI stub builds the Xen command line in 4096 bytes, NUL included.
 pub const MAX_XEN_CMDLINE: usize = 4095;
 
-pub fn check_section(section: &BootSection, target: &Target, efi_name: &str, host_bootargs: bool, diags: &mut Diagnostics) {
+pub fn check_section(
+    section: &BootSection,
+    target: &Target,
+    efi_name: &str,
+    host_bootargs: bool,
+    diags: &mut Diagnostics,
+) {
     let files = section.efi_loaded_files();
     if files.len() > MAX_EFI_FILES {
         diags.push(
@@ -27,15 +33,28 @@ pub fn check_section(section: &BootSection, target: &Target, efi_name: &str, hos
     }
     if section.dom0_kernel.is_none() && section.guests.is_empty() {
         diags.push(
-            Diagnostic::at(&c::NOTHING_TO_BOOT, section.header, format!("section `[{}]` has neither `kernel=` nor guests", section.name))
-                .note("Xen stops: \"No initial domain kernel specified.\"")
-                .help("add dom0's `kernel=` or dom0less guests (`domains=` or `domu1_kernel=`)"),
+            Diagnostic::at(
+                &c::NOTHING_TO_BOOT,
+                section.header,
+                format!(
+                    "section `[{}]` has neither `kernel=` nor guests",
+                    section.name
+                ),
+            )
+            .note("Xen stops: \"No initial domain kernel specified.\"")
+            .help("add dom0's `kernel=` or dom0less guests (`domains=` or `domu1_kernel=`)"),
         );
     }
     check_options(section, target, efi_name, host_bootargs, diags);
 }
 
-fn check_options(section: &BootSection, target: &Target, efi_name: &str, host_bootargs: bool, diags: &mut Diagnostics) {
+fn check_options(
+    section: &BootSection,
+    target: &Target,
+    efi_name: &str,
+    host_bootargs: bool,
+    diags: &mut Diagnostics,
+) {
     let v = target.version;
     match &section.options {
         None if v >= XenVersion::new(4, 19) && !host_bootargs => diags.push(

@@ -16,12 +16,19 @@ pub fn human(d: &Diagnostic, sources: &SourceMap) -> String {
             let line = printable(sources.line_text(span.file, span.line));
             let start = (span.col as usize).saturating_sub(1).min(line.len());
             let width = span.len.clamp(1, line.len().saturating_sub(start).max(1));
-            out.push_str(&format!("{pad} |\n{number} | {line}\n{pad} | {}{}\n", " ".repeat(start), "^".repeat(width)));
+            out.push_str(&format!(
+                "{pad} |\n{number} | {line}\n{pad} | {}{}\n",
+                " ".repeat(start),
+                "^".repeat(width)
+            ));
         }
         location => out.push_str(&format!("  --> {}\n", describe(location, sources))),
     }
     for (location, label) in &d.related {
-        out.push_str(&format!("  = note: {label}: {}\n", describe(location, sources)));
+        out.push_str(&format!(
+            "  = note: {label}: {}\n",
+            describe(location, sources)
+        ));
     }
     for note in &d.notes {
         out.push_str(&format!("  = note: {note}\n"));
@@ -48,7 +55,11 @@ fn printable(bytes: &[u8]) -> String {
 pub fn describe(location: &Location, sources: &SourceMap) -> String {
     match location {
         Location::Text(s) => format!("{}:{}:{}", sources.path(s.file).display(), s.line, s.col),
-        Location::Tree { file, node, property } => match property {
+        Location::Tree {
+            file,
+            node,
+            property,
+        } => match property {
             Some(p) => format!("{}: {node}: property `{p}`", file.display()),
             None => format!("{}: {node}", file.display()),
         },
@@ -60,7 +71,11 @@ pub fn describe(location: &Location, sources: &SourceMap) -> String {
 /// The closing summary line, e.g. `2 errors, 1 warning`.
 pub fn summary(errors: usize, warnings: usize) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    format!("{}, {}", plural(errors, "error"), plural(warnings, "warning"))
+    format!(
+        "{}, {}",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
 }
 
 /// One diagnostic as a JSON object (one per line with `--format json`).
@@ -89,7 +104,8 @@ pub struct JsonRelated {
 }
 
 pub fn json(d: &Diagnostic, sources: &SourceMap) -> String {
-    let (mut file, mut line, mut column, mut length, mut node, mut property) = (None, None, None, None, None, None);
+    let (mut file, mut line, mut column, mut length, mut node, mut property) =
+        (None, None, None, None, None, None);
     match &d.location {
         Location::Text(s) => {
             file = Some(sources.path(s.file).display().to_string());
@@ -97,7 +113,11 @@ pub fn json(d: &Diagnostic, sources: &SourceMap) -> String {
             column = Some(s.col);
             length = Some(s.len);
         }
-        Location::Tree { file: f, node: n, property: p } => {
+        Location::Tree {
+            file: f,
+            node: n,
+            property: p,
+        } => {
             file = Some(f.display().to_string());
             node = Some(n.as_str());
             property = p.as_deref();

@@ -58,7 +58,9 @@ pub fn render(input: &CfgInput) -> Vec<u8> {
         }
     }
     // Values were read byte-per-char (Latin-1); write them back the same way.
-    out.chars().map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?')).collect()
+    out.chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect()
 }
 
 /// The `options=` line to emit: the cfg's when non-empty. Xen 4.19+ must get

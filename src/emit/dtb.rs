@@ -48,7 +48,11 @@ fn domain_node(guest: &Guest) -> Node {
         // in place, keeping the cell properties first.
         node.set_property(&p.dt_name, p.value.encode());
     }
-    let modules = [("kernel", &guest.kernel), ("ramdisk", &guest.ramdisk), ("device-tree", &guest.dtb)];
+    let modules = [
+        ("kernel", &guest.kernel),
+        ("ramdisk", &guest.ramdisk),
+        ("device-tree", &guest.dtb),
+    ];
     for (name, module) in modules {
         if let Some(m) = module {
             node.children.push(module_node(name, m));
@@ -63,7 +67,10 @@ fn module_node(name: &str, module: &Module) -> Node {
         "compatible",
         value::strings(&[module.role.dt_compatible(), "multiboot,module"]),
     );
-    node.set_property("xen,uefi-binary", value::string(&module.path.to_efi_string()));
+    node.set_property(
+        "xen,uefi-binary",
+        value::string(&module.path.to_efi_string()),
+    );
     if let Some(args) = module.bootargs.as_deref().filter(|a| !a.is_empty()) {
         node.set_property("bootargs", value::string(args));
     }

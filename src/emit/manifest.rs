@@ -113,7 +113,13 @@ pub fn build(input: ManifestInput) -> Manifest {
             name: s.name.clone(),
             dtb: crate::emit::cfg::dtb_name(s),
             options: input.options.get(i).cloned().flatten(),
-            dom0: s.dom0_kernel.iter().chain(&s.dom0_ramdisk).chain(&s.xsm).map(module).collect(),
+            dom0: s
+                .dom0_kernel
+                .iter()
+                .chain(&s.dom0_ramdisk)
+                .chain(&s.xsm)
+                .map(module)
+                .collect(),
             guests: s
                 .guests
                 .iter()

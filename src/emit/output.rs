@@ -52,14 +52,18 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 /// Write `files` as the new content of `dir`.
 pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result<(), OutputError> {
     check_destination(dir, force)?;
-    let name = dir
-        .file_name()
-        .ok_or_else(|| err(dir, "the output directory needs a name (not `/`, `.` or `..`)"))?;
+    let name = dir.file_name().ok_or_else(|| {
+        err(
+            dir,
+            "the output directory needs a name (not `/`, `.` or `..`)",
+        )
+    })?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent).map_err(|e| err(&parent, format!("cannot create the parent directory: {e}")))?;
+    fs::create_dir_all(&parent)
+        .map_err(|e| err(&parent, format!("cannot create the parent directory: {e}")))?;
     let staging = tempfile::Builder::new()
         .prefix(&format!(".{}.xencfg-", name.to_string_lossy()))
         .tempdir_in(&parent)
@@ -73,7 +77,8 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
     if dir.exists() {
         // Swap atomically; the old content ends up in the temporary
         // directory, which is removed when `staging` drops.
-        exchange(staging.path(), dir).map_err(|e| err(dir, format!("cannot replace the output directory: {e}")))?;
+        exchange(staging.path(), dir)
+            .map_err(|e| err(dir, format!("cannot replace the output directory: {e}")))?;
     } else {
         let kept = staging.keep();
         fs::rename(&kept, dir).map_err(|e| {
@@ -96,7 +101,9 @@ fn check_destination(dir: &Path, force: bool) -> Result<(), OutputError> {
         return Err(err(dir, "exists and is not a directory"));
     }
     let ours = dir.join(MANIFEST_NAME).is_file();
-    let empty = fs::read_dir(dir).map(|mut d| d.next().is_none()).unwrap_or(false);
+    let empty = fs::read_dir(dir)
+        .map(|mut d| d.next().is_none())
+        .unwrap_or(false);
     if !ours && !empty && !force {
         return Err(err(
             dir,
@@ -112,7 +119,10 @@ fn write_one(root: &Path, file: &OutputFile) -> Result<(), OutputError> {
         .components()
         .all(|c| matches!(c, Component::Normal(_)));
     if !safe {
-        return Err(err(&file.relative, "refusing to write outside the output directory"));
+        return Err(err(
+            &file.relative,
+            "refusing to write outside the output directory",
+        ));
     }
     let path = root.join(&file.relative);
     if let Some(parent) = path.parent() {
@@ -172,9 +182,19 @@ mod tests {
     fn creates_then_replaces_its_own_directory() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
-        write_atomically(&out, &[bytes("manifest.json", b"{}"), bytes("a/b.txt", b"1")], false).unwrap();
+        write_atomically(
+            &out,
+            &[bytes("manifest.json", b"{}"), bytes("a/b.txt", b"1")],
+            false,
+        )
+        .unwrap();
         assert_eq!(fs::read(out.join("a/b.txt")).unwrap(), b"1");
-        write_atomically(&out, &[bytes("manifest.json", b"{}"), bytes("c.txt", b"2")], false).unwrap();
+        write_atomically(
+            &out,
+            &[bytes("manifest.json", b"{}"), bytes("c.txt", b"2")],
+            false,
+        )
+        .unwrap();
         assert!(!out.join("a/b.txt").exists(), "old content is gone");
         assert_eq!(fs::read(out.join("c.txt")).unwrap(), b"2");
         // no temporary directories left behind
@@ -198,7 +218,12 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let f = tmp.path().join("file");
         fs::write(&f, b"x").unwrap();
-        assert!(write_atomically(&f, &[], false).unwrap_err().message.contains("not a directory"));
+        assert!(
+            write_atomically(&f, &[], false)
+                .unwrap_err()
+                .message
+                .contains("not a directory")
+        );
     }
 
     #[test]

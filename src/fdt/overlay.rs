@@ -42,9 +42,12 @@ pub fn apply(base: &mut Fdt, overlay: &Fdt) -> Result<(), OverlayError> {
             continue; // libfdt skips nodes without __overlay__ (and the __*__ nodes)
         };
         let target = target_path(&result, fragment)?;
-        let node = result
-            .node_mut(&target)
-            .ok_or_else(|| OverlayError(format!("fragment `{}`: target `{target}` not found", fragment.name)))?;
+        let node = result.node_mut(&target).ok_or_else(|| {
+            OverlayError(format!(
+                "fragment `{}`: target `{target}` not found",
+                fragment.name
+            ))
+        })?;
         merge(node, content);
         targets.push((fragment.name.clone(), target));
     }
@@ -56,7 +59,9 @@ pub fn apply(base: &mut Fdt, overlay: &Fdt) -> Result<(), OverlayError> {
 fn adjust_local_phandles(node: &mut Node, delta: u32) -> Result<(), OverlayError> {
     for name in ["phandle", "linux,phandle"] {
         if let Some(p) = node.properties.iter_mut().find(|p| p.name == name) {
-            let v = cell(&p.value, 0).ok_or_else(|| OverlayError(format!("`{name}` of `{}` is not one cell", node.name)))?;
+            let v = cell(&p.value, 0).ok_or_else(|| {
+                OverlayError(format!("`{name}` of `{}` is not one cell", node.name))
+            })?;
             let adjusted = v
                 .checked_add(delta)
                 .filter(|&v| v != u32::MAX)
@@ -64,23 +69,38 @@ fn adjust_local_phandles(node: &mut Node, delta: u32) -> Result<(), OverlayError
             p.value = adjusted.to_be_bytes().to_vec();
         }
     }
-    node.children.iter_mut().try_for_each(|c| adjust_local_phandles(c, delta))
+    node.children
+        .iter_mut()
+        .try_for_each(|c| adjust_local_phandles(c, delta))
 }
 
 /// `__local_fixups__` mirrors the overlay's structure; each property lists
 /// byte offsets of phandle cells in the same-named property of the node at
 /// the same path.
-fn update_local_references(root: &mut Node, fixups: &Node, delta: u32, path: &str) -> Result<(), OverlayError> {
+fn update_local_references(
+    root: &mut Node,
+    fixups: &Node,
+    delta: u32,
+    path: &str,
+) -> Result<(), OverlayError> {
     for prop in &fixups.properties {
-        let node = find_mut(root, path).ok_or_else(|| OverlayError(format!("__local_fixups__ names missing node `{path}`")))?;
+        let node = find_mut(root, path)
+            .ok_or_else(|| OverlayError(format!("__local_fixups__ names missing node `{path}`")))?;
         let target = node
             .properties
             .iter_mut()
             .find(|p| p.name == prop.name)
-            .ok_or_else(|| OverlayError(format!("__local_fixups__ names missing property `{path}:{}`", prop.name)))?;
+            .ok_or_else(|| {
+                OverlayError(format!(
+                    "__local_fixups__ names missing property `{path}:{}`",
+                    prop.name
+                ))
+            })?;
         for i in 0..prop.value.len() / 4 {
             let offset = cell(&prop.value, i).unwrap_or(0) as usize;
-            let v = cell_at(&target.value, offset).ok_or_else(|| OverlayError(format!("bad local fixup offset in `{path}:{}`", prop.name)))?;
+            let v = cell_at(&target.value, offset).ok_or_else(|| {
+                OverlayError(format!("bad local fixup offset in `{path}:{}`", prop.name))
+            })?;
             target.value[offset..offset + 4].copy_from_slice(&v.wrapping_add(delta).to_be_bytes());
         }
     }
@@ -105,20 +125,36 @@ fn fixup_phandles(base: &Fdt, overlay: &mut Fdt) -> Result<(), OverlayError> {
             .ok_or_else(|| OverlayError(format!("the overlay refers to `&{label}`, but the host DTB has no such label (compile it with `dtc -@`)")))?;
         let phandle = base
             .node(&path)
-            .and_then(|n| n.property_u32("phandle").or_else(|| n.property_u32("linux,phandle")))
-            .ok_or_else(|| OverlayError(format!("`&{label}` ({path}) has no phandle in the host DTB")))?;
+            .and_then(|n| {
+                n.property_u32("phandle")
+                    .or_else(|| n.property_u32("linux,phandle"))
+            })
+            .ok_or_else(|| {
+                OverlayError(format!(
+                    "`&{label}` ({path}) has no phandle in the host DTB"
+                ))
+            })?;
         for location in super::string_list(&prop.value) {
             let mut parts = location.rsplitn(3, ':');
-            let (Some(offset), Some(property), Some(node_path)) = (parts.next(), parts.next(), parts.next()) else {
+            let (Some(offset), Some(property), Some(node_path)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
                 return fail(format!("malformed fixup `{location}`"));
             };
-            let offset: usize = offset.parse().map_err(|_| OverlayError(format!("malformed fixup `{location}`")))?;
-            let node = find_mut(&mut overlay.root, node_path).ok_or_else(|| OverlayError(format!("fixup names missing node `{node_path}`")))?;
+            let offset: usize = offset
+                .parse()
+                .map_err(|_| OverlayError(format!("malformed fixup `{location}`")))?;
+            let node = find_mut(&mut overlay.root, node_path)
+                .ok_or_else(|| OverlayError(format!("fixup names missing node `{node_path}`")))?;
             let p = node
                 .properties
                 .iter_mut()
                 .find(|p| p.name == property)
-                .ok_or_else(|| OverlayError(format!("fixup names missing property `{node_path}:{property}`")))?;
+                .ok_or_else(|| {
+                    OverlayError(format!(
+                        "fixup names missing property `{node_path}:{property}`"
+                    ))
+                })?;
             if cell_at(&p.value, offset).is_none() {
                 return fail(format!("fixup offset out of range in `{location}`"));
             }
@@ -131,34 +167,57 @@ fn fixup_phandles(base: &Fdt, overlay: &mut Fdt) -> Result<(), OverlayError> {
 fn target_path(base: &Fdt, fragment: &Node) -> Result<String, OverlayError> {
     if let Some(phandle) = fragment.property_u32("target") {
         if phandle == 0 || phandle == u32::MAX {
-            return fail(format!("fragment `{}`: `target` is an unresolved reference", fragment.name));
+            return fail(format!(
+                "fragment `{}`: `target` is an unresolved reference",
+                fragment.name
+            ));
         }
-        return find_phandle(&base.root, phandle, "")
-            .ok_or_else(|| OverlayError(format!("fragment `{}`: no node with phandle {phandle:#x} in the host DTB", fragment.name)));
+        return find_phandle(&base.root, phandle, "").ok_or_else(|| {
+            OverlayError(format!(
+                "fragment `{}`: no node with phandle {phandle:#x} in the host DTB",
+                fragment.name
+            ))
+        });
     }
     if let Some(p) = fragment.property("target-path") {
-        let path = String::from_utf8_lossy(p.value.strip_suffix(&[0]).unwrap_or(&p.value)).into_owned();
+        let path =
+            String::from_utf8_lossy(p.value.strip_suffix(&[0]).unwrap_or(&p.value)).into_owned();
         if !path.starts_with('/') {
             // libfdt's fdt_path_offset resolves a leading name through /aliases.
             let (alias, rest) = path.split_once('/').unwrap_or((path.as_str(), ""));
             let resolved = base
                 .node("/aliases")
                 .and_then(|a| a.property(alias))
-                .map(|p| String::from_utf8_lossy(p.value.strip_suffix(&[0]).unwrap_or(&p.value)).into_owned());
+                .map(|p| {
+                    String::from_utf8_lossy(p.value.strip_suffix(&[0]).unwrap_or(&p.value))
+                        .into_owned()
+                });
             return match resolved {
                 Some(r) if rest.is_empty() => Ok(r),
                 Some(r) => Ok(format!("{r}/{rest}")),
-                None => fail(format!("fragment `{}`: no alias `{alias}` in the host DTB", fragment.name)),
+                None => fail(format!(
+                    "fragment `{}`: no alias `{alias}` in the host DTB",
+                    fragment.name
+                )),
             };
         }
         return Ok(path);
     }
-    fail(format!("fragment `{}` has neither `target` nor `target-path`", fragment.name))
+    fail(format!(
+        "fragment `{}` has neither `target` nor `target-path`",
+        fragment.name
+    ))
 }
 
 fn find_phandle(node: &Node, phandle: u32, path: &str) -> Option<String> {
-    if node.property_u32("phandle") == Some(phandle) || node.property_u32("linux,phandle") == Some(phandle) {
-        return Some(if path.is_empty() { "/".into() } else { path.into() });
+    if node.property_u32("phandle") == Some(phandle)
+        || node.property_u32("linux,phandle") == Some(phandle)
+    {
+        return Some(if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        });
     }
     node.children
         .iter()
@@ -186,13 +245,18 @@ fn merge(target: &mut Node, content: &Node) {
     }
 }
 
-fn publish_symbols(base: &mut Fdt, overlay: &Fdt, targets: &[(String, String)]) -> Result<(), OverlayError> {
+fn publish_symbols(
+    base: &mut Fdt,
+    overlay: &Fdt,
+    targets: &[(String, String)],
+) -> Result<(), OverlayError> {
     let Some(symbols) = overlay.root.child("__symbols__") else {
         return Ok(());
     };
     let mut published = Vec::new();
     for prop in &symbols.properties {
-        let path = String::from_utf8_lossy(prop.value.strip_suffix(&[0]).unwrap_or(&prop.value)).into_owned();
+        let path = String::from_utf8_lossy(prop.value.strip_suffix(&[0]).unwrap_or(&prop.value))
+            .into_owned();
         let mut parts = path.trim_start_matches('/').splitn(3, '/');
         let (Some(fragment), Some("__overlay__")) = (parts.next(), parts.next()) else {
             continue; // libfdt ignores symbols outside fragments
@@ -219,7 +283,9 @@ fn publish_symbols(base: &mut Fdt, overlay: &Fdt, targets: &[(String, String)]) 
         v.push(0);
         match node.properties.iter_mut().find(|p| p.name == name) {
             Some(p) => p.value = v,
-            None => node.properties.insert(0, super::Property { name, value: v }),
+            None => node
+                .properties
+                .insert(0, super::Property { name, value: v }),
         }
     }
     Ok(())
@@ -238,5 +304,7 @@ fn cell(value: &[u8], index: usize) -> Option<u32> {
 }
 
 fn cell_at(value: &[u8], offset: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(value.get(offset..offset.checked_add(4)?)?.try_into().ok()?))
+    Some(u32::from_be_bytes(
+        value.get(offset..offset.checked_add(4)?)?.try_into().ok()?,
+    ))
 }

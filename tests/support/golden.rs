@@ -9,8 +9,12 @@ pub fn assert_golden(path: &Path, actual: &str) {
         std::fs::write(path, actual).unwrap();
         return;
     }
-    let expected = std::fs::read_to_string(path)
-        .unwrap_or_else(|_| panic!("missing golden file {} (run with XENCFG_BLESS=1 to create it)", path.display()));
+    let expected = std::fs::read_to_string(path).unwrap_or_else(|_| {
+        panic!(
+            "missing golden file {} (run with XENCFG_BLESS=1 to create it)",
+            path.display()
+        )
+    });
     if expected != actual {
         panic!(
             "output differs from {}\n--- expected\n{expected}\n--- actual\n{actual}\n(run with XENCFG_BLESS=1 to accept, then review the diff)",

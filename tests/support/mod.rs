@@ -54,13 +54,25 @@ pub fn dtc_decompile(dtb: &Path) -> (String, String) {
         .arg(dtb)
         .output()
         .expect("dtc must be installed (device-tree-compiler)");
-    assert!(out.status.success(), "dtc failed: {}", String::from_utf8_lossy(&out.stderr));
-    (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap())
+    assert!(
+        out.status.success(),
+        "dtc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 pub fn sha256sum(path: &Path) -> String {
     let out = Command::new("sha256sum").arg(path).output().unwrap();
-    String::from_utf8(out.stdout).unwrap().split_whitespace().next().unwrap().to_string()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 pub fn stderr(o: &Output) -> String {
