@@ -2,10 +2,9 @@
 //! command line, and the ESP paths across the whole cfg.
 
 use crate::checks::registry as c;
-use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
+use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::model::{BootSection, System};
 use crate::target::{Target, XenVersion};
-use std::collections::BTreeMap;
 
 /// MAX_UEFI_MODULES: 32 boot modules minus Xen and the DTB (reference §1.10.5).
 pub const MAX_EFI_FILES: usize = 30;
@@ -85,21 +84,8 @@ fn check_options(
 
 /// Paths that FAT sees as one file but Xen as two (case differs).
 pub fn case_clashes(system: &System, diags: &mut Diagnostics) {
-    let mut first_spelling: BTreeMap<String, (String, crate::diag::Span)> = BTreeMap::new();
-    let mut reported = std::collections::BTreeSet::new();
-    for (_, m) in system.modules() {
-        let efi = m.path.to_efi_string();
-        let Some((first, span)) = first_spelling.get(&m.path.fat_key()) else {
-            first_spelling.insert(m.path.fat_key(), (efi, m.span));
-            continue;
-        };
-        if *first != efi && reported.insert(efi.clone()) {
-            diags.push(
-                Diagnostic::at(&c::ESP_CASE_CLASH, m.span, format!("`{efi}` and `{first}` differ only in case"))
-                    .related(Location::Text(*span), "the other spelling")
-                    .note("FAT finds the same file for both, while Xen compares names case-sensitively and loads it twice")
-                    .help(format!("spell it `{first}` everywhere")),
-            );
-        }
+    let paths = system.modules().map(|(_, m)| (&m.path, m.span));
+    for d in crate::esp::case_clashes(paths) {
+        diags.push(d);
     }
 }
