@@ -263,11 +263,10 @@ impl Esp {
         if keep {
             eprintln!("{KEEP_ENV}: keeping {}", dir.path().display());
         }
-        // QEMU's `fat:` driver takes the directory from a `:`-separated
-        // option string.
+        // `-drive …,file=fat:DIR,…` splits at `,` and `fat:DIR` at `:`.
         assert!(
-            !dir.path().to_string_lossy().contains(':'),
-            "QEMU's fat: driver cannot take a path with ':': {}",
+            !dir.path().to_string_lossy().contains([':', ',']),
+            "QEMU's -drive file=fat: cannot take a path with ':' or ',': {}",
             dir.path().display()
         );
         let esp = Esp { dir };
