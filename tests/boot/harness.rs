@@ -203,17 +203,19 @@ fn run(cmd: &mut Command) -> Vec<u8> {
     out.stdout
 }
 
-fn qemu_machine(extra: &str) -> Command {
-    let mut cmd = Command::new(QEMU);
+/// Adds the machine options, with `extra` `-machine` suboptions, to `cmd`.
+fn machine<'c>(cmd: &'c mut Command, extra: &str) -> &'c mut Command {
     cmd.arg("-machine").arg(format!("{MACHINE}{extra}"));
-    cmd.args(MACHINE_ARGS);
-    cmd
+    cmd.args(MACHINE_ARGS)
 }
 
 fn dump_host_dtb(out: &Path) {
     let dumped = out.with_extension("dumped.dtb");
-    run(qemu_machine(&format!(",dumpdtb={}", dumped.display()))
-        .args(["-display", "none", "-monitor", "none", "-serial", "none"]));
+    run(machine(
+        &mut Command::new(QEMU),
+        &format!(",dumpdtb={}", dumped.display()),
+    )
+    .args(["-display", "none", "-monitor", "none", "-serial", "none"]));
     for seed in ["rng-seed", "kaslr-seed"] {
         run(Command::new("fdtput")
             .arg("-d")
@@ -531,7 +533,7 @@ fn run_qemu(
     // setpriv execs QEMU, so the child's PID is QEMU's; the signal reaches
     // QEMU if this test process dies without running the guard.
     cmd.args(["--pdeathsig", "KILL", "--"]).arg(QEMU);
-    cmd.arg("-machine").arg(MACHINE).args(MACHINE_ARGS);
+    machine(&mut cmd, "");
     cmd.args(["-accel", "tcg,thread=multi", "-bios", FIRMWARE]);
     cmd.args(["-boot", "menu=on,splash-time=0"]);
     cmd.arg("-drive").arg(format!(
