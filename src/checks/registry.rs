@@ -192,7 +192,7 @@ checks! {
         explain: "FAT names cannot contain `\" * : < > ? |` or control bytes; the file cannot be put on the ESP under that name.";
     ESP_ESCAPE = "XC0502" "esp-escape" Error
         summary: "a path that leaves the directory of the Xen binary"
-        explain: "Xen opens files relative to the directory of xen.efi. `..` that climbs out of it, or an absolute path, names a file xencfg cannot stage next to Xen.";
+        explain: "Xen opens files relative to the directory of xen.efi and hands `..` to the firmware as it is. xencfg stages every file below that directory, so it rejects absolute paths (the volume root) and every `..` component: write the path from Xen's directory down.";
     ESP_CASE_CLASH = "XC0503" "esp-case-clash" Error
         summary: "two paths that differ only in case"
         explain: "FAT is case-insensitive: both names find the same file, while Xen compares `xen,uefi-binary` strings case-sensitively and loads it twice. Spell every reference to a file the same way.";
@@ -202,8 +202,8 @@ checks! {
     ESP_BAD_NAME = "XC0505" "esp-bad-name" Error
         summary: "a path with an empty, too long or trailing-dot component"
         explain: "FAT long names are at most 255 characters; EDK2 strips trailing dots and blanks from a component, so `a.` and `a` are one file.";
-    ESP_SLASH = "XC0506" "forward-slash" Warning
-        summary: "a path written with `/`"
+    ESP_SLASH = "XC0506" "forward-slash" Error
+        summary: "a `xen,uefi-binary` in the host DTB written with `/`"
         explain: "EDK2's FAT driver splits paths only on `\\` and rejects `/` (\"Open failed for domu/Image\" on real Xen 4.17). xencfg accepts `/` on input and emits `\\`; in a hand-written DTB or a cfg not built by xencfg, use `\\`.";
 
     GUEST_NAME_INVALID = "XC0601" "guest-name-invalid" Error
