@@ -101,6 +101,8 @@ impl Section {
 /// Keys that xencfg reads repeatedly (each occurrence counts), so a
 /// repetition is not a "first one wins" mistake.
 pub fn is_repeatable_key(key: &str) -> bool {
-    matches!(key, "dtbo" | "property" | "evtchn" | "shared-mem" | "passthrough")
-        || (key.starts_with("domu") && key.ends_with("_property"))
+    matches!(
+        key,
+        "dtbo" | "property" | "evtchn" | "shared-mem" | "passthrough"
+    ) || (key.starts_with("domu") && key.ends_with("_property"))
 }

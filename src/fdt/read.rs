@@ -17,9 +17,11 @@
 //!   property name offsets inside the strings block, balanced nesting up to
 //!   [`MAX_DEPTH`], exactly one root, nothing after `FDT_END` inside the
 //!   declared structure size;
-//! - names: UTF-8, non-empty node names (the root's empty), no two siblings
-//!   with the same name and no property twice in a node (dtc refuses such
-//!   trees too; a lookup would silently see only the first).
+//! - names: UTF-8, non-empty node names without `/` (the root's empty),
+//!   no two siblings with the same name and no property twice in a node
+//!   (dtc refuses such trees too; a lookup would silently see only the
+//!   first). Other characters dtc refuses in names (spaces, non-ASCII) are
+//!   read as they are, since Xen reads them too; checks may flag them.
 
 use std::collections::HashSet;
 
@@ -473,6 +475,14 @@ fn read_structure(
                         return Err(err(
                             pos,
                             format!("a node in {} has an empty name", path(&stack)),
+                        ));
+                    }
+                    // A `/` would make the node unreachable by path (and
+                    // dtc refuses it).
+                    Some(_) if name.contains('/') => {
+                        return Err(err(
+                            pos,
+                            format!("node name \"{name}\" in {} contains '/'", path(&stack)),
                         ));
                     }
                     Some(parent) if parent.child_names.contains(raw) => {
@@ -935,6 +945,10 @@ mod tests {
         let mut fdt = sample();
         fdt.root.children.push(Node::new(""));
         assert!(message(&fdt.to_bytes()).contains("empty name"));
+
+        let mut fdt = sample();
+        fdt.root.children[1].children.push(Node::new("a/b"));
+        assert!(message(&fdt.to_bytes()).contains("node name \"a/b\" in /cpus contains '/'"));
     }
 
     #[test]
