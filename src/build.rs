@@ -142,11 +142,11 @@ fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Resu
         if let Ok(p) = std::fs::canonicalize(&input)
             && p.starts_with(&out)
         {
-                return Err(FatalError(format!(
-                    "the output directory {} contains the input {}; choose another -o",
-                    opts.out.display(),
-                    input.display()
-                )));
+            return Err(FatalError(format!(
+                "the output directory {} contains the input {}; choose another -o",
+                opts.out.display(),
+                input.display()
+            )));
         }
     }
     Ok(())

@@ -7,9 +7,13 @@
 //! Diagnostics are plain data ([`diag`]) rendered once, at the edge.
 
 pub mod binding;
+pub mod build;
 pub mod cfg;
 pub mod checks;
+pub mod cli;
+pub mod compile;
 pub mod diag;
+pub mod docs;
 pub mod emit;
 pub mod esp;
 pub mod fdt;
@@ -18,7 +22,3 @@ pub mod image;
 pub mod lower;
 pub mod model;
 pub mod target;
-pub mod compile;
-pub mod build;
-pub mod cli;
-pub mod docs;

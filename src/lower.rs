@@ -42,6 +42,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         input,
         diags,
         templates: BTreeMap::new(),
+        pending_rejected: Vec::new(),
     };
 
     let mut default_section = None;
@@ -118,7 +119,10 @@ fn split_items(entry: &Entry, is_separator: impl Fn(char) -> bool) -> Vec<(&str,
     let mut items = Vec::new();
     let mut start = None;
     let text = entry.value.as_str();
-    for (i, ch) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+    for (i, ch) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
         match (is_separator(ch), start) {
             (true, Some(s)) => {
                 items.push((&text[s..i], sub_span(entry.value_span, s, i - s)));
@@ -148,12 +152,17 @@ struct GuestTemplate {
     ramdisk: Option<Module>,
     dtb: Option<Module>,
     properties: Vec<GuestProperty>,
+    rejected: Vec<String>,
+    /// A kernel key was given (its path may have been rejected).
+    kernel_named: bool,
 }
 
 struct Lowerer<'a, 'd> {
     input: &'a LowerInput<'a>,
     diags: &'d mut Diagnostics,
     templates: BTreeMap<String, Option<GuestTemplate>>,
+    /// Known properties whose values were rejected since the last take.
+    pending_rejected: Vec<String>,
 }
 
 /// Which guest module key a flat `domu#_…` key is.
@@ -188,6 +197,8 @@ struct FlatGuest {
     ramdisk: Option<Module>,
     dtb: Option<Module>,
     properties: Vec<GuestProperty>,
+    rejected: Vec<String>,
+    kernel_named: bool,
 }
 
 enum GuestSlot {
@@ -307,6 +318,8 @@ impl Lowerer<'_, '_> {
                     ramdisk: None,
                     dtb: None,
                     properties: Vec::new(),
+                    rejected: Vec::new(),
+                    kernel_named: false,
                 })));
                 slots.len() - 1
             }
@@ -319,8 +332,11 @@ impl Lowerer<'_, '_> {
         };
         if is_property {
             let property = self.property_assignment(&entry.value, entry.value_span);
-            if let (Some(p), Some(GuestSlot::Flat(guest))) = (property, slots.get_mut(index)) {
-                push_property(self.diags, &mut guest.properties, p);
+            if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
+                guest.rejected.append(&mut self.pending_rejected);
+                if let Some(p) = property {
+                    push_property(self.diags, &mut guest.properties, p);
+                }
             }
             return;
         }
@@ -346,7 +362,10 @@ impl Lowerer<'_, '_> {
         };
         if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
             match role {
-                ModuleRole::Kernel => guest.kernel = module,
+                ModuleRole::Kernel => {
+                    guest.kernel_named = true;
+                    guest.kernel = module;
+                }
                 ModuleRole::Ramdisk => guest.ramdisk = module,
                 _ => guest.dtb = module,
             }
@@ -354,35 +373,47 @@ impl Lowerer<'_, '_> {
     }
 
     fn guest(&mut self, slot: GuestSlot, domid: u32) -> Option<Guest> {
-        let guest = match slot {
-            GuestSlot::Flat(g) => Guest {
-                name: g.name,
-                name_span: g.name_span,
-                domid,
-                kernel: g.kernel,
-                ramdisk: g.ramdisk,
-                dtb: g.dtb,
-                properties: g.properties,
-            },
+        let (guest, kernel_named) = match slot {
+            GuestSlot::Flat(g) => (
+                Guest {
+                    name: g.name,
+                    name_span: g.name_span,
+                    domid,
+                    kernel: g.kernel,
+                    ramdisk: g.ramdisk,
+                    dtb: g.dtb,
+                    properties: g.properties,
+                    rejected: g.rejected,
+                },
+                g.kernel_named,
+            ),
             GuestSlot::Section(name, listed_at) => {
                 let template = self.template(&name, listed_at)?;
-                Guest {
-                    name,
-                    name_span: template.header,
-                    domid,
-                    kernel: template.kernel.clone(),
-                    ramdisk: template.ramdisk.clone(),
-                    dtb: template.dtb.clone(),
-                    properties: template.properties.clone(),
-                }
+                let kernel_named = template.kernel_named;
+                (
+                    Guest {
+                        name,
+                        name_span: template.header,
+                        domid,
+                        kernel: template.kernel.clone(),
+                        ramdisk: template.ramdisk.clone(),
+                        dtb: template.dtb.clone(),
+                        properties: template.properties.clone(),
+                        rejected: template.rejected.clone(),
+                    },
+                    kernel_named,
+                )
             }
         };
-        self.check_guest(&guest);
+        // A kernel whose path was rejected is already reported.
+        if !kernel_named {
+            self.report_missing_kernel(&guest);
+        }
         Some(guest)
     }
 
-    fn check_guest(&mut self, guest: &Guest) {
-        if guest.kernel.is_none() {
+    fn report_missing_kernel(&mut self, guest: &Guest) {
+        {
             self.diags.push(
                 Diagnostic::at(
                     &c::GUEST_WITHOUT_KERNEL,
@@ -428,6 +459,8 @@ impl Lowerer<'_, '_> {
             ramdisk: None,
             dtb: None,
             properties: Vec::new(),
+            rejected: Vec::new(),
+            kernel_named: false,
         };
         for entry in &section.entries {
             let key = entry.key.as_str();
@@ -437,6 +470,7 @@ impl Lowerer<'_, '_> {
             match key {
                 "kernel" => {
                     let (file, args) = split_kernel(entry);
+                    t.kernel_named = true;
                     t.kernel = self.module(ModuleRole::Kernel, file, args);
                 }
                 "ramdisk" => t.ramdisk = self.module(ModuleRole::Ramdisk, trimmed(entry), None),
@@ -482,6 +516,7 @@ impl Lowerer<'_, '_> {
             }
         }
         t.properties.sort_by_key(|p| p.span.offset);
+        t.rejected.append(&mut self.pending_rejected);
         t
     }
 
@@ -499,8 +534,27 @@ impl Lowerer<'_, '_> {
         self.property(name, sub_span(span, 0, name.len()), value, value_span)
     }
 
-    /// One property of a guest, from its cfg name and value text.
+    /// One property of a guest, from its cfg name and value text. A known
+    /// property whose value is rejected is remembered in `pending_rejected`,
+    /// so the guest is not also reported as lacking it.
     fn property(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        text: &str,
+        value_span: Span,
+    ) -> Option<GuestProperty> {
+        let reported = self.diags.len();
+        let result = self.typed_property(name, name_span, text, value_span);
+        if result.is_none() && self.diags.len() > reported {
+            if let Some(spec) = binding::lookup(name) {
+                self.pending_rejected.push(spec.dt_name.to_string());
+            }
+        }
+        result
+    }
+
+    fn typed_property(
         &mut self,
         name: &str,
         name_span: Span,
@@ -621,26 +675,36 @@ impl Lowerer<'_, '_> {
                     return None;
                 }
             },
-            ValueKind::MemoryKib => match value::parse_size(text, 10) {
-                Ok(kib) if kib == 0 || kib % 4 != 0 => {
-                    self.diags.push(
-                        Diagnostic::at(&c::BAD_MEMORY, value_span, format!("`memory` is {kib} KiB, which is not a positive multiple of 4 KiB"))
+            ValueKind::MemoryKib => {
+                match value::parse_size(text, 10) {
+                    Ok(0) => {
+                        self.diags.push(
+                        Diagnostic::at(&c::BAD_MEMORY, value_span, "`memory` is 0")
+                            .note("Xen cannot create a domain without memory")
+                            .help("give the guest memory, e.g. `memory=256M` (a bare number is KiB)"),
+                    );
+                        return None;
+                    }
+                    Ok(kib) if !kib.is_multiple_of(4) => {
+                        self.diags.push(
+                        Diagnostic::at(&c::BAD_MEMORY, value_span, format!("`memory` is {kib} KiB, which is not a multiple of 4 KiB"))
                             .note("Xen allocates guest memory in 4 KiB pages: it stalls, then panics \"Failed to allocate requested domain memory\"")
-                            .help(format!("use {} KiB (a bare number is KiB; units K, M, G are accepted)", (kib / 4 + 1) * 4)),
+                            .help(format!("use {} KiB (a bare number is KiB; units K, M, G are accepted)", kib.next_multiple_of(4))),
                     );
-                    return None;
+                        return None;
+                    }
+                    Ok(kib) => PropertyValue::Memory(Kib(kib)),
+                    Err(msg) => {
+                        bad(
+                            self.diags,
+                            &c::BAD_NUMBER,
+                            msg,
+                            "write e.g. `memory=256M` or `memory=0x40000` (KiB)".into(),
+                        );
+                        return None;
+                    }
                 }
-                Ok(kib) => PropertyValue::Memory(Kib(kib)),
-                Err(msg) => {
-                    bad(
-                        self.diags,
-                        &c::BAD_NUMBER,
-                        msg,
-                        "write e.g. `memory=256M` or `memory=0x40000` (KiB)".into(),
-                    );
-                    return None;
-                }
-            },
+            }
             ValueKind::Mib => match value::parse_size(text, 20).map(u32::try_from) {
                 Ok(Ok(mib)) => PropertyValue::Mib(mib),
                 Ok(Err(_)) => {
@@ -716,9 +780,13 @@ impl Lowerer<'_, '_> {
     ) {
         for entry in &section.entries {
             let key = entry.key.as_str();
+            // `key =` (XC0101) and a misplaced `default=` (XC0110) are
+            // already reported by the lexer with the precise reason.
+            let lexer_reported = key.ends_with([' ', '\u{a0}']) || key == "default";
             if xen_keys.contains(&key)
                 || xencfg_keys.contains(&key)
                 || parse_flat_key(key).is_some()
+                || lexer_reported
             {
                 continue;
             }

@@ -32,7 +32,7 @@ fn assert_host_preserved(host: &Fdt, merged: &Fdt, guests: &[&str]) {
             .unwrap_or_else(|| panic!("no /chosen/{name}"));
         chosen.children.remove(i);
     }
-    for cells in ["#address-cells", "#size-cells"] {
+    for cells in ["#address-cells", "#size-cells", "ranges"] {
         if host_chosen.property(cells).is_none() {
             chosen.remove_property(cells);
         }

@@ -754,3 +754,16 @@ proptest! {
         prop_assert_eq!(ours, xen_get_value(&src, sec, key));
     }
 }
+
+#[test]
+fn latin1_byte_that_looks_like_a_utf8_lead_is_one_character() {
+    // 0xE9 is `é` in Latin-1 but a 3-byte UTF-8 lead: it must be reported
+    // as the single byte it is, not swallow the bytes after it.
+    let (_, diags) = parse(b"[xen]\noptions=caf\xe9 x\n");
+    let d = diags
+        .iter()
+        .find(|d| d.check.code == "XC0107")
+        .expect("non-ASCII reported");
+    assert!(d.message.contains("0xE9"), "{}", d.message);
+    assert!(d.message.contains("`\u{e9}`"), "{}", d.message);
+}

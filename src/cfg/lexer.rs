@@ -498,12 +498,18 @@ impl<'a, 'd> Lexer<'a, 'd> {
         let rest = self.at(pos..end);
         // Name the character if it is valid UTF-8, since that is what the
         // author typed; then say what Xen sees instead.
-        let width = match rest.first() {
+        let lead_width = match rest.first() {
             Some(0xC0..=0xDF) => 2,
             Some(0xE0..=0xEF) => 3,
             Some(0xF0..=0xF7) => 4,
             _ => 1,
         };
+        // A lone Latin-1 byte (0xE9 `é` in a Latin-1 file) looks like a UTF-8
+        // lead byte; only a complete, valid sequence counts as one character.
+        let valid_utf8 = rest
+            .get(..lead_width)
+            .is_some_and(|s| std::str::from_utf8(s).is_ok());
+        let width = if valid_utf8 { lead_width } else { 1 };
         let utf8 = rest
             .get(..width)
             .and_then(|s| std::str::from_utf8(s).ok())

@@ -120,11 +120,17 @@ impl Section {
     }
 }
 
-/// Keys that xencfg reads repeatedly (each occurrence counts), so a
-/// repetition is not a "first one wins" mistake.
+/// Keys whose repetition is not a "first one wins" mistake for the lexer to
+/// report: xencfg reads every occurrence (`dtbo=`, `property=`, …), or
+/// lowering reports the repeat itself (`domu#_kernel` twice is an error,
+/// `guest-module-repeated`, not a warning).
 pub fn is_repeatable_key(key: &str) -> bool {
+    let flat_guest_key = key.starts_with("domu")
+        && ["_property", "_kernel", "_ramdisk", "_dtb"]
+            .iter()
+            .any(|suffix| key.ends_with(suffix));
     matches!(
         key,
         "dtbo" | "property" | "evtchn" | "shared-mem" | "passthrough"
-    ) || (key.starts_with("domu") && key.ends_with("_property"))
+    ) || flat_guest_key
 }

@@ -45,7 +45,7 @@ fn check_bootargs(args: Option<&str>, span: crate::diag::Span, diags: &mut Diagn
 
 fn check_required(guest: &Guest, diags: &mut Diagnostics) {
     for (name, example) in [("cpus", "cpus=1"), ("memory", "memory=256M")] {
-        if guest.property(name).is_none() {
+        if guest.property(name).is_none() && !guest.rejected.iter().any(|r| r == name) {
             diags.push(
                 Diagnostic::at(
                     &c::MISSING_REQUIRED,

@@ -159,13 +159,17 @@ pub fn check_size(
 /// modules of domains it describes) reach the firmware as written; EDK2
 /// rejects `/` (real-xen-boot.md item 1).
 fn forward_slashes(dtb_file: &Path, path: &str, node: &crate::fdt::Node, diags: &mut Diagnostics) {
-    let nodes = std::iter::once((path.to_string(), node))
-        .chain(node.children.iter().map(|c| (format!("{path}/{}", c.name), c)));
+    let nodes = std::iter::once((path.to_string(), node)).chain(
+        node.children
+            .iter()
+            .map(|c| (format!("{path}/{}", c.name), c)),
+    );
     for (node_path, n) in nodes {
         let Some(p) = n.property("xen,uefi-binary") else {
             continue;
         };
-        let value = String::from_utf8_lossy(p.value.strip_suffix(&[0]).unwrap_or(&p.value)).into_owned();
+        let value =
+            String::from_utf8_lossy(p.value.strip_suffix(&[0]).unwrap_or(&p.value)).into_owned();
         if value.contains('/') {
             diags.push(
                 Diagnostic::new(
@@ -174,7 +178,10 @@ fn forward_slashes(dtb_file: &Path, path: &str, node: &crate::fdt::Node, diags: 
                     format!("`xen,uefi-binary = \"{value}\"` uses `/`"),
                 )
                 .note("EDK2's FAT driver rejects `/`: Xen stops with \"Open failed for ...\"")
-                .help(format!("write \"{}\" (in DTS source: `\\\\`)", value.replace('/', "\\"))),
+                .help(format!(
+                    "write \"{}\" (in DTS source: `\\\\`)",
+                    value.replace('/', "\\")
+                )),
             );
         }
     }

@@ -233,8 +233,13 @@ impl Diagnostics {
     }
 
     /// Stable order for output: by file, then position, then code.
+    /// Identical findings (a guest section shared by two boot sections is
+    /// checked twice) are reported once.
     pub fn sort(&mut self) {
         self.list.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+        self.list.dedup_by(|a, b| {
+            a.check.code == b.check.code && a.location == b.location && a.message == b.message
+        });
     }
 
     pub fn into_vec(self) -> Vec<Diagnostic> {

@@ -16,10 +16,11 @@ pub fn human(d: &Diagnostic, sources: &SourceMap) -> String {
             let line = printable(sources.line_text(span.file, span.line));
             let start = (span.col as usize).saturating_sub(1).min(line.len());
             let width = span.len.clamp(1, line.len().saturating_sub(start).max(1));
+            let (shown, caret_at, caret_width) = window(&line, start, width);
             out.push_str(&format!(
-                "{pad} |\n{number} | {line}\n{pad} | {}{}\n",
-                " ".repeat(start),
-                "^".repeat(width)
+                "{pad} |\n{number} | {shown}\n{pad} | {}{}\n",
+                " ".repeat(caret_at),
+                "^".repeat(caret_width)
             ));
         }
         location => out.push_str(&format!("  --> {}\n", describe(location, sources))),
@@ -37,6 +38,31 @@ pub fn human(d: &Diagnostic, sources: &SourceMap) -> String {
         out.push_str(&format!("  = help: {help}\n"));
     }
     out
+}
+
+/// Long lines are cut to a window around the caret so a diagnostic stays
+/// readable; `…` marks what was cut.
+const MAX_SHOWN: usize = 100;
+const CONTEXT: usize = 40;
+
+fn window(line: &str, start: usize, width: usize) -> (String, usize, usize) {
+    if line.len() <= MAX_SHOWN {
+        return (line.to_string(), start, width);
+    }
+    let width = width.min(MAX_SHOWN - 2 * CONTEXT);
+    let from = start.saturating_sub(CONTEXT);
+    let to = (start + width + CONTEXT).min(line.len());
+    let mut shown = String::new();
+    let mut caret_at = start - from;
+    if from > 0 {
+        shown.push('…');
+        caret_at += 1;
+    }
+    shown.push_str(&line[from..to]);
+    if to < line.len() {
+        shown.push('…');
+    }
+    (shown, caret_at, width)
 }
 
 /// Bytes as one display column each, so carets line up with byte columns.

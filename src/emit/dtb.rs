@@ -32,6 +32,11 @@ pub fn merge(host: &Fdt, section: &BootSection) -> Fdt {
     // module `reg`s above 4 GiB need 2 address cells (reference §1.10.4).
     chosen.set_property("#address-cells", value::u32(2));
     chosen.set_property("#size-cells", value::u32(2));
+    // The stub adds an empty `ranges` itself; writing it here too keeps the
+    // blob as Xen will see it and tells dtc the cells are meant.
+    if chosen.property("ranges").is_none() {
+        chosen.set_property("ranges", Vec::new());
+    }
     for guest in &section.guests {
         chosen.children.push(domain_node(guest));
     }
@@ -43,6 +48,9 @@ fn domain_node(guest: &Guest) -> Node {
     node.set_property("compatible", value::string("xen,domain"));
     node.set_property("#address-cells", value::u32(2));
     node.set_property("#size-cells", value::u32(2));
+    // Module `reg`s appear only once the stub has loaded them; an empty
+    // `ranges` says the cells are deliberate (Xen ignores it on domain nodes).
+    node.set_property("ranges", Vec::new());
     for p in &guest.properties {
         // A user-given `#address-cells`/`#size-cells` replaces the default
         // in place, keeping the cell properties first.

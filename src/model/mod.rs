@@ -172,6 +172,9 @@ pub struct Guest {
     pub dtb: Option<Module>,
     /// Properties in cfg order, each at most once.
     pub properties: Vec<GuestProperty>,
+    /// Known properties given with a value that was rejected (already
+    /// reported; not to be reported again as missing).
+    pub rejected: Vec<String>,
 }
 
 impl Guest {
