@@ -546,10 +546,11 @@ impl Lowerer<'_, '_> {
     ) -> Option<GuestProperty> {
         let reported = self.diags.len();
         let result = self.typed_property(name, name_span, text, value_span);
-        if result.is_none() && self.diags.len() > reported {
-            if let Some(spec) = binding::lookup(name) {
-                self.pending_rejected.push(spec.dt_name.to_string());
-            }
+        if result.is_none()
+            && self.diags.len() > reported
+            && let Some(spec) = binding::lookup(name)
+        {
+            self.pending_rejected.push(spec.dt_name.to_string());
         }
         result
     }
