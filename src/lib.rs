@@ -21,3 +21,4 @@ pub mod target;
 pub mod compile;
 pub mod build;
 pub mod cli;
+pub mod docs;

@@ -23,7 +23,7 @@ const XEN_SECTION_KEYS: &[&str] = &[
     "options", "kernel", "ramdisk", "xsm", "dtb", "video", "ucode",
 ];
 const XENCFG_SECTION_KEYS: &[&str] = &["dtbo", "domains", "guests"];
-const GLOBAL_KEYS: &[&str] = &["default", "chain", "video", "ucode"];
+const GLOBAL_KEYS: &[&str] = &["default", "chain", "video"];
 /// Keys of a guest section that are not binding properties.
 const GUEST_MODULE_KEYS: &[&str] = &["kernel", "ramdisk", "dtb", "property", "properties"];
 
@@ -45,6 +45,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
     };
 
     let mut default_section = None;
+    let mut global_video = None;
     let mut sections = Vec::new();
     for (index, section) in doc.sections.iter().enumerate() {
         if section.shadowed {
@@ -54,6 +55,9 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             default_section = section
                 .get("default")
                 .map(|e| Spanned::new(e.value.clone(), e.value_span));
+            global_video = section
+                .get("video")
+                .map(|e| Spanned::new(e.value.trim_end().to_string(), e.value_span));
             lowerer.check_keys(section, index, GLOBAL_KEYS, &[]);
             continue;
         }
@@ -78,6 +82,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         cfg_path: input.cfg_path.to_path_buf(),
         root: input.root.to_path_buf(),
         default_section,
+        global_video,
         sections,
     }
 }
@@ -97,17 +102,24 @@ fn guest_section_names(doc: &Document) -> BTreeMap<&str, Span> {
     names
 }
 
-/// The comma- or blank-separated items of a value, with their spans.
+/// The comma- or blank-separated items of a value (`domains=a,b`), with
+/// their spans.
 fn list_items(entry: &Entry) -> Vec<(&str, Span)> {
+    split_items(entry, |ch| ch == ',' || ch.is_ascii_whitespace())
+}
+
+/// The blank-separated items of a value (`properties=`, whose values such as
+/// `xen,enhanced=enabled` or `llc-colors=0-3,8` contain commas).
+fn blank_items(entry: &Entry) -> Vec<(&str, Span)> {
+    split_items(entry, |ch| ch.is_ascii_whitespace())
+}
+
+fn split_items(entry: &Entry, is_separator: impl Fn(char) -> bool) -> Vec<(&str, Span)> {
     let mut items = Vec::new();
     let mut start = None;
     let text = entry.value.as_str();
-    for (i, ch) in text
-        .char_indices()
-        .chain(std::iter::once((text.len(), ',')))
-    {
-        let separator = ch == ',' || ch.is_ascii_whitespace();
-        match (separator, start) {
+    for (i, ch) in text.char_indices().chain(std::iter::once((text.len(), ' '))) {
+        match (is_separator(ch), start) {
             (true, Some(s)) => {
                 items.push((&text[s..i], sub_span(entry.value_span, s, i - s)));
                 start = None;
@@ -179,7 +191,7 @@ struct FlatGuest {
 }
 
 enum GuestSlot {
-    Flat(FlatGuest),
+    Flat(Box<FlatGuest>),
     Section(String, Span),
 }
 
@@ -288,14 +300,14 @@ impl Lowerer<'_, '_> {
         let index = match position {
             Some(i) => i,
             None => {
-                slots.push(GuestSlot::Flat(FlatGuest {
+                slots.push(GuestSlot::Flat(Box::new(FlatGuest {
                     name,
                     name_span: entry.key_span,
                     kernel: None,
                     ramdisk: None,
                     dtb: None,
                     properties: Vec::new(),
-                }));
+                })));
                 slots.len() - 1
             }
         };
@@ -435,7 +447,7 @@ impl Lowerer<'_, '_> {
                     }
                 }
                 "properties" => {
-                    for (item, span) in list_items(entry) {
+                    for (item, span) in blank_items(entry) {
                         if let Some(p) = self.property_assignment(item, span) {
                             push_property(self.diags, &mut t.properties, p);
                         }
@@ -463,10 +475,10 @@ impl Lowerer<'_, '_> {
             }
         }
         for (section_index, word) in &self.input.doc.bare_words {
-            if *section_index == Some(index) {
-                if let Some(p) = self.property(&word.text, word.span, "", word.span) {
-                    push_property(self.diags, &mut t.properties, p);
-                }
+            if *section_index == Some(index)
+                && let Some(p) = self.property(&word.text, word.span, "", word.span)
+            {
+                push_property(self.diags, &mut t.properties, p);
             }
         }
         t.properties.sort_by_key(|p| p.span.offset);

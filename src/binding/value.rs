@@ -89,7 +89,7 @@ pub fn parse_size(text: &str, unit_shift: u32) -> Result<u64, String> {
     })?;
     let bytes = (n as u128) << shift;
     let unit = 1u128 << unit_shift;
-    if bytes % unit != 0 {
+    if !bytes.is_multiple_of(unit) {
         return Err(format!(
             "`{text}` is not a whole number of {}",
             unit_name(unit_shift)
@@ -172,7 +172,7 @@ fn parse_bytes(t: &str) -> Result<Vec<u8>, String> {
         .and_then(|s| s.strip_suffix(']'))
         .ok_or_else(|| format!("`{t}`: bytes are written `[de ad be ef]`"))?;
     let hex: String = inner.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    if hex.len() % 2 != 0 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !hex.len().is_multiple_of(2) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(format!(
             "`{t}`: bytes are pairs of hex digits, e.g. `[de ad be ef]`"
         ));

@@ -34,15 +34,24 @@ pub struct Section {
     pub name_span: Span,
     /// The span of the whole header line.
     pub header_span: Span,
+    /// Every byte of the header after `[`, up to the end of the line as Xen
+    /// sees it (before a `#` comment or control byte): what Xen's
+    /// `get_value` compares a section name against. Usually `name` + `]`;
+    /// see [`Section::matches`].
+    pub header_text: String,
     /// `key=value` entries in order, duplicates included.
     pub entries: Vec<Entry>,
-    /// True when an earlier section has the same name: Xen never reads this one.
+    /// True when Xen never selects this section: an earlier section has the
+    /// same name, or the header can never match a name (no `]`, or `[]`).
+    /// A lookup without a section (no `default=`) still reads its entries.
     pub shadowed: bool,
 }
 
 #[derive(Debug, Clone)]
 pub struct Entry {
-    /// The key exactly as written (bytes before `=`).
+    /// The key exactly as written (bytes before the first `=`). Like every
+    /// text in a [`Document`], bytes are widened one to one into chars
+    /// U+0000..=U+00FF (Latin-1), as Xen's `s2w()` widens them.
     pub key: String,
     pub key_span: Span,
     /// The value as Xen's `get_value` returns it: leading blanks skipped,
@@ -66,9 +75,10 @@ impl Document {
         lexer::parse(file, bytes, diags)
     }
 
-    /// The section Xen would search for `name`: the first one with that name.
+    /// The section Xen would search for `name`: the first one whose header
+    /// matches it (see [`Section::matches`]).
     pub fn section(&self, name: &str) -> Option<&Section> {
-        self.sections.iter().find(|s| s.name == name)
+        self.sections.iter().find(|s| s.matches(name))
     }
 
     /// Exactly Xen's `get_value(cfg, section, key)`: with a section, the
@@ -87,6 +97,18 @@ impl Document {
 }
 
 impl Section {
+    /// Xen's header test: the bytes after `[` start with `name` and the
+    /// next byte is `]`. So `[xen] junk` matches `xen`, while `[xen`,
+    /// `[ xen ]` and `[Xen]` do not, and an empty name matches nothing
+    /// (Xen treats it as "no section").
+    pub fn matches(&self, name: &str) -> bool {
+        !name.is_empty()
+            && self
+                .header_text
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with(']'))
+    }
+
     /// The entry Xen reads for `key` in this section (the first).
     pub fn get(&self, key: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.key == key)
@@ -101,6 +123,8 @@ impl Section {
 /// Keys that xencfg reads repeatedly (each occurrence counts), so a
 /// repetition is not a "first one wins" mistake.
 pub fn is_repeatable_key(key: &str) -> bool {
-    matches!(key, "dtbo" | "property" | "evtchn" | "shared-mem" | "passthrough")
-        || (key.starts_with("domu") && key.ends_with("_property"))
+    matches!(
+        key,
+        "dtbo" | "property" | "evtchn" | "shared-mem" | "passthrough"
+    ) || (key.starts_with("domu") && key.ends_with("_property"))
 }

@@ -95,6 +95,7 @@ pub fn check_chosen(host: &Fdt, dtb_file: &Path, section: &BootSection, diags: &
                 );
             }
         }
+        forward_slashes(dtb_file, &path, child, diags);
         if child.is_compatible("xen,domain") {
             diags.push(
                 Diagnostic::new(
@@ -151,5 +152,30 @@ pub fn check_size(
             .note("Xen refuses a device tree larger than 2 MiB")
             .help("remove unused nodes from the host DTS"),
         );
+    }
+}
+
+/// `xen,uefi-binary` strings already in the host DTB (dom0 modules, or the
+/// modules of domains it describes) reach the firmware as written; EDK2
+/// rejects `/` (real-xen-boot.md item 1).
+fn forward_slashes(dtb_file: &Path, path: &str, node: &crate::fdt::Node, diags: &mut Diagnostics) {
+    let nodes = std::iter::once((path.to_string(), node))
+        .chain(node.children.iter().map(|c| (format!("{path}/{}", c.name), c)));
+    for (node_path, n) in nodes {
+        let Some(p) = n.property("xen,uefi-binary") else {
+            continue;
+        };
+        let value = String::from_utf8_lossy(p.value.strip_suffix(&[0]).unwrap_or(&p.value)).into_owned();
+        if value.contains('/') {
+            diags.push(
+                Diagnostic::new(
+                    &c::ESP_SLASH,
+                    at(dtb_file, &node_path, Some("xen,uefi-binary")),
+                    format!("`xen,uefi-binary = \"{value}\"` uses `/`"),
+                )
+                .note("EDK2's FAT driver rejects `/`: Xen stops with \"Open failed for ...\"")
+                .help(format!("write \"{}\" (in DTS source: `\\\\`)", value.replace('/', "\\"))),
+            );
+        }
     }
 }

@@ -50,10 +50,10 @@ checks! {
         explain: "Xen matches a key only when `=` follows it immediately. `kernel =Image` is not the key `kernel`: Xen ignores the whole line.\n\nWrong:  kernel =Image console=hvc0\nRight:  kernel=Image console=hvc0";
     CONTROL_BYTE = "XC0102" "control-byte" Warning
         summary: "a TAB or other control byte splits the line for Xen"
-        explain: "Xen's cfg parser turns every control byte (TAB, VT, FF, CR, DEL, ...) into a line end. Whatever follows a TAB is read as a new line, so `options=a<TAB>kernel=b` defines a `kernel=` key.\n\nWrong:  options=console=dtuart<TAB>bootscrub=0\nRight:  options=console=dtuart bootscrub=0";
+        explain: "Xen's cfg parser turns every control byte (TAB, VT, FF, DEL, NUL, a CR not followed by LF, ...) into a line end. Whatever follows a TAB is read as a new line, so `options=a<TAB>kernel=b` defines a `kernel=` key, and a `# comment<TAB>kernel=b` is no longer commented out after the TAB. A TAB used as indentation at the start of a line, or before a `#` comment, is harmless and not reported.\n\nWrong:  options=console=dtuart<TAB>bootscrub=0\nRight:  options=console=dtuart bootscrub=0";
     HASH_IN_VALUE = "XC0103" "hash-in-value" Warning
         summary: "`#` anywhere starts a comment, truncating the value"
-        explain: "Xen treats `#` as the start of a comment wherever it appears, with no escaping. A value containing `#` is cut there.\n\nWrong:  options=console=dtuart # serial\nRight:  # serial console\n        options=console=dtuart";
+        explain: "Xen treats `#` as the start of a comment wherever it appears, with no escaping. A value containing `#` is cut there (`property=#address-cells=2` has an empty value). An inline comment after a value does work as a comment, but the blanks before `#` stay in the value, so `ramdisk=initrd.img # dom0` names the file `initrd.img `.\n\nWrong:  options=console=dtuart # serial\nRight:  # serial console\n        options=console=dtuart";
     TRAILING_BLANKS = "XC0104" "trailing-blanks" Warning
         summary: "trailing blanks are part of the value Xen reads"
         explain: "Xen keeps trailing blanks in values: `ramdisk=initrd.img ` names the file `initrd.img ` and `default=xen ` names a section that does not exist. Remove them.";
@@ -71,7 +71,7 @@ checks! {
         explain: "Xen does not skip a BOM: the bytes EF BB BF become part of the first line, so a first-line `[global]` is no longer a section header. Save the file without a BOM.";
     NO_FINAL_NEWLINE = "XC0109" "no-final-newline" Warning
         summary: "the last line has no newline"
-        explain: "Xen 4.15-4.21 print \"No newline at end of config file, last line will be ignored.\" and then read past the end of the buffer while scanning that line, so its value may pick up garbage. End the file with a newline.";
+        explain: "When the last byte of the file is part of a line Xen reads (not a line end and not inside a comment), Xen 4.15-4.21 print \"No newline at end of config file, last line will be ignored.\" and then read past the end of the buffer while scanning that line, so its value may pick up garbage. Xen 4.22 terminates the buffer itself. End the file with a newline.";
     DEFAULT_OUTSIDE_GLOBAL = "XC0110" "default-outside-global" Warning
         summary: "`default=` is only read in `[global]`"
         explain: "Xen looks up `default=` in `[global]` only. Anywhere else it is ignored and no section is selected, so every lookup searches the whole file for the first occurrence of its key.";
@@ -89,10 +89,13 @@ checks! {
         explain: "A header matches when the bytes after `[` equal the section name exactly and the next byte is `]`. `[ xen ]` or `[xen` never match; anything after `]` is ignored.";
     LINE_WITHOUT_KEY = "XC0115" "line-without-key" Warning
         summary: "a line that is neither a header, a comment nor `key=value`"
-        explain: "Xen ignores a line without `=`. A bare word is only meaningful to xencfg as a flag property in a guest section (e.g. `vpl011`).";
+        explain: "Xen ignores a line without `=` (and one that starts with `=`). A single bare word is only meaningful to xencfg as a flag property in a guest section (e.g. `vpl011`); the lexer hands bare words on and reports only lines that cannot be one, such as `kernel Image` or `memory: 1G`.\n\nWrong:  kernel Image-domu1\nRight:  kernel=Image-domu1";
     UTF16 = "XC0116" "utf16-file" Error
-        summary: "the cfg is UTF-16 (or holds NUL bytes)"
-        explain: "Xen reads the cfg as bytes; in a UTF-16 file every other byte is NUL, which ends the line, so nothing is read. Save the file as ASCII.";
+        summary: "the cfg is UTF-16 or binary, not text"
+        explain: "Xen reads the cfg as bytes; in a UTF-16 file every other byte is NUL, which ends the line, so Xen finds no key at all. A file full of NUL or other control bytes is not a cfg either. xencfg reports it once and reads nothing from it. Save the file as ASCII.";
+    SEMICOLON_IN_VALUE = "XC0117" "semicolon-in-value" Warning
+        summary: "`;` after a blank inside a line is not a comment"
+        explain: "Xen treats `;` as a comment only as the first non-blank byte of a line. An INI-style inline comment such as `kernel=Image ; dom0` stays in the value: Xen passes `; dom0` to dom0 as part of its command line.\n\nWrong:  ramdisk=initrd.img ; dom0 initrd\nRight:  ; dom0 initrd\n        ramdisk=initrd.img";
 
     NO_BOOT_SECTION = "XC0201" "no-boot-section" Error
         summary: "the cfg has no section Xen would boot"
@@ -192,7 +195,7 @@ checks! {
         explain: "FAT names cannot contain `\" * : < > ? |` or control bytes; the file cannot be put on the ESP under that name.";
     ESP_ESCAPE = "XC0502" "esp-escape" Error
         summary: "a path that leaves the directory of the Xen binary"
-        explain: "Xen opens files relative to the directory of xen.efi. `..` that climbs out of it, or an absolute path, names a file xencfg cannot stage next to Xen.";
+        explain: "Xen opens files relative to the directory of xen.efi and hands `..` to the firmware as it is. xencfg stages every file below that directory, so it rejects absolute paths (the volume root) and every `..` component: write the path from Xen's directory down.";
     ESP_CASE_CLASH = "XC0503" "esp-case-clash" Error
         summary: "two paths that differ only in case"
         explain: "FAT is case-insensitive: both names find the same file, while Xen compares `xen,uefi-binary` strings case-sensitively and loads it twice. Spell every reference to a file the same way.";
@@ -202,8 +205,8 @@ checks! {
     ESP_BAD_NAME = "XC0505" "esp-bad-name" Error
         summary: "a path with an empty, too long or trailing-dot component"
         explain: "FAT long names are at most 255 characters; EDK2 strips trailing dots and blanks from a component, so `a.` and `a` are one file.";
-    ESP_SLASH = "XC0506" "forward-slash" Warning
-        summary: "a path written with `/`"
+    ESP_SLASH = "XC0506" "forward-slash" Error
+        summary: "a `xen,uefi-binary` in the host DTB written with `/`"
         explain: "EDK2's FAT driver splits paths only on `\\` and rejects `/` (\"Open failed for domu/Image\" on real Xen 4.17). xencfg accepts `/` on input and emits `\\`; in a hand-written DTB or a cfg not built by xencfg, use `\\`.";
 
     GUEST_NAME_INVALID = "XC0601" "guest-name-invalid" Error

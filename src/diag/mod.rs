@@ -245,7 +245,13 @@ impl Diagnostics {
 fn sort_key(d: &Diagnostic) -> (u8, u32, usize, String, &'static str) {
     match &d.location {
         Location::Text(s) => (0, s.file.0, s.offset, String::new(), d.check.code),
-        Location::Tree { file, node, .. } => (1, 0, 0, format!("{}:{}", file.display(), node), d.check.code),
+        Location::Tree { file, node, .. } => (
+            1,
+            0,
+            0,
+            format!("{}:{}", file.display(), node),
+            d.check.code,
+        ),
         Location::File(p) => (2, 0, 0, p.display().to_string(), d.check.code),
         Location::Nowhere => (3, 0, 0, String::new(), d.check.code),
     }

@@ -32,6 +32,9 @@ pub fn render(input: &CfgInput) -> Vec<u8> {
     ));
     out.push_str("[global]\n");
     out.push_str(&format!("default={}\n", input.default_section));
+    if let Some(video) = &input.system.global_video {
+        out.push_str(&format!("video={}\n", video.value));
+    }
     for section in &input.system.sections {
         out.push_str(&format!("\n[{}]\n", section.name));
         if let Some(options) = effective_options(section, input.target) {

@@ -32,6 +32,8 @@ pub struct System {
     pub root: PathBuf,
     /// `[global] default=`, if present.
     pub default_section: Option<Spanned<String>>,
+    /// `[global] video=`: Xen falls back to it for sections without one.
+    pub global_video: Option<Spanned<String>>,
     pub sections: Vec<BootSection>,
 }
 

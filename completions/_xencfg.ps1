@@ -1,0 +1,112 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'xencfg'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'xencfg' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Compile CFG into an output directory (the directory of Xen on the ESP)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run every check `build` runs; write nothing')
+            [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
+            [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'xencfg;build' {
+            [CompletionResult]::new('--section', '--section', [CompletionResultType]::ParameterName, 'The boot section the emitted cfg boots by default (else `[global] default=`)')
+            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22)')
+            [CompletionResult]::new('--efi-name', '--efi-name', [CompletionResultType]::ParameterName, 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Make a check a warning')
+            [CompletionResult]::new('--warn', '--warn', [CompletionResultType]::ParameterName, 'Make a check a warning')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Silence a check')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Silence a check')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Make a check an error')
+            [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Make a check an error')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The output directory')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'The output directory')
+            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary, staged as `<efi-name>.efi` (with --stage)')
+            [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
+            [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Also copy every referenced file (and --xen) into DIR at its ESP path')
+            [CompletionResult]::new('--emit-dts', '--emit-dts', [CompletionResultType]::ParameterName, 'Also write `<section>.dts` for review')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace DIR even if xencfg did not create it')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'xencfg;check' {
+            [CompletionResult]::new('--section', '--section', [CompletionResultType]::ParameterName, 'The boot section the emitted cfg boots by default (else `[global] default=`)')
+            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22)')
+            [CompletionResult]::new('--efi-name', '--efi-name', [CompletionResultType]::ParameterName, 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Make a check a warning')
+            [CompletionResult]::new('--warn', '--warn', [CompletionResultType]::ParameterName, 'Make a check a warning')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Silence a check')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Silence a check')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Make a check an error')
+            [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Make a check an error')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
+            [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'xencfg;dts' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'xencfg;checks' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'xencfg;help' {
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Compile CFG into an output directory (the directory of Xen on the ESP)')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run every check `build` runs; write nothing')
+            [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
+            [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'xencfg;help;build' {
+            break
+        }
+        'xencfg;help;check' {
+            break
+        }
+        'xencfg;help;dts' {
+            break
+        }
+        'xencfg;help;checks' {
+            break
+        }
+        'xencfg;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

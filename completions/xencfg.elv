@@ -1,0 +1,96 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[xencfg] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'xencfg'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'xencfg'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand build 'Compile CFG into an output directory (the directory of Xen on the ESP)'
+            cand check 'Run every check `build` runs; write nothing'
+            cand dts 'Decompile a DTB to DTS'
+            cand checks 'List the checks, or explain one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'xencfg;build'= {
+            cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
+            cand --xen-version 'The Xen release to target (4.16 … 4.22)'
+            cand --efi-name 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)'
+            cand --root 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)'
+            cand -W 'Make a check a warning'
+            cand --warn 'Make a check a warning'
+            cand -A 'Silence a check'
+            cand --allow 'Silence a check'
+            cand -D 'Make a check an error'
+            cand --deny 'Make a check an error'
+            cand --format 'How to print diagnostics'
+            cand -o 'The output directory'
+            cand --out 'The output directory'
+            cand --xen 'The Xen EFI binary, staged as `<efi-name>.efi` (with --stage)'
+            cand --deny-warnings 'Treat every warning as an error'
+            cand --stage 'Also copy every referenced file (and --xen) into DIR at its ESP path'
+            cand --emit-dts 'Also write `<section>.dts` for review'
+            cand --force 'Replace DIR even if xencfg did not create it'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'xencfg;check'= {
+            cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
+            cand --xen-version 'The Xen release to target (4.16 … 4.22)'
+            cand --efi-name 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)'
+            cand --root 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)'
+            cand -W 'Make a check a warning'
+            cand --warn 'Make a check a warning'
+            cand -A 'Silence a check'
+            cand --allow 'Silence a check'
+            cand -D 'Make a check an error'
+            cand --deny 'Make a check an error'
+            cand --format 'How to print diagnostics'
+            cand --deny-warnings 'Treat every warning as an error'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'xencfg;dts'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'xencfg;checks'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'xencfg;help'= {
+            cand build 'Compile CFG into an output directory (the directory of Xen on the ESP)'
+            cand check 'Run every check `build` runs; write nothing'
+            cand dts 'Decompile a DTB to DTS'
+            cand checks 'List the checks, or explain one'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'xencfg;help;build'= {
+        }
+        &'xencfg;help;check'= {
+        }
+        &'xencfg;help;dts'= {
+        }
+        &'xencfg;help;checks'= {
+        }
+        &'xencfg;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

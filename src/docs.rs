@@ -1,0 +1,762 @@
+//! Generated documentation: the man pages in `man/` and the shell
+//! completions in `completions/`.
+//!
+//! Whatever has a source elsewhere is derived from it, not restated: the
+//! command pages and completions from the clap definitions in
+//! [`crate::cli`], the property list of `xencfg.cfg(5)` from
+//! [`binding::PROPERTIES`], and the check codes it cites from the
+//! [`registry`](crate::checks::registry) constants. The files are committed;
+//! `cargo run --example gen-docs` rewrites them and `tests/docs_current.rs`
+//! fails when they are stale. Output is deterministic (no dates, stable
+//! order) so that the test can compare bytes.
+
+use crate::binding::{self, PropertySpec, ValueKind};
+use crate::checks::registry::{self as c, Check};
+use crate::cli::Cli;
+use clap::CommandFactory;
+use clap_complete::Shell;
+use clap_mangen::roff::{Inline, Roff, bold, italic, roman};
+use std::collections::BTreeSet;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The directory of the man pages, relative to the crate root.
+pub const MAN_DIR: &str = "man";
+/// The directory of the shell completions, relative to the crate root.
+pub const COMPLETIONS_DIR: &str = "completions";
+
+/// Shells we ship completions for; file names are clap_complete's own
+/// (`xencfg.bash`, `_xencfg`, `xencfg.fish`, `xencfg.elv`, `_xencfg.ps1`).
+const SHELLS: [Shell; 5] = [
+    Shell::Bash,
+    Shell::Zsh,
+    Shell::Fish,
+    Shell::Elvish,
+    Shell::PowerShell,
+];
+
+/// Every generated file: its path relative to the crate root and its bytes,
+/// in a stable order.
+pub fn files() -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = man_pages();
+    out.push((Path::new(MAN_DIR).join("xencfg.cfg.5"), cfg_page()));
+    out.extend(completions());
+    out
+}
+
+/// Write every generated file below `dir` (the crate root), creating
+/// `man/` and `completions/` as needed.
+///
+/// Files in those directories whose names look generated (`xencfg*`,
+/// `_xencfg*`) but that this run did not produce are removed, so a page for
+/// a subcommand that no longer exists does not linger. Other files are
+/// left alone.
+pub fn generate(dir: &Path) -> io::Result<()> {
+    let files = files();
+    for sub in [MAN_DIR, COMPLETIONS_DIR] {
+        fs::create_dir_all(dir.join(sub))?;
+    }
+    for (path, bytes) in &files {
+        fs::write(dir.join(path), bytes)?;
+    }
+    let wanted: BTreeSet<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
+    for sub in [MAN_DIR, COMPLETIONS_DIR] {
+        for entry in fs::read_dir(dir.join(sub))? {
+            let entry = entry?;
+            let name = entry.file_name();
+            let looks_generated = name
+                .to_str()
+                .is_some_and(|n| n.starts_with("xencfg") || n.starts_with("_xencfg"));
+            let relative = Path::new(sub).join(&name);
+            if looks_generated
+                && entry.file_type()?.is_file()
+                && !wanted.contains(relative.as_path())
+            {
+                fs::remove_file(entry.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `.TH` source field: the program and its version, like other tools' pages.
+fn source() -> String {
+    format!("xencfg {}", env!("CARGO_PKG_VERSION"))
+}
+
+const MANUAL: &str = "xencfg Manual";
+
+/// The `.TH` date field: empty, so regenerating never changes a page. The
+/// roff crate writes an empty argument as nothing at all, which shifts the
+/// source and manual into the date's place; a quoted empty string keeps it.
+const NO_DATE: &str = "\"\"";
+
+/// The command as clap_mangen sees it: built (so subcommands carry their
+/// `xencfg-build` display names) and without the implicit `help`
+/// subcommand, which needs no page of its own.
+fn command() -> clap::Command {
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
+/// `xencfg.1` and one `xencfg-<sub>.1` per visible subcommand.
+fn man_pages() -> Vec<(PathBuf, Vec<u8>)> {
+    let cmd = command();
+    let mut pages = Vec::new();
+    let subcommands: Vec<clap::Command> = cmd
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set())
+        .cloned()
+        .collect();
+    let sub_refs: Vec<String> = subcommands.iter().map(page_name).collect();
+
+    let mut see_also = sub_refs.clone();
+    see_also.push("xencfg.cfg(5)".into());
+    pages.push(command_page(cmd, &see_also));
+
+    for sub in subcommands {
+        let mut see_also = vec!["xencfg(1)".to_string(), "xencfg.cfg(5)".to_string()];
+        let own = page_name(&sub);
+        see_also.extend(sub_refs.iter().filter(|r| **r != own).cloned());
+        pages.push(command_page(sub, &see_also));
+    }
+    pages
+}
+
+/// `xencfg-build(1)` for the built `build` subcommand.
+fn page_name(cmd: &clap::Command) -> String {
+    format!("{}(1)", cmd.get_display_name().unwrap_or(cmd.get_name()))
+}
+
+/// One clap_mangen page with a SEE ALSO section appended; clap_mangen has
+/// no hook for extra sections that are not part of `--help`.
+fn command_page(cmd: clap::Command, see_also: &[String]) -> (PathBuf, Vec<u8>) {
+    let man = clap_mangen::Man::new(cmd)
+        .date(NO_DATE)
+        .source(source())
+        .manual(MANUAL);
+    let path = Path::new(MAN_DIR).join(man.get_filename());
+    let mut bytes = Vec::new();
+    man.render(&mut bytes)
+        .expect("rendering into a Vec cannot fail");
+    let mut extra = Roff::new();
+    extra.control("SH", ["SEE ALSO"]);
+    extra.text(see_also_inlines(see_also));
+    bytes.extend(extra.to_roff().into_bytes());
+    (path, bytes)
+}
+
+/// `a(1), b(5)` with the page names in bold, as man-pages(7) asks.
+fn see_also_inlines(refs: &[String]) -> Vec<Inline> {
+    let mut inlines = Vec::new();
+    for (i, r) in refs.iter().enumerate() {
+        if i > 0 {
+            inlines.push(roman(", "));
+        }
+        let (name, section) = r.split_at(r.find('(').unwrap_or(r.len()));
+        inlines.push(bold(name));
+        inlines.push(roman(section));
+    }
+    inlines
+}
+
+fn completions() -> Vec<(PathBuf, Vec<u8>)> {
+    let mut cmd = Cli::command();
+    let name = cmd.get_name().to_string();
+    SHELLS
+        .iter()
+        .map(|&shell| {
+            let mut bytes = Vec::new();
+            clap_complete::generate(shell, &mut cmd, &name, &mut bytes);
+            let file = clap_complete::Generator::file_name(&shell, &name);
+            (Path::new(COMPLETIONS_DIR).join(file), bytes)
+        })
+        .collect()
+}
+
+/// A roff page built section by section. Prose is written with backticks
+/// around literal text (as in the rest of the code base) and rendered in
+/// bold, so the page source reads like the diagnostics' help texts.
+struct Page {
+    roff: Roff,
+}
+
+impl Page {
+    fn new(title: &str, section: &str) -> Page {
+        let mut roff = Roff::new();
+        let source = source();
+        roff.control("TH", [title, section, NO_DATE, source.as_str(), MANUAL]);
+        Page { roff }
+    }
+
+    fn section(&mut self, name: &str) -> &mut Self {
+        self.roff.control("SH", [name]);
+        self
+    }
+
+    fn subsection(&mut self, name: &str) -> &mut Self {
+        self.roff.control("SS", [name]);
+        self
+    }
+
+    fn para(&mut self, text: &str) -> &mut Self {
+        self.roff.control("PP", []);
+        self.roff.text(prose(text));
+        self
+    }
+
+    fn bullet(&mut self, text: &str) -> &mut Self {
+        self.roff.control("IP", ["\\(bu", "2"]);
+        self.roff.text(prose(text));
+        self
+    }
+
+    /// A tagged paragraph: `tag` in bold (literal), then the description.
+    fn item(&mut self, tag: &str, text: &str) -> &mut Self {
+        self.roff.control("TP", []);
+        self.roff.text(prose(tag));
+        self.roff.text(prose(text));
+        self
+    }
+
+    /// A literal block, indented, lines kept as written.
+    fn example(&mut self, lines: &[&str]) -> &mut Self {
+        self.roff.control("PP", []);
+        self.roff.control("RS", ["4"]);
+        self.roff.control("nf", []);
+        for line in lines {
+            self.roff.text([roman(*line)]);
+        }
+        self.roff.control("fi", []);
+        self.roff.control("RE", []);
+        self
+    }
+
+    fn render(&self) -> Vec<u8> {
+        self.roff.render().into_bytes()
+    }
+}
+
+/// Text with `literal` spans in bold and _PLACEHOLDER_ spans (capitals,
+/// digits and `-` between underscores) in italics. Any other `_` is plain
+/// text, so a property summary never turns italic by accident.
+fn prose(text: &str) -> Vec<Inline> {
+    let mut out = Vec::new();
+    for (i, part) in text.split('`').enumerate() {
+        if i % 2 == 1 {
+            out.push(bold(part));
+        } else {
+            placeholders(part, &mut out);
+        }
+    }
+    out.retain(|inline| !matches!(inline, Inline::Roman(s) if s.is_empty()));
+    out
+}
+
+fn placeholders(text: &str, out: &mut Vec<Inline>) {
+    let is_word = |w: &str| {
+        !w.is_empty()
+            && w.starts_with(|c: char| c.is_ascii_uppercase())
+            && w.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
+    };
+    let mut rest = text;
+    while let Some(start) = rest.find('_') {
+        let after = &rest[start + 1..];
+        match after.find('_').filter(|&end| is_word(&after[..end])) {
+            Some(end) => {
+                out.push(roman(&rest[..start]));
+                out.push(italic(&after[..end]));
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push(roman(&rest[..=start]));
+                rest = after;
+            }
+        }
+    }
+    out.push(roman(rest));
+}
+
+/// `(XC0104)`: the code of a check, taken from the registry so a renumbered
+/// check cannot leave the page behind.
+fn code(check: &Check) -> String {
+    format!("({})", check.code)
+}
+
+/// The `xencfg.cfg(5)` page: the input language.
+fn cfg_page() -> Vec<u8> {
+    let mut p = Page::new("xencfg.cfg", "5");
+    p.section("NAME");
+    p.roff.text([roman(
+        "xencfg.cfg - Xen EFI boot configuration with dom0less guests, as read by xencfg",
+    )]);
+
+    description(&mut p);
+    lexical_rules(&mut p);
+    sections(&mut p);
+    guest_forms(&mut p);
+    properties(&mut p);
+    values(&mut p);
+    paths(&mut p);
+    examples(&mut p);
+
+    p.section("SEE ALSO");
+    let mut refs = vec!["xencfg(1)".to_string()];
+    refs.extend(
+        command()
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .map(page_name),
+    );
+    p.roff.text(see_also_inlines(&refs));
+    p.para(
+        "Xen's `docs/misc/efi.pandoc` (the cfg file) and \
+         `docs/misc/arm/device-tree/booting.txt` (the `xen,domain` binding).",
+    );
+    p.render()
+}
+
+fn description(p: &mut Page) {
+    p.section("DESCRIPTION");
+    p.para(
+        "Xen's EFI loader reads a configuration file from the directory of its own binary: \
+         `xen.cfg` next to `xen.efi`, or `BOOTAA64.cfg` for the removable-media path \
+         `\\EFI\\BOOT\\BOOTAA64.EFI`. xencfg reads the same language, extended with \
+         dom0less guests, and compiles it into what a stock Xen (4.16 or later) EFI loader \
+         boots: a trimmed cfg that holds only what Xen reads, one merged host DTB per boot \
+         section with a `xen,domain` node per guest under `/chosen`, and a manifest of \
+         every file to install.",
+    );
+    p.para(
+        "xencfg reads every byte the way Xen does and warns wherever that reading differs \
+         from what the text seems to say. Each rule below names the check that reports it; \
+         `xencfg checks` _CODE_ explains one.",
+    );
+}
+
+fn lexical_rules(p: &mut Page) {
+    p.section("LEXICAL RULES");
+    p.para("These are the rules of Xen's own parser; xencfg does not relax any of them.");
+    p.bullet(&format!(
+        "The file is 7-bit ASCII. Xen widens each byte to one UCS-2 unit, so other bytes \
+         turn into different characters {}. A UTF-8 byte order mark is not skipped and glues \
+         itself to the first line {}; a UTF-16 file reads as nothing {}.",
+        code(&c::NON_ASCII),
+        code(&c::BOM),
+        code(&c::UTF16)
+    ));
+    p.bullet(&format!(
+        "Every control byte (0x00 to 0x1F and 0x7F: LF, CR, TAB, VT, FF, DEL, ...) ends a \
+         line. LF, CRLF and CR line ends all work, but a TAB splits a line in two: \
+         `options=a<TAB>kernel=b` defines `kernel=b` {}. End the last line with a newline {}.",
+        code(&c::CONTROL_BYTE),
+        code(&c::NO_FINAL_NEWLINE)
+    ));
+    p.bullet("Blanks at the start of a line are dropped.");
+    p.bullet(&format!(
+        "`#` anywhere starts a comment that runs to the end of the line. There is no \
+         escaping: a `#` inside a value cuts the value there {}, and blanks before it stay \
+         in the value.",
+        code(&c::HASH_IN_VALUE)
+    ));
+    p.bullet(
+        "`;` starts a comment only as the first byte of a line after its leading blanks; \
+         `key=a;b` keeps `;b` in the value.",
+    );
+    p.bullet(&format!(
+        "`[`_NAME_`]` is a section header. It matches only when the bytes after `[` equal the \
+         section name exactly (case-sensitive) and the next byte is `]`; anything after `]` is \
+         ignored, and `[ xen ]` or `[Xen]` is not `[xen]` {}. Only the first section of a name \
+         is ever read {}. Keys above the first header are never found once a section is \
+         selected {}.",
+        code(&c::MALFORMED_HEADER),
+        code(&c::DUPLICATE_SECTION),
+        code(&c::KEY_BEFORE_SECTION)
+    ));
+    p.bullet(&format!(
+        "_KEY_`=`_VALUE_: a key matches only when `=` follows it immediately. `kernel =Image` \
+         is not the key `kernel`, and Xen ignores the line {}.",
+        code(&c::BLANK_BEFORE_EQUALS)
+    ));
+    p.bullet(&format!(
+        "Blanks after `=` are skipped. The value runs to the end of the line and trailing \
+         blanks are part of it: `ramdisk=initrd.img` with a blank after it names a file \
+         whose name ends in that blank {}. \
+         xencfg emits values without them.",
+        code(&c::TRAILING_BLANKS)
+    ));
+    p.bullet(&format!(
+        "The first key wins: Xen reads only the first _KEY_`=` of a section and never sees \
+         the others {}. xencfg's own repeatable keys, `dtbo=`, `property=` and \
+         `domu`_N_`_property=`, are read every time.",
+        code(&c::DUPLICATE_KEY)
+    ));
+    p.bullet(&format!(
+        "A line that is neither a header, a comment nor _KEY_`=`_VALUE_ is ignored by Xen {}. \
+         In a guest section, xencfg reads a bare word as a flag property (`vpl011`).",
+        code(&c::LINE_WITHOUT_KEY)
+    ));
+}
+
+fn sections(p: &mut Page) {
+    p.section("SECTIONS");
+    p.subsection("[global]");
+    p.item(
+        "`default=`_SECTION_",
+        &format!(
+            "The boot section Xen selects. It is read only in `[global]` {} and used byte for \
+             byte, so it must name a section exactly {}. Without it Xen selects no section and \
+             looks every key up in the whole file {}; xencfg then boots the first boot \
+             section. `--section` overrides it in the emitted cfg.",
+            code(&c::DEFAULT_OUTSIDE_GLOBAL),
+            code(&c::DEFAULT_UNKNOWN_SECTION),
+            code(&c::NO_DEFAULT_SECTION)
+        ),
+    );
+    p.item(
+        "`chain=`_FILE_",
+        &format!(
+            "Another cfg, which Xen reads when the selected section has no `kernel=`. xencfg \
+             follows the chain to check it {} but never emits `chain=` {}.",
+            code(&c::CHAIN_CYCLE),
+            code(&c::CHAIN_USED)
+        ),
+    );
+    p.item(
+        "`video=`_MODE_",
+        "The GOP mode, `gfx-`_COLS_`x`_ROWS_`x`_DEPTH_, for boot sections without their \
+         own `video=`. \
+         `ucode=` is accepted here too; Xen reads it on x86 only.",
+    );
+
+    p.subsection("Boot sections");
+    p.para(&format!(
+        "Every other section that no `domains=` or `guests=` names is a boot section. \
+         `xencfg build` compiles each of them into its own merged DTB, so several boot \
+         sections (two Xen command lines with the same guests, say) keep working. A cfg \
+         needs at least one {}. Keys that neither Xen nor xencfg reads are reported {}.",
+        code(&c::NO_BOOT_SECTION),
+        code(&c::IGNORED_KEY)
+    ));
+    p.item(
+        "`options=`_XEN-COMMAND-LINE_",
+        &format!(
+            "Xen's command line, at most 4095 bytes {}. The emitted cfg always has a \
+             non-empty `options=` {}.",
+            code(&c::OPTIONS_TOO_LONG),
+            code(&c::EMPTY_OPTIONS)
+        ),
+    );
+    p.item(
+        "`kernel=`_FILE_ [_COMMAND-LINE_]",
+        "dom0's kernel. The file name ends at the first blank; the rest is dom0's command line.",
+    );
+    p.item("`ramdisk=`_FILE_", "dom0's initial ramdisk.");
+    p.item("`xsm=`_FILE_", "The XSM (FLASK) policy.");
+    p.item(
+        "`dtb=`_FILE_",
+        &format!(
+            "The host device tree. xencfg adds the guests to it and the emitted cfg's `dtb=` \
+             names the merged DTB, _SECTION_`.dtb`. Needed when the section has guests {}; text \
+             after the file name is ignored {}.",
+            code(&c::MISSING_HOST_DTB),
+            code(&c::IGNORED_KEY)
+        ),
+    );
+    p.item(
+        "`dtbo=`_FILE_",
+        &format!(
+            "(xencfg; repeatable) A device tree overlay applied to the host DTB, in order, as \
+             `fdtoverlay` does {}; for example to disable a host device dom0 must not touch.",
+            code(&c::DTBO_FAILED)
+        ),
+    );
+    p.item(
+        "`video=`_MODE_, `ucode=`_FILE_",
+        "Passed through to the emitted cfg. Xen reads `ucode=` on x86 only.",
+    );
+    p.item(
+        "`domains=`_NAME_[`,`_NAME_...]",
+        &format!(
+            "(xencfg) The guest sections of this boot section, separated by commas or blanks. \
+             `guests=` is a synonym. Each name must be a section {} and appear once {}.",
+            code(&c::UNKNOWN_GUEST_SECTION),
+            code(&c::DUPLICATE_GUEST)
+        ),
+    );
+    p.item(
+        "`domu`_N_`_kernel=`, `domu`_N_`_ramdisk=`, `domu`_N_`_dtb=`, `domu`_N_`_property=`",
+        "(xencfg) Guests in the flat form; see GUEST FORMS.",
+    );
+
+    p.subsection("Guest sections");
+    p.para(&format!(
+        "A section named by some `domains=` or `guests=` describes one guest (see GUEST \
+         FORMS); every boot section that names it gets the same guest. The boot-section keys \
+         `options=`, `xsm=`, `dtbo=`, `video=`, `ucode=`, `domains=` and `guests=` have no \
+         effect there {}.",
+        code(&c::SECTION_BOTH_KINDS)
+    ));
+}
+
+fn guest_forms(p: &mut Page) {
+    p.section("GUEST FORMS");
+    p.para(
+        "A dom0less guest becomes a `xen,domain` node under `/chosen` in the merged DTB. Xen's \
+         EFI stub loads its kernel, ramdisk and device tree through `xen,uefi-binary`, so no \
+         load address is ever computed. Guests are written in either of two forms, which may \
+         be mixed, even within one boot section. They get their domain IDs in the order they \
+         first appear in their boot section (a `domu`_N_`_` key or a name in `domains=`), \
+         starting at 1.",
+    );
+    p.subsection("Flat keys in a boot section");
+    p.item(
+        "`domu`_N_`_kernel=`_FILE_ [_COMMAND-LINE_]",
+        "The guest's kernel and command line. _N_ is a number that links the keys of one \
+         guest; it is not the domain ID. The guest's node is `/chosen/domU`_N_.",
+    );
+    p.item("`domu`_N_`_ramdisk=`_FILE_", "The guest's initial ramdisk.");
+    p.item(
+        "`domu`_N_`_dtb=`_FILE_",
+        "A passthrough device tree fragment for the guest.",
+    );
+    p.item(
+        "`domu`_N_`_property=`_NAME_[`=`_VALUE_]",
+        "One property (see PROPERTIES and VALUES); repeat the key for each.",
+    );
+    p.para(&format!(
+        "`_kernel`, `_ramdisk` and `_dtb` may each appear once per guest {}.",
+        code(&c::GUEST_KEY_REPEATED)
+    ));
+
+    p.subsection("Guest sections");
+    p.item(
+        "`kernel=`_FILE_ [_COMMAND-LINE_], `ramdisk=`_FILE_, `dtb=`_FILE_",
+        "The guest's modules, as in the flat form.",
+    );
+    p.item(
+        "_NAME_`=`_VALUE_",
+        "A property by its key: `cpus=2`, `memory=256M`.",
+    );
+    p.item("_NAME_", "A flag property written bare: `vpl011`.");
+    p.item(
+        "`property=`_NAME_[`=`_VALUE_]",
+        "A property, as in the flat form; repeatable.",
+    );
+    p.item(
+        "`properties=`_NAME_`=`_VALUE_ ...",
+        "Several properties on one line, separated by blanks or commas. A name or value that \
+         holds a blank or a comma needs a key of its own.",
+    );
+    p.para(&format!(
+        "The node is `/chosen/`_SECTION_, so a guest section's name must be a device tree \
+         node name: letters, digits and `,._+-` {}, no `@` {}, at most 40 characters {}, and \
+         none of `chosen`, `kernel`, `ramdisk`, `xsm` {}.",
+        code(&c::GUEST_NAME_INVALID),
+        code(&c::GUEST_NAME_AT),
+        code(&c::GUEST_NAME_LONG),
+        code(&c::GUEST_NAME_RESERVED)
+    ));
+
+    p.para(&format!(
+        "Every guest needs a kernel {} and the properties `cpus` and `memory` {}; a \
+         property given twice \
+         is an error {}. A kernel command line must be shorter than 1024 bytes {}.",
+        code(&c::GUEST_WITHOUT_KERNEL),
+        code(&c::MISSING_REQUIRED),
+        code(&c::GUEST_KEY_REPEATED),
+        code(&c::BOOTARGS_TOO_LONG)
+    ));
+}
+
+/// One entry per row of the binding table: this is the list the tests
+/// compare against [`binding::PROPERTIES`].
+fn properties(p: &mut Page) {
+    p.section("PROPERTIES");
+    p.para(&format!(
+        "The properties of the `xen,domain` binding that xencfg knows, with the first Xen \
+         release that reads each. A property's key is its device tree name without a leading \
+         `#`; the device tree name is accepted too. A property that the target Xen \
+         (`--xen-version`, default the newest) does not read yet is an error, as is an \
+         unknown name {}, unless its value is written raw (see VALUES).",
+        code(&c::UNKNOWN_PROPERTY)
+    ));
+    for spec in binding::PROPERTIES {
+        let tag = if spec.cfg_key() == spec.dt_name {
+            format!("`{}`", spec.cfg_key())
+        } else {
+            format!("`{}` (DT `{}`)", spec.cfg_key(), spec.dt_name)
+        };
+        p.item(&tag, &property_text(spec));
+    }
+}
+
+fn property_text(spec: &PropertySpec) -> String {
+    let kind = match spec.kind {
+        ValueKind::Flag => "flag".to_string(),
+        ValueKind::U32 { min, max } if min == max => format!("number, always {min}"),
+        ValueKind::U32 { min, max } => format!("number, {min} to {max}"),
+        ValueKind::MemoryKib => "size; a bare number is KiB".to_string(),
+        ValueKind::Mib => "size; a bare number is MiB".to_string(),
+        ValueKind::Str { allowed: [] } => "string".to_string(),
+        ValueKind::Str { allowed } => {
+            let list: Vec<String> = allowed.iter().map(|a| format!("`{a}`")).collect();
+            format!("one of {}", list.join(", "))
+        }
+    };
+    let required = if spec.required { "; required" } else { "" };
+    format!(
+        "{kind}; Xen {} and later{required}. {}.",
+        spec.since,
+        upper_first(spec.summary)
+    )
+}
+
+fn upper_first(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+fn values(p: &mut Page) {
+    p.section("VALUES");
+    p.item(
+        "Numbers",
+        &format!(
+            "Decimal, or hexadecimal with `0x`; `_` may separate digits (`0x4000_0000`). A \
+             number outside the property's range is an error {}.",
+            code(&c::BAD_NUMBER)
+        ),
+    );
+    p.item(
+        "Sizes",
+        &format!(
+            "A number with an optional binary unit `K`, `M`, `G` or `T` (either case): \
+             `768M`, `1G`. A bare number is in the property's own unit: KiB for `memory` \
+             (`memory=0xC0000` is 768 MiB), MiB for `xen,domain-p2m-mem-mb`. A size that is \
+             not a whole number of that unit, or does not fit, is an error, never truncated. \
+             `memory` must be a positive multiple of 4 KiB {}.",
+            code(&c::BAD_MEMORY)
+        ),
+    );
+    p.item(
+        "Flags",
+        &format!(
+            "A bare key, or `=yes`/`no`, `true`/`false`, `on`/`off`, `1`/`0` in any case {}. \
+             A false flag leaves the property out.",
+            code(&c::BAD_FLAG)
+        ),
+    );
+    p.item(
+        "Strings",
+        &format!(
+            "The text as written, without surrounding blanks. Some properties accept only \
+             the values listed under PROPERTIES {}.",
+            code(&c::BAD_STRING)
+        ),
+    );
+    p.item(
+        "Raw device tree values",
+        &format!(
+            "A value that starts with `<`, `\"` or `[` is written into the node as given: \
+             `<1 0x2>` (32-bit cells), `\"text\"` or `\"a\", \"b\"` (strings), `[de ad be ef]` \
+             (bytes). Any name may take a raw value, known or not, e.g. \
+             `property=foo=<1 2>`; xencfg passes it through unchecked with a warning {}. A raw \
+             value that does not parse is an error {}.",
+            code(&c::RAW_PROPERTY),
+            code(&c::BAD_RAW_VALUE)
+        ),
+    );
+}
+
+fn paths(p: &mut Page) {
+    p.section("PATHS");
+    p.para(
+        "Every file name (`kernel=`, `ramdisk=`, `xsm=`, `dtb=`, `dtbo=` and the guests' \
+         modules) is a path on the EFI system partition relative to the directory of the Xen \
+         EFI binary, exactly as Xen opens it. On the build host it is found relative to the \
+         cfg's directory, or to `--root`.",
+    );
+    p.para(
+        "Both `/` and `\\` separate names; xencfg always emits `\\`, because EDK2's FAT driver \
+         rejects `/` and Xen stops with \"Open failed\".",
+    );
+    p.para("Names follow the FAT rules:");
+    p.bullet(&format!(
+        "no `\"`, `*`, `:`, `<`, `>`, `?`, `|` or control bytes {};",
+        code(&c::ESP_RESERVED_CHAR)
+    ));
+    p.bullet(&format!("7-bit ASCII only {};", code(&c::ESP_NON_ASCII)));
+    p.bullet(&format!(
+        "no absolute path and no `..` component: everything lives in or below the directory \
+         of the Xen binary {};",
+        code(&c::ESP_ESCAPE)
+    ));
+    p.bullet(&format!(
+        "no empty or `.` component; each name at most 255 characters, without leading \
+         blanks or trailing blanks or dots {};",
+        code(&c::ESP_BAD_NAME)
+    ));
+    p.bullet(&format!(
+        "FAT ignores case while Xen compares names byte for byte, so spell every reference \
+         to one file the same way {}.",
+        code(&c::ESP_CASE_CLASH)
+    ));
+    p.para(&format!(
+        "Every file named must exist {}, be a regular file {} and not be empty {}. \
+         `xencfg build --stage` copies each into the output directory at its path.",
+        code(&c::FILE_MISSING),
+        code(&c::FILE_NOT_REGULAR),
+        code(&c::FILE_EMPTY)
+    ));
+}
+
+fn examples(p: &mut Page) {
+    p.section("EXAMPLES");
+    p.para("One guest in the flat form:");
+    p.example(&[
+        "[global]",
+        "default=xen",
+        "",
+        "[xen]",
+        "options=console=dtuart bootscrub=0",
+        "dtb=host.dtb",
+        "domu1_kernel=Image-domu1 console=ttyAMA0",
+        "domu1_ramdisk=initrd-domu1.cpio.gz",
+        "domu1_property=cpus=1",
+        "# a bare number is KiB: 768 MiB",
+        "domu1_property=memory=0xC0000",
+        "domu1_property=vpl011",
+    ]);
+    p.para("Two guests, each in a section of its own:");
+    p.example(&[
+        "[global]",
+        "default=xen",
+        "",
+        "[xen]",
+        "options=console=dtuart bootscrub=0",
+        "dtb=host.dtb",
+        "domains=guest1,guest2",
+        "",
+        "[guest1]",
+        "kernel=guests/Image-guest1 console=ttyAMA0",
+        "ramdisk=guests/initrd.cpio.gz",
+        "cpus=2",
+        "memory=256M",
+        "vpl011",
+        "",
+        "[guest2]",
+        "kernel=guests/Image-guest2 console=ttyAMA0",
+        "properties=cpus=1 memory=128M",
+        "property=xen,enhanced=enabled",
+    ]);
+    p.para(
+        "Comments sit on lines of their own: a `#` after a value would leave the blanks \
+         before it in the value.",
+    );
+}
