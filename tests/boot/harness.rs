@@ -424,11 +424,12 @@ impl Project {
             .arg(&source));
     }
 
-    /// Runs `xencfg ARGS` in the project directory.
-    pub fn xencfg(&self, args: &[&str]) -> std::process::Output {
+    /// `xencfg check xen.cfg --xen-version 4.17 ARGS…` in the project
+    /// directory: what xencfg says without building.
+    pub fn check(&self, args: &[&str]) -> std::process::Output {
         Command::new(XENCFG)
+            .args(["check", "xen.cfg", "--xen-version", XEN_VERSION])
             .args(args)
-            .args(["--xen-version", XEN_VERSION])
             .current_dir(self.path())
             .stdin(Stdio::null())
             .output()
