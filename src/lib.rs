@@ -19,6 +19,7 @@ pub mod esp;
 pub mod fdt;
 pub mod hash;
 pub mod image;
+pub mod input;
 pub mod lower;
 pub mod model;
 pub mod target;
