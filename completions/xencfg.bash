@@ -120,7 +120,7 @@ _xencfg() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
                     return 0
                     ;;
                 --out)
@@ -190,7 +190,7 @@ _xencfg() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -276,7 +276,7 @@ _xencfg() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -48,8 +48,8 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --stage 'Also copy every referenced file (and --xen) into DIR at its ESP path'
             cand --emit-dts 'Also write `<section>.dts` for review'
             cand --force 'Replace DIR even if xencfg did not create it'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'xencfg;check'= {
             cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
@@ -64,8 +64,8 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --deny 'Make a check an error'
             cand --format 'How to print diagnostics'
             cand --deny-warnings 'Treat every warning as an error'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'xencfg;explain'= {
             cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
@@ -81,8 +81,8 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --format 'How to print diagnostics'
             cand --deny-warnings 'Treat every warning as an error'
             cand --memory 'Also print each host''s memory map: RAM, reservations, static memory, shared memory and passthrough MMIO, labelled with their owners, overlaps marked'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'xencfg;dts'= {
             cand -h 'Print help'

@@ -111,6 +111,10 @@ pub struct ExplainArgs {
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// rustc-style text on stderr.
     Human,
+    /// One JSON object per diagnostic, one per line.
     Json,
+    /// One SARIF 2.1.0 log, for CI code scanning.
+    Sarif,
 }

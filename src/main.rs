@@ -8,7 +8,7 @@ use xencfg::build::{self, BuildOptions};
 use xencfg::checks::registry;
 use xencfg::cli::{Cli, Command, CommonArgs, Format};
 use xencfg::compile::{self, CompileOptions, Compiled, FatalError};
-use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render};
+use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render, sarif};
 use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
 use xencfg::target::{Target, XenVersion};
@@ -168,14 +168,18 @@ fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, format: Format, m
                 let _ = writeln!(err, "{}", render::summary(errors, warnings));
             }
         }
-        Format::Json => {
+        Format::Json | Format::Sarif => {
             let stdout = std::io::stdout();
             let mut out: Box<dyn Write> = match machine {
                 Stream::Stdout => Box::new(stdout.lock()),
                 Stream::Stderr => Box::new(err),
             };
-            for d in diags.iter() {
-                let _ = writeln!(out, "{}", render::json(d, sources));
+            if format == Format::Sarif {
+                let _ = writeln!(out, "{}", sarif::log(diags.iter(), sources));
+            } else {
+                for d in diags.iter() {
+                    let _ = writeln!(out, "{}", render::json(d, sources));
+                }
             }
         }
     }
