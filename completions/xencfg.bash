@@ -67,7 +67,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__build)
-            opts="-W -A -D -o -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --xen --emit-dts --force --help"
+            opts="-W -A -D -o -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --emit-dts --force --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -78,6 +78,14 @@ _xencfg() {
                     return 0
                     ;;
                 --xen-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -125,10 +133,6 @@ _xencfg() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --xen)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -137,7 +141,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__check)
-            opts="-W -A -D -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --help"
+            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -148,6 +152,14 @@ _xencfg() {
                     return 0
                     ;;
                 --xen-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

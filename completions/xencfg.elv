@@ -30,7 +30,9 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         }
         &'xencfg;build'= {
             cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
-            cand --xen-version 'The Xen release to target (4.16 … 4.22)'
+            cand --xen-version 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest'
+            cand --xen 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)'
+            cand --xen-config 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged'
             cand --efi-name 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)'
             cand --root 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)'
             cand -W 'Make a check a warning'
@@ -42,7 +44,6 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --format 'How to print diagnostics'
             cand -o 'The output directory'
             cand --out 'The output directory'
-            cand --xen 'The Xen EFI binary, staged as `<efi-name>.efi` (with --stage)'
             cand --deny-warnings 'Treat every warning as an error'
             cand --stage 'Also copy every referenced file (and --xen) into DIR at its ESP path'
             cand --emit-dts 'Also write `<section>.dts` for review'
@@ -52,7 +53,9 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         }
         &'xencfg;check'= {
             cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
-            cand --xen-version 'The Xen release to target (4.16 … 4.22)'
+            cand --xen-version 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest'
+            cand --xen 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)'
+            cand --xen-config 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged'
             cand --efi-name 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)'
             cand --root 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)'
             cand -W 'Make a check a warning'

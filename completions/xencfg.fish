@@ -32,7 +32,9 @@ complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "dts" -d 'Decompile a 
 complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "checks" -d 'List the checks, or explain one'
 complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
-complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-version -d 'The Xen release to target (4.16 … 4.22)' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen -d 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l efi-name -d 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \\EFI\\BOOT\\BOOTAA64.EFI)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l root -d 'Directory that cfg paths are relative to on this machine (default: the cfg\'s directory)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s W -l warn -d 'Make a check a warning' -r
@@ -41,14 +43,15 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s D -l deny -d 'Ma
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l format -d 'How to print diagnostics' -r -f -a "human\t''
 json\t''"
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s o -l out -d 'The output directory' -r -F
-complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen -d 'The Xen EFI binary, staged as `<efi-name>.efi` (with --stage)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l deny-warnings -d 'Treat every warning as an error'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l stage -d 'Also copy every referenced file (and --xen) into DIR at its ESP path'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l emit-dts -d 'Also write `<section>.dts` for review'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l force -d 'Replace DIR even if xencfg did not create it'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s h -l help -d 'Print help'
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
-complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-version -d 'The Xen release to target (4.16 … 4.22)' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen -d 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l efi-name -d 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \\EFI\\BOOT\\BOOTAA64.EFI)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l root -d 'Directory that cfg paths are relative to on this machine (default: the cfg\'s directory)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -s W -l warn -d 'Make a check a warning' -r

@@ -95,6 +95,7 @@ pub fn compile(
         target: &opts.target,
     };
     let mut system = lower::lower(&input, diags);
+    crate::structures::derive_memory(&mut system);
     let default_section = choose_default(&doc, &system, opts, diags);
 
     let facts = checks::files::inspect(&system, opts.hash, diags);
@@ -144,6 +145,14 @@ pub fn compile(
             diags,
         );
         checks::guests::check_section(section, diags);
+        checks::resources::check_section(
+            &system,
+            section,
+            host.as_ref(),
+            &facts,
+            &opts.target,
+            diags,
+        );
         if let (Some(host), Some(dtb)) = (host, &section.dtb) {
             checks::host::check_chosen(host, &dtb.source, section, diags);
         }
@@ -165,7 +174,7 @@ pub fn compile(
         .zip(&hosts)
         .map(|(section, host)| {
             let host = host.as_ref()?;
-            let fdt = emit::dtb::merge(host, section);
+            let fdt = emit::dtb::merge(host, section, &system.pools, &opts.target);
             let len = fdt.to_bytes_padded(emit::dtb::padding_for(section)).len();
             if let Some(dtb) = &section.dtb {
                 checks::host::check_size(len, cfg_bytes.len(), dtb.span, &section.name, diags);

@@ -13,7 +13,9 @@ use crate::cfg::{Document, Entry, Section};
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::esp::EspPath;
+use crate::model::structures::GuestStructures;
 use crate::model::{BootSection, Guest, GuestProperty, Module, ModuleRole, Spanned, System};
+use crate::structures;
 use crate::target::Target;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -38,12 +40,15 @@ pub struct LowerInput<'a> {
 pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
     let doc = input.doc;
     let guest_refs = guest_section_names(doc);
+    let pool_refs = structures::parse::pool_section_names(doc);
     let mut lowerer = Lowerer {
         input,
         diags,
         templates: BTreeMap::new(),
         pending_rejected: Vec::new(),
+        pending_structures: Vec::new(),
     };
+    let mut pools = Vec::new();
 
     let mut default_section = None;
     let mut global_video = None;
@@ -63,6 +68,11 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             continue;
         }
         if guest_refs.contains_key(section.name.as_str()) {
+            continue;
+        }
+        if pool_refs.contains_key(&section.name) {
+            lowerer.check_keys(section, index, &[], structures::POOL_KEYS);
+            pools.push(structures::parse::lower_pool(section, lowerer.diags));
             continue;
         }
         sections.push(lowerer.boot_section(section, index));
@@ -85,6 +95,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         default_section,
         global_video,
         sections,
+        pools,
     }
 }
 
@@ -153,6 +164,7 @@ struct GuestTemplate {
     dtb: Option<Module>,
     properties: Vec<GuestProperty>,
     rejected: Vec<String>,
+    structures: GuestStructures,
     /// A kernel key was given (its path may have been rejected).
     kernel_named: bool,
 }
@@ -163,6 +175,8 @@ struct Lowerer<'a, 'd> {
     templates: BTreeMap<String, Option<GuestTemplate>>,
     /// Known properties whose values were rejected since the last take.
     pending_rejected: Vec<String>,
+    /// Structure keys read since the last take.
+    pending_structures: Vec<structures::parse::Item>,
 }
 
 /// Which guest module key a flat `domu#_…` key is.
@@ -198,6 +212,7 @@ struct FlatGuest {
     dtb: Option<Module>,
     properties: Vec<GuestProperty>,
     rejected: Vec<String>,
+    structures: GuestStructures,
     kernel_named: bool,
 }
 
@@ -319,6 +334,7 @@ impl Lowerer<'_, '_> {
                     dtb: None,
                     properties: Vec::new(),
                     rejected: Vec::new(),
+                    structures: GuestStructures::default(),
                     kernel_named: false,
                 })));
                 slots.len() - 1
@@ -334,6 +350,8 @@ impl Lowerer<'_, '_> {
             let property = self.property_assignment(&entry.value, entry.value_span);
             if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
                 guest.rejected.append(&mut self.pending_rejected);
+                let items = self.pending_structures.drain(..);
+                structures::parse::attach(&mut guest.structures, items, self.diags);
                 if let Some(p) = property {
                     push_property(self.diags, &mut guest.properties, p);
                 }
@@ -384,6 +402,7 @@ impl Lowerer<'_, '_> {
                     dtb: g.dtb,
                     properties: g.properties,
                     rejected: g.rejected,
+                    structures: g.structures,
                 },
                 g.kernel_named,
             ),
@@ -400,6 +419,7 @@ impl Lowerer<'_, '_> {
                         dtb: template.dtb.clone(),
                         properties: template.properties.clone(),
                         rejected: template.rejected.clone(),
+                        structures: template.structures.clone(),
                     },
                     kernel_named,
                 )
@@ -460,6 +480,7 @@ impl Lowerer<'_, '_> {
             dtb: None,
             properties: Vec::new(),
             rejected: Vec::new(),
+            structures: GuestStructures::default(),
             kernel_named: false,
         };
         for entry in &section.entries {
@@ -517,6 +538,8 @@ impl Lowerer<'_, '_> {
         }
         t.properties.sort_by_key(|p| p.span.offset);
         t.rejected.append(&mut self.pending_rejected);
+        let items = self.pending_structures.drain(..);
+        structures::parse::attach(&mut t.structures, items, self.diags);
         t
     }
 
@@ -595,6 +618,13 @@ impl Lowerer<'_, '_> {
                 }
             };
         }
+        let target = self.input.target;
+        if let Some(item) =
+            structures::parse::lower_key(name, name_span, text, value_span, target, self.diags)
+        {
+            self.pending_structures.push(item);
+            return None;
+        }
         let Some(spec) = binding::lookup(name) else {
             let mut d = Diagnostic::at(
                 &c::UNKNOWN_PROPERTY,
@@ -611,7 +641,7 @@ impl Lowerer<'_, '_> {
             self.diags.push(d);
             return None;
         };
-        if spec.since > self.input.target.version {
+        if spec.since > target.version {
             self.diags.push(
                 Diagnostic::at(
                     &c::UNKNOWN_PROPERTY,
@@ -627,6 +657,11 @@ impl Lowerer<'_, '_> {
                     spec.since
                 )),
             );
+            return None;
+        }
+        if let Some(symbol) = spec.requires
+            && !crate::checks::target::require(target, name, symbol, name_span, self.diags)
+        {
             return None;
         }
         let bad = |diags: &mut Diagnostics, check, msg: String, help: String| {
@@ -729,10 +764,11 @@ impl Lowerer<'_, '_> {
             },
             ValueKind::Str { allowed } => {
                 let s = text.trim();
-                if !allowed.is_empty() && !allowed.contains(&s) {
+                let choice = allowed.iter().find(|a| a.value == s);
+                if !allowed.is_empty() && choice.is_none() {
                     let expected = allowed
                         .iter()
-                        .map(|a| format!("`{a}`"))
+                        .map(|a| format!("`{}`", a.value))
                         .collect::<Vec<_>>()
                         .join(", ");
                     bad(
@@ -743,8 +779,70 @@ impl Lowerer<'_, '_> {
                     );
                     return None;
                 }
+                if let Some(newer) = choice.filter(|a| a.since > target.version) {
+                    self.diags.push(
+                        Diagnostic::at(
+                            &c::VALUE_TOO_NEW,
+                            value_span,
+                            format!(
+                                "`{name}={s}` is read by Xen {} and later; the target is Xen {}",
+                                newer.since, target.version
+                            ),
+                        )
+                        .note(format!(
+                            "Xen {} treats an unknown value like no `{}` at all",
+                            target.version, spec.dt_name
+                        ))
+                        .help(format!(
+                            "use a value Xen {} knows, or target `--xen-version {}`",
+                            target.version, newer.since
+                        )),
+                    );
+                    return None;
+                }
+                if spec.dt_name == "llc-colors" {
+                    // Written back canonically: Xen reads `010` as octal.
+                    return match structures::parse::color_list(s, value_span) {
+                        Ok(colors) => Some(GuestProperty {
+                            dt_name: spec.dt_name.to_string(),
+                            value: PropertyValue::Str(crate::model::structures::list_text(&colors)),
+                            span: name_span,
+                        }),
+                        Err((at, msg)) => {
+                            self.diags.push(
+                                Diagnostic::at(&c::BAD_LLC_COLORS, at, msg)
+                                    .note("Xen panics at boot: \"parse error\" in `llc-colors`")
+                                    .help("write colors and ranges, e.g. `llc-colors=0-3,8`"),
+                            );
+                            None
+                        }
+                    };
+                }
                 PropertyValue::Str(s.to_string())
             }
+            ValueKind::SveBits => match value::parse_sve(text) {
+                Ok(None) => PropertyValue::Flag,
+                Ok(Some(bits)) => PropertyValue::U32(bits),
+                Err(msg) => {
+                    self.diags.push(
+                        Diagnostic::at(&c::BAD_SVE, value_span, msg)
+                            .note("Xen panics at boot on an SVE vector length it cannot give")
+                            .help("write `sve` (the hardware's largest), `sve=0`, or a multiple of 128 up to 2048, e.g. `sve=256`"),
+                    );
+                    return None;
+                }
+            },
+            ValueKind::Capabilities => match value::parse_capabilities(text) {
+                Ok(mask) => PropertyValue::U32(mask),
+                Err(msg) => {
+                    self.diags.push(
+                        Diagnostic::at(&c::BAD_CAPABILITIES, value_span, msg)
+                            .note("Xen panics at boot on unknown capability bits")
+                            .help("write names joined by `,` (`control,xenstore`) or a number from 0 to 7"),
+                    );
+                    return None;
+                }
+            },
         };
         Some(GuestProperty {
             dt_name: spec.dt_name.to_string(),

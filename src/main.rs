@@ -10,7 +10,8 @@ use xencfg::cli::{Cli, Command, CommonArgs, Format};
 use xencfg::compile::{self, CompileOptions, FatalError};
 use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render};
 use xencfg::fdt::{Fdt, dts};
-use xencfg::target::{Target, XenVersion};
+use xencfg::target::Target;
+use xencfg::target::resolve::{self, TargetArgs};
 
 const EXIT_OK: u8 = 0;
 const EXIT_CONFIG_ERRORS: u8 = 1;
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
             let build = (
                 args.out.clone(),
                 args.stage,
-                args.xen.clone(),
+                args.common.xen.clone(),
                 args.emit_dts,
                 args.force,
             );
@@ -68,17 +69,19 @@ fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
     Ok(levels)
 }
 
-fn target(args: &CommonArgs) -> Result<Target, FatalError> {
-    let version = match &args.xen_version {
-        Some(v) => v.parse::<XenVersion>().map_err(FatalError)?,
-        None => XenVersion::NEWEST,
+fn target(args: &CommonArgs, diags: &mut Diagnostics) -> Result<Target, FatalError> {
+    let inputs = TargetArgs {
+        version: args.xen_version.as_deref(),
+        xen: args.xen.as_deref(),
+        config: args.xen_config.as_deref(),
     };
-    Ok(Target { version })
+    resolve::resolve(&inputs, diags).map_err(FatalError)
 }
 
 fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError> {
     let levels = levels(args)?;
-    let target = target(args)?;
+    let mut diags = Diagnostics::default();
+    let target = target(args, &mut diags)?;
     let options = CompileOptions {
         cfg: args.cfg.clone(),
         root: args.root.clone(),
@@ -88,7 +91,6 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError>
         hash: build.is_some(),
     };
     let mut sources = SourceMap::default();
-    let mut diags = Diagnostics::default();
     let compiled = compile::compile(&options, &mut sources, &mut diags)?;
     diags.apply_levels(&levels);
     diags.sort();

@@ -8,3 +8,4 @@ pub mod cfg;
 pub mod dtb;
 pub mod manifest;
 pub mod output;
+pub mod structures;
