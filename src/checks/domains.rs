@@ -69,21 +69,26 @@ fn xenstore(cx: &SectionContext, diags: &mut Diagnostics) {
         .iter()
         .filter(|g| capabilities(g).is_some_and(|caps| caps & CAP_XENSTORE != 0))
         .collect();
-    let mut stores = store_guests.len() + usize::from(cx.has_dom0());
-    if stores > 1 {
-        let (second, first_at) = match (cx.section.dom0_kernel.as_ref(), store_guests.as_slice()) {
-            (Some(k), [g, ..]) => (*g, k.span),
-            (None, [a, b, ..]) => (*b, caps_span(a)),
-            _ => unreachable!("more than one xenstore domain"),
-        };
+    let pair = match (cx.section.dom0_kernel.as_ref(), store_guests.as_slice()) {
+        (Some(k), [g, ..]) => Some((*g, k.span, "dom0, which Xen makes the xenstore domain")),
+        (None, [a, b, ..]) => Some((*b, caps_span(a), "the first one")),
+        _ => None,
+    };
+    if let Some((second, first_at, first)) = pair {
         diags.push(
-            Diagnostic::at(&c::XENSTORE, caps_span(second), format!("`{}` would be a second xenstore domain", second.name))
-                .related(Location::Text(first_at), "the first one")
-                .note(format!("Xen {v} makes dom0 the xenstore domain when it exists and panics: \"Only 1 xenstore domain can be specified!\""))
-                .help("give the xenstore capability to one domain only"),
+            Diagnostic::at(
+                &c::XENSTORE,
+                caps_span(second),
+                format!("`{}` would be a second xenstore domain", second.name),
+            )
+            .related(Location::Text(first_at), first)
+            .note(format!(
+                "Xen {v} panics: \"Only 1 xenstore domain can be specified!\""
+            ))
+            .help("give the xenstore capability to one domain only"),
         );
-        stores = 1;
     }
+    let stores = store_guests.len() + usize::from(cx.has_dom0());
     if stores == 0 {
         for guest in &section.guests {
             if let Some(span) = wants_xenstore(guest) {

@@ -545,10 +545,13 @@ fn affinity(cx: &SectionContext, pool_cpus: &[(String, Vec<u32>)], diags: &mut D
                         format!("`{}` has no vCPU {} (it has {cpus})", guest.name, a.vcpu),
                     )
                     .note("Xen panics at boot: the `xen,vcpu` id must be below `cpus`")
-                    .help(format!(
-                        "use vcpu0-affinity .. vcpu{}-affinity, or raise `cpus`",
-                        cpus.saturating_sub(1)
-                    )),
+                    .help(match cpus {
+                        1 => "use `vcpu0-affinity`, or raise `cpus`".to_string(),
+                        n => format!(
+                            "use `vcpu0-affinity` to `vcpu{}-affinity`, or raise `cpus`",
+                            n - 1
+                        ),
+                    }),
                 );
             }
             if host_cpus > 0

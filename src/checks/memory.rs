@@ -35,11 +35,18 @@ pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
     host_total(cx, diags);
 }
 
+/// A size for messages: exact in the largest binary unit that divides it,
+/// else MiB with two decimals.
 fn mib(bytes: u64) -> String {
-    if bytes.is_multiple_of(MIB) {
-        format!("{} MiB", bytes / MIB)
-    } else {
-        format!("{:.1} MiB", bytes as f64 / MIB as f64)
+    match bytes {
+        0 => "0 bytes".to_string(),
+        b if b.is_multiple_of(GIB) => format!("{} GiB", b / GIB),
+        b if b.is_multiple_of(MIB) => format!("{} MiB", b / MIB),
+        b if b < MIB => format!("{} KiB", b.div_ceil(1024)),
+        b => {
+            let text = format!("{:.2}", b as f64 / MIB as f64);
+            format!("{} MiB", text.trim_end_matches('0').trim_end_matches('.'))
+        }
     }
 }
 
@@ -452,7 +459,11 @@ fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
             0
         };
         used = used.saturating_add(memory).saturating_add(pool);
-        parts.push(format!("`{}` {}", guest.name, mib(memory + pool)));
+        parts.push(if pool > 0 {
+            format!("`{}` {} + {} P2M pool", guest.name, mib(memory), mib(pool))
+        } else {
+            format!("`{}` {}", guest.name, mib(memory))
+        });
         if used > available {
             diags.push(
                 Diagnostic::at(
@@ -506,6 +517,14 @@ mod tests {
         assert_eq!(dom0_mem("dom0_mem=2g dom0_mem=1G"), Some(GIB));
         assert_eq!(dom0_mem("console=dtuart"), None);
         assert_eq!(dom0_mem("dom0_mem=xyzM"), None);
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(mib(2 * GIB), "2 GiB");
+        assert_eq!(mib(768 * MIB), "768 MiB");
+        assert_eq!(mib(614), "1 KiB");
+        assert_eq!(mib(2 * GIB - 64 * 1024), "2047.94 MiB");
     }
 
     #[test]
