@@ -70,7 +70,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         if guest_refs.contains_key(section.name.as_str()) {
             continue;
         }
-        if pool_refs.contains_key(&section.name) {
+        if pool_refs.contains_key(&section.name) && structures::parse::is_pool_section(section) {
             lowerer.check_keys(section, index, &[], structures::POOL_KEYS);
             pools.push(structures::parse::lower_pool(section, lowerer.diags));
             continue;

@@ -389,10 +389,14 @@ fn cpupools(cx: &SectionContext, diags: &mut Diagnostics) -> Vec<(String, Vec<u3
                     },
                 )
                 .note("Xen panics at boot: \"Error getting cpupool id\"")
-                .help(format!(
-                    "add a section `[{}]` with `cpus=` (host CPU paths or MPIDRs) and optionally `sched=`",
-                    name.value
-                )),
+                .help(if is_section {
+                    "name a section of its own that holds only `cpus=` and `sched=`".to_string()
+                } else {
+                    format!(
+                        "add a section `[{}]` with `cpus=` (host CPU paths or MPIDRs) and optionally `sched=`",
+                        name.value
+                    )
+                }),
             );
         }
     }

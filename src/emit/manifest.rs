@@ -198,6 +198,8 @@ fn target_info(system: &System, target: &Target) -> TargetInfo {
         .sections
         .iter()
         .flat_map(|s| crate::checks::target::required_options(system, s))
+        // An option older releases build unconditionally is not one to ask for.
+        .filter(|symbol| kconfig::option(symbol).is_none_or(|o| o.since <= target.version))
         .collect();
     TargetInfo {
         xen_version: target.version,

@@ -24,7 +24,9 @@ struct Phandles {
 impl Phandles {
     fn take(&mut self) -> u32 {
         let p = self.next;
-        self.next += 1;
+        // A host using phandles up to 0xffffffff (itself invalid) is the
+        // only way to get here; never wrap around to 0.
+        self.next = self.next.saturating_add(1);
         p
     }
 }

@@ -433,6 +433,18 @@ pub fn pool_section_names(doc: &Document) -> BTreeMap<String, Span> {
     names
 }
 
+/// A section named by `cpupool=` is a pool unless it holds keys only a
+/// boot section has (then `cpupool=` names the wrong section, which the
+/// checks report).
+pub fn is_pool_section(section: &Section) -> bool {
+    const BOOT_KEYS: &[&str] = &[
+        "options", "kernel", "ramdisk", "xsm", "dtb", "dtbo", "domains", "guests", "video", "ucode",
+    ];
+    !section.entries.iter().any(|e| {
+        BOOT_KEYS.contains(&e.key.as_str()) || (e.key.starts_with("domu") && e.key.contains('_'))
+    })
+}
+
 /// A `[NAME]` cpupool section: `cpus=` (node paths or MPIDR values) and
 /// optional `sched=`. Other keys are reported by the caller.
 pub fn lower_pool(section: &Section, diags: &mut Diagnostics) -> CpuPool {
@@ -614,6 +626,22 @@ mod tests {
         let item = lower_key("vcpu0-affinity", span(3), "1", span(1), &target, &mut diags);
         assert!(matches!(item, Some(Item::Rejected(_))));
         assert!(diags.iter().any(|d| d.message.contains("4.21")));
+    }
+
+    proptest::proptest! {
+        /// Any value of any structure key is read or reported, never a panic.
+        #[test]
+        fn never_panics(
+            key in proptest::sample::select(vec![
+                "cpupool", "evtchn", "shared-mem", "static-mem", "vcpu7-affinity",
+            ]),
+            text in "[ -~]{0,60}",
+        ) {
+            let (item, messages) = parse(key, &text);
+            let rejected = matches!(item, Some(Item::Rejected(_)));
+            proptest::prop_assert!(item.is_some());
+            proptest::prop_assert_eq!(rejected, !messages.is_empty());
+        }
     }
 
     #[test]
