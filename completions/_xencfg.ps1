@@ -27,6 +27,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Compile CFG into an output directory (the directory of Xen on the ESP)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run every check `build` runs; write nothing')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes')
             [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
             [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -52,8 +53,8 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Also copy every referenced file (and --xen) into DIR at its ESP path')
             [CompletionResult]::new('--emit-dts', '--emit-dts', [CompletionResultType]::ParameterName, 'Also write `<section>.dts` for review')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace DIR even if xencfg did not create it')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'xencfg;check' {
@@ -71,8 +72,28 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Make a check an error')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
             [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'xencfg;explain' {
+            [CompletionResult]::new('--section', '--section', [CompletionResultType]::ParameterName, 'The boot section the emitted cfg boots by default (else `[global] default=`)')
+            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest')
+            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)')
+            [CompletionResult]::new('--xen-config', '--xen-config', [CompletionResultType]::ParameterName, 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged')
+            [CompletionResult]::new('--efi-name', '--efi-name', [CompletionResultType]::ParameterName, 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Make a check a warning')
+            [CompletionResult]::new('--warn', '--warn', [CompletionResultType]::ParameterName, 'Make a check a warning')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Silence a check')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Silence a check')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Make a check an error')
+            [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Make a check an error')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
+            [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
+            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Also print each host''s memory map: RAM, reservations, static memory, shared memory and passthrough MMIO, labelled with their owners, overlaps marked')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'xencfg;dts' {
@@ -88,6 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
         'xencfg;help' {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Compile CFG into an output directory (the directory of Xen on the ESP)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run every check `build` runs; write nothing')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes')
             [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
             [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -97,6 +119,9 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             break
         }
         'xencfg;help;check' {
+            break
+        }
+        'xencfg;help;explain' {
             break
         }
         'xencfg;help;dts' {

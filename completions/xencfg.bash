@@ -28,6 +28,9 @@ _xencfg() {
             xencfg,dts)
                 cmd="xencfg__subcmd__dts"
                 ;;
+            xencfg,explain)
+                cmd="xencfg__subcmd__explain"
+                ;;
             xencfg,help)
                 cmd="xencfg__subcmd__help"
                 ;;
@@ -43,6 +46,9 @@ _xencfg() {
             xencfg__subcmd__help,dts)
                 cmd="xencfg__subcmd__help__subcmd__dts"
                 ;;
+            xencfg__subcmd__help,explain)
+                cmd="xencfg__subcmd__help__subcmd__explain"
+                ;;
             xencfg__subcmd__help,help)
                 cmd="xencfg__subcmd__help__subcmd__help"
                 ;;
@@ -53,7 +59,7 @@ _xencfg() {
 
     case "${cmd}" in
         xencfg)
-            opts="-h -V --help --version build check dts checks help"
+            opts="-h -V --help --version build check explain dts checks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -122,7 +128,7 @@ _xencfg() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
                     return 0
                     ;;
                 --out)
@@ -196,7 +202,7 @@ _xencfg() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -234,8 +240,74 @@ _xencfg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        xencfg__subcmd__explain)
+            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --memory --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --section)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --efi-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --root)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -W)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -A)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deny)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -D)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         xencfg__subcmd__help)
-            opts="build check dts checks help"
+            opts="build check explain dts checks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -291,6 +363,20 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__help__subcmd__dts)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__help__subcmd__explain)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

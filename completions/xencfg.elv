@@ -24,6 +24,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --version 'Print version'
             cand build 'Compile CFG into an output directory (the directory of Xen on the ESP)'
             cand check 'Run every check `build` runs; write nothing'
+            cand explain 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes'
             cand dts 'Decompile a DTB to DTS'
             cand checks 'List the checks, or explain one'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -48,8 +49,8 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --stage 'Also copy every referenced file (and --xen) into DIR at its ESP path'
             cand --emit-dts 'Also write `<section>.dts` for review'
             cand --force 'Replace DIR even if xencfg did not create it'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'xencfg;check'= {
             cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
@@ -66,8 +67,27 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --deny 'Make a check an error'
             cand --format 'How to print diagnostics'
             cand --deny-warnings 'Treat every warning as an error'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'xencfg;explain'= {
+            cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
+            cand --xen-version 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest'
+            cand --xen 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)'
+            cand --xen-config 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged'
+            cand --efi-name 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)'
+            cand --root 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)'
+            cand -W 'Make a check a warning'
+            cand --warn 'Make a check a warning'
+            cand -A 'Silence a check'
+            cand --allow 'Silence a check'
+            cand -D 'Make a check an error'
+            cand --deny 'Make a check an error'
+            cand --format 'How to print diagnostics'
+            cand --deny-warnings 'Treat every warning as an error'
+            cand --memory 'Also print each host''s memory map: RAM, reservations, static memory, shared memory and passthrough MMIO, labelled with their owners, overlaps marked'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'xencfg;dts'= {
             cand -h 'Print help'
@@ -80,6 +100,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         &'xencfg;help'= {
             cand build 'Compile CFG into an output directory (the directory of Xen on the ESP)'
             cand check 'Run every check `build` runs; write nothing'
+            cand explain 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes'
             cand dts 'Decompile a DTB to DTS'
             cand checks 'List the checks, or explain one'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -87,6 +108,8 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         &'xencfg;help;build'= {
         }
         &'xencfg;help;check'= {
+        }
+        &'xencfg;help;explain'= {
         }
         &'xencfg;help;dts'= {
         }

@@ -23,6 +23,10 @@ pub enum Command {
     Build(BuildArgs),
     /// Run every check `build` runs; write nothing.
     Check(CheckArgs),
+    /// Show what Xen will read, per boot section: its command line, dom0, the guests with their
+    /// domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build`
+    /// writes.
+    Explain(ExplainArgs),
     /// Decompile a DTB to DTS.
     Dts {
         /// The device tree blob.
@@ -101,8 +105,22 @@ pub struct CheckArgs {
     pub common: CommonArgs,
 }
 
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Also print each host's memory map: RAM, reservations, static memory, shared memory and
+    /// passthrough MMIO, labelled with their owners, overlaps marked.
+    #[arg(long)]
+    pub memory: bool,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// rustc-style text on stderr.
     Human,
+    /// One JSON object per diagnostic, one per line.
     Json,
+    /// One SARIF 2.1.0 log, for CI code scanning.
+    Sarif,
 }

@@ -16,6 +16,7 @@ pub mod diag;
 pub mod docs;
 pub mod emit;
 pub mod esp;
+pub mod explain;
 pub mod fdt;
 pub mod hash;
 pub mod host;

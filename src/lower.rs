@@ -724,7 +724,7 @@ impl Lowerer<'_, '_> {
                     Ok(kib) if !kib.is_multiple_of(4) => {
                         self.diags.push(
                         Diagnostic::at(&c::BAD_MEMORY, value_span, format!("`memory` is {kib} KiB, which is not a multiple of 4 KiB"))
-                            .note("Xen allocates guest memory in 4 KiB pages: it stalls, then panics \"Failed to allocate requested domain memory\"")
+                            .note("Xen allocates guest memory in 4 KiB pages: boot stalls after \"Loading ramdisk from boot module\" and no guest starts")
                             .help(format!("use {} KiB (a bare number is KiB; units K, M, G are accepted)", kib.next_multiple_of(4))),
                     );
                         return None;

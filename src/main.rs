@@ -7,8 +7,9 @@ use std::process::ExitCode;
 use xencfg::build::{self, BuildOptions};
 use xencfg::checks::registry;
 use xencfg::cli::{Cli, Command, CommonArgs, Format};
-use xencfg::compile::{self, CompileOptions, FatalError};
-use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render};
+use xencfg::compile::{self, CompileOptions, Compiled, FatalError};
+use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render, sarif};
+use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
 use xencfg::target::Target;
 use xencfg::target::resolve::{self, TargetArgs};
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
             );
             run(&args.common, Some(build))
         }
+        Command::Explain(args) => explain_command(&args.common, args.memory),
         Command::Dts { file } => dts_command(&file),
         Command::Checks { code } => checks_command(code.as_deref()),
     };
@@ -78,7 +80,11 @@ fn target(args: &CommonArgs, diags: &mut Diagnostics) -> Result<Target, FatalErr
     resolve::resolve(&inputs, diags).map_err(FatalError)
 }
 
-fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError> {
+/// Compile as `check` does and apply the user's levels.
+fn compile(
+    args: &CommonArgs,
+    hash: bool,
+) -> Result<(Compiled, SourceMap, Diagnostics, Target), FatalError> {
     let levels = levels(args)?;
     let mut diags = Diagnostics::default();
     let target = target(args, &mut diags)?;
@@ -88,13 +94,18 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError>
         section: args.section.clone(),
         target: target.clone(),
         efi_name: args.efi_name.clone(),
-        hash: build.is_some(),
+        hash,
     };
     let mut sources = SourceMap::default();
     let compiled = compile::compile(&options, &mut sources, &mut diags)?;
     diags.apply_levels(&levels);
     diags.sort();
-    print_diagnostics(&diags, &sources, args.format);
+    Ok((compiled, sources, diags, target))
+}
+
+fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError> {
+    let (compiled, sources, diags, target) = compile(args, build.is_some())?;
+    print_diagnostics(&diags, &sources, args.format, Stream::Stdout);
     if diags.has_errors() {
         return Ok(EXIT_CONFIG_ERRORS);
     }
@@ -115,7 +126,38 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError>
     Ok(EXIT_OK)
 }
 
-fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, format: Format) {
+/// `explain` prints its text on stdout, so its diagnostics, in any
+/// format, go to stderr.
+fn explain_command(args: &CommonArgs, memory: bool) -> Result<u8, FatalError> {
+    let (compiled, sources, diags, target) = compile(args, false)?;
+    print_diagnostics(&diags, &sources, args.format, Stream::Stderr);
+    let text = explain::explain(
+        &compiled,
+        &sources,
+        &diags,
+        &ExplainOptions {
+            target: &target,
+            efi_name: &args.efi_name,
+            section: args.section.as_deref(),
+            memory,
+        },
+    );
+    print!("{text}");
+    Ok(if diags.has_errors() {
+        EXIT_CONFIG_ERRORS
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Where machine-readable diagnostics go (human text is always stderr).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, format: Format, machine: Stream) {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     match format {
@@ -128,11 +170,18 @@ fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, format: Format) {
                 let _ = writeln!(err, "{}", render::summary(errors, warnings));
             }
         }
-        Format::Json => {
+        Format::Json | Format::Sarif => {
             let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            for d in diags.iter() {
-                let _ = writeln!(out, "{}", render::json(d, sources));
+            let mut out: Box<dyn Write> = match machine {
+                Stream::Stdout => Box::new(stdout.lock()),
+                Stream::Stderr => Box::new(err),
+            };
+            if format == Format::Sarif {
+                let _ = writeln!(out, "{}", sarif::log(diags.iter(), sources));
+            } else {
+                for d in diags.iter() {
+                    let _ = writeln!(out, "{}", render::json(d, sources));
+                }
             }
         }
     }

@@ -147,7 +147,7 @@ checks! {
         explain: "Numbers are decimal or `0x` hex, with optional `_` separators; sizes may carry a binary unit `K`, `M`, `G` or `T`.";
     BAD_MEMORY = "XC0302" "bad-memory" Error
         summary: "`memory` is zero or not a multiple of 4 KiB"
-        explain: "Xen allocates guest memory in 4 KiB pages. A size that is not a multiple of 4 KiB makes the allocator's remainder underflow: Xen stalls, then panics \"Failed to allocate requested domain memory\". A bare number is KiB: `memory=0xC0000` is 768 MiB.";
+        explain: "Xen allocates guest memory in 4 KiB pages. A size that is not a multiple of 4 KiB makes the allocator's remainder underflow: Xen stalls right after \"Loading ramdisk from boot module\" for the first guest and no guest starts (real Xen 4.17 printed nothing more in 300 s; the source can end in the panic \"Failed to allocate requested domain memory\"). A bare number is KiB: `memory=0xC0000` is 768 MiB.";
     BAD_CPUS = "XC0303" "bad-cpus" Error
         summary: "`cpus` is outside 1..128"
         explain: "Xen on arm64 creates at most 128 vCPUs per domain (MAX_VIRT_CPUS, and the vGICv3 redistributor region); 0 fails domain creation. Xen panics \"Error creating domain\".";

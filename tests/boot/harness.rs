@@ -86,6 +86,7 @@ pub struct Assets {
     /// The `.config` Xen was built with.
     pub xen_config: PathBuf,
     derived: OnceLock<Derived>,
+    image_gz: OnceLock<PathBuf>,
 }
 
 /// Files made from the assets once per test process.
@@ -128,6 +129,7 @@ impl Assets {
             busybox: dir.join("busybox"),
             xen_config: dir.join("xen.config"),
             derived: OnceLock::new(),
+            image_gz: OnceLock::new(),
         };
         let mut missing: Vec<String> = [
             &assets.xen_efi,
@@ -141,7 +143,7 @@ impl Assets {
         .map(|p| p.display().to_string())
         .collect();
         missing.extend(
-            [QEMU, "dtc", "fdtput", "cpio", "setpriv"]
+            [QEMU, "dtc", "fdtput", "fdtget", "cpio", "gzip", "setpriv"]
                 .into_iter()
                 .filter(|tool| !on_path(tool))
                 .map(|tool| format!("{tool} (on PATH)")),
@@ -167,10 +169,26 @@ impl Assets {
         &self.derived().host_dtb
     }
 
+    /// The kernel compressed with `gzip -n` (Xen decompresses a gzip
+    /// kernel itself). Made once and kept under `target/tmp/boot-derived/`
+    /// across test runs while it is newer than the kernel (~2 s to make).
+    pub fn image_gz(&self) -> &Path {
+        self.image_gz.get_or_init(|| {
+            let out = derived_dir().join("Image.gz");
+            let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+            if mtime(&out).is_none() || mtime(&out) < mtime(&self.image) {
+                let tmp = out.with_extension("gz.tmp");
+                let gz = run(Command::new("gzip").args(["-n", "-c"]).arg(&self.image));
+                fs::write(&tmp, gz).unwrap();
+                fs::rename(&tmp, &out).unwrap();
+            }
+            out
+        })
+    }
+
     fn derived(&self) -> &Derived {
         self.derived.get_or_init(|| {
-            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("boot-derived");
-            fs::create_dir_all(&dir).unwrap();
+            let dir = derived_dir();
             let derived = Derived {
                 initrd: dir.join("initrd.gz"),
                 host_dtb: dir.join("virt.dtb"),
@@ -183,13 +201,20 @@ impl Assets {
     }
 }
 
+/// Where files made from the assets are kept.
+fn derived_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("boot-derived");
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn on_path(tool: &str) -> bool {
     std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(tool).is_file()))
 }
 
 /// Runs a command to completion; panics with its stderr when it fails.
-fn run(cmd: &mut Command) -> Vec<u8> {
+pub fn run(cmd: &mut Command) -> Vec<u8> {
     let out = cmd
         .stdin(Stdio::null())
         .output()
@@ -315,12 +340,14 @@ impl Esp {
         log
     }
 
-    /// Boots this ESP expecting Xen to reject it: succeeds when `failure`
-    /// appears; panics when another failure string appears first, QEMU
-    /// exits, or `timeout` passes. Proves that what xencfg rejects really
-    /// fails on Xen.
-    pub fn boot_expect_failure(&self, failure: &str, timeout: Duration) -> BootLog {
-        let log = self.watch(&[failure], &failures_except(failure), timeout);
+    /// Boots this ESP expecting Xen to reject it: succeeds when every
+    /// `failure` pattern has matched a line (in any order, as in
+    /// [`Esp::boot`]); panics when another failure string appears first,
+    /// QEMU exits, or `timeout` passes. Proves that what xencfg rejects
+    /// really fails on Xen. A failure string that a pattern names (e.g.
+    /// `"Panic on CPU"`) is expected rather than fatal.
+    pub fn boot_expect_failure(&self, failure: &[&str], timeout: Duration) -> BootLog {
+        let log = self.watch(failure, &failures_except(failure), timeout);
         log.assert_seen(&format!("expected Xen to fail with {failure:?}"));
         log
     }
@@ -331,12 +358,123 @@ impl Esp {
     }
 }
 
-/// The failure strings other than those the expected `failure` contains.
-fn failures_except(failure: &str) -> Vec<&'static str> {
+/// The xencfg binary under test.
+pub const XENCFG: &str = env!("CARGO_BIN_EXE_xencfg");
+/// The Xen release of the assets (`xen-hypervisor-4.17-arm64`), given to
+/// xencfg as `--xen-version`: the checks then judge for the Xen that boots.
+pub const XEN_VERSION: &str = "4.17";
+
+/// The build host's side of a scenario: a cfg (`xen.cfg`) and the files it
+/// names, in a temporary directory. [`Project::build`] compiles it with
+/// `xencfg build --stage` straight into a fresh [`Esp`].
+pub struct Project {
+    dir: TempDir,
+}
+
+/// What `xencfg build` made, and what it said.
+pub struct Built {
+    pub esp: Esp,
+    /// xencfg's diagnostics (stderr).
+    pub diagnostics: String,
+}
+
+impl Project {
+    /// A project whose `xen.cfg` is `cfg`, with the inputs every scenario
+    /// uses: the host DTB as `virt.dtb`, the kernel as `Image` and the
+    /// guest initramfs as `initrd.gz` (symbolic links to the assets).
+    pub fn new(assets: &Assets, cfg: &str) -> Project {
+        let dir = tempfile::Builder::new()
+            .prefix("project-")
+            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .unwrap();
+        let project = Project { dir };
+        project.write("xen.cfg", cfg);
+        project.link("virt.dtb", assets.host_dtb());
+        project.link("Image", &assets.image);
+        project.link("initrd.gz", assets.initrd());
+        project
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes `bytes` at `rel` (`/`-separated).
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) {
+        let path = self.path().join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    }
+
+    /// Makes `rel` (`/`-separated) a symbolic link to `src`.
+    pub fn link(&self, rel: &str, src: &Path) {
+        let path = self.path().join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::os::unix::fs::symlink(src, &path)
+            .unwrap_or_else(|e| panic!("link {} to {}: {e}", path.display(), src.display()));
+    }
+
+    /// Compiles `dts` with dtc into `rel`.
+    pub fn dtc(&self, rel: &str, dts: &str) {
+        let source = self.path().join(rel).with_extension("dts");
+        fs::write(&source, dts).unwrap();
+        run(Command::new("dtc")
+            .args(["-q", "-I", "dts", "-O", "dtb", "-o"])
+            .arg(self.path().join(rel))
+            .arg(&source));
+    }
+
+    /// `xencfg check xen.cfg --xen-version 4.17 ARGS…` in the project
+    /// directory: what xencfg says without building.
+    pub fn check(&self, args: &[&str]) -> std::process::Output {
+        Command::new(XENCFG)
+            .args(["check", "xen.cfg", "--xen-version", XEN_VERSION])
+            .args(args)
+            .current_dir(self.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {XENCFG}: {e}"))
+    }
+
+    /// `xencfg build xen.cfg --stage --efi-name BOOTAA64 --xen XEN.EFI
+    /// --xen-version 4.17 -o ESP/EFI/BOOT ARGS…`: the ESP exactly as a user
+    /// would make it.
+    /// Panics, quoting xencfg's diagnostics, unless the build succeeds.
+    pub fn build(&self, assets: &Assets, args: &[&str]) -> Built {
+        let esp = Esp::new();
+        let out_dir = esp.boot_dir();
+        let mut cmd = Command::new(XENCFG);
+        cmd.args(["build", "xen.cfg", "--stage", "--efi-name", "BOOTAA64"])
+            .args(["--xen-version", XEN_VERSION])
+            .arg("--xen")
+            .arg(&assets.xen_efi)
+            .arg("-o")
+            .arg(&out_dir)
+            .args(args)
+            .current_dir(self.path());
+        let out = cmd
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {XENCFG}: {e}"));
+        let diagnostics = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            out.status.success(),
+            "{cmd:?} failed ({}):\n{diagnostics}",
+            out.status
+        );
+        if !diagnostics.is_empty() {
+            eprintln!("xencfg build {args:?}:\n{diagnostics}");
+        }
+        Built { esp, diagnostics }
+    }
+}
+
+/// The failure strings other than those an expected pattern names.
+fn failures_except(expected: &[&str]) -> Vec<&'static str> {
     XEN_FAILURES
         .iter()
         .copied()
-        .filter(|f| !failure.contains(f) && !f.contains(failure))
+        .filter(|f| !expected.iter().any(|e| e.contains(f) || f.contains(e)))
         .collect()
 }
 
@@ -418,6 +556,14 @@ impl BootLog {
             .iter()
             .find(|line| matches(pattern, &line.text))
             .map(|line| line.at)
+    }
+
+    /// How many lines match `pattern`.
+    pub fn count(&self, pattern: &str) -> usize {
+        self.lines
+            .iter()
+            .filter(|line| matches(pattern, &line.text))
+            .count()
     }
 
     /// The marker of the guest named `name`; panics unless there is exactly one.
@@ -703,8 +849,11 @@ mod tests {
 
     #[test]
     fn expected_failure_is_not_also_a_failure() {
-        let rest = failures_except("Open failed for domu/Image");
+        let rest = failures_except(&["Open failed for domu/Image"]);
         assert!(!rest.contains(&"Open failed for"));
         assert!(rest.contains(&"Panic on CPU"));
+        let rest = failures_except(&["Missing kernel boot module?", "Panic on CPU"]);
+        assert!(!rest.contains(&"Panic on CPU"));
+        assert!(rest.contains(&"Open failed for"));
     }
 }
