@@ -257,6 +257,9 @@ fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
         }
         roles(region, diags);
     }
+    for guest in &section.guests {
+        guest_overlaps(cx, guest, diags);
+    }
     // Different ids on one range, or overlapping ranges.
     let hosts: Vec<(&str, PhysRange, Span)> = regions
         .iter()
@@ -303,6 +306,124 @@ fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
                 "Xen {v} keeps at most {MAX_SHM_REGIONS} and panics past that"
             ))
             .help("share fewer, larger regions"),
+        );
+    }
+}
+
+/// The emulated devices of a guest that is not direct-mapped
+/// (public/arch-arm.h): name, start, size.
+fn guest_devices(cx: &SectionContext, guest: &Guest) -> Vec<(&'static str, u64, u64)> {
+    let gic_v3 = cx
+        .host_tree
+        .is_some_and(|t| has_compatible(&t.root, "arm,gic-v3"));
+    let mut devices = vec![
+        // GICD at 0x03001000; GICv3 redistributors up to 0x04020000.
+        if gic_v3 {
+            ("the vGIC", 0x0300_1000, 0x0101_F000)
+        } else {
+            ("the vGIC", 0x0300_1000, 0x3000)
+        },
+        ("the grant table", 0x3800_0000, 0x0100_0000),
+        ("the magic pages", 0x3900_0000, 0x0100_0000),
+    ];
+    if guest.property("vpl011").is_some() {
+        devices.push(("the vPL011", 0x2200_0000, 0x1000));
+    }
+    devices
+}
+
+fn has_compatible(node: &crate::fdt::Node, compatible: &str) -> bool {
+    node.is_compatible(compatible) || node.children.iter().any(|c| has_compatible(c, compatible))
+}
+
+/// The guest's RAM in its own address space.
+fn guest_ram(guest: &Guest) -> Vec<PhysRange> {
+    const RAM0: u64 = 0x4000_0000;
+    const RAM0_SIZE: u64 = 3 << 30;
+    const RAM1: u64 = 0x2_0000_0000;
+    if guest.property("direct-map").is_some() {
+        return guest
+            .structures
+            .static_mem
+            .iter()
+            .flat_map(|m| m.ranges.iter().map(|r| r.value))
+            .collect();
+    }
+    let total = match &guest.structures.static_mem {
+        Some(m) => m.total(),
+        None => guest.memory_kib().unwrap_or(0).saturating_mul(1024),
+    };
+    let mut ram = vec![PhysRange {
+        start: RAM0,
+        size: total.min(RAM0_SIZE),
+    }];
+    if total > RAM0_SIZE {
+        ram.push(PhysRange {
+            start: RAM1,
+            size: total - RAM0_SIZE,
+        });
+    }
+    ram
+}
+
+/// Shared memory laid over the guest's RAM, an emulated device, or another
+/// region of the same guest (reference §2.7: Xen does not check).
+fn guest_overlaps(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+    let ram = guest_ram(guest);
+    let devices = if guest.property("direct-map").is_some() {
+        Vec::new()
+    } else {
+        guest_devices(cx, guest)
+    };
+    let keys = &guest.structures.shared_mem;
+    for (n, key) in keys.iter().enumerate() {
+        let range = PhysRange {
+            start: key.guest,
+            size: key.size,
+        };
+        let mut hit = ram
+            .iter()
+            .find(|r| r.overlaps(range))
+            .map(|r| format!("the guest's RAM ({:#x}-{:#x})", r.start, r.end()));
+        if hit.is_none() {
+            hit = devices
+                .iter()
+                .find(|(_, start, size)| {
+                    PhysRange {
+                        start: *start,
+                        size: *size,
+                    }
+                    .overlaps(range)
+                })
+                .map(|(name, start, _)| format!("{name} at {start:#x}"));
+        }
+        if hit.is_none() {
+            hit = keys[..n]
+                .iter()
+                .find(|k| {
+                    PhysRange {
+                        start: k.guest,
+                        size: k.size,
+                    }
+                    .overlaps(range)
+                })
+                .map(|k| format!("shared memory `{}`", k.id));
+        }
+        let Some(what) = hit else { continue };
+        diags.push(
+            Diagnostic::at(
+                &c::SHM_GUEST_OVERLAP,
+                key.span,
+                format!(
+                    "`{}` maps shared memory `{}` at guest {:#x}-{:#x}, over {what}",
+                    guest.name,
+                    key.id,
+                    key.guest,
+                    range.end()
+                ),
+            )
+            .note("Xen does not check guest addresses: the region silently replaces what the guest expects there")
+            .help("move it to a guest address the guest's layout leaves free (`xencfg checks shm-guest-overlap` lists the layout)"),
         );
     }
 }
@@ -458,6 +579,17 @@ fn cpupools(cx: &SectionContext, diags: &mut Diagnostics) -> Vec<(String, Vec<u3
                     .help("list each CPU in one pool only"),
                 );
                 continue;
+            }
+            if host_cpu.logical == 0 {
+                diags.push(
+                    Diagnostic::at(
+                        &c::CPUPOOL_BOOT_CPU,
+                        cpu.span,
+                        format!("{} is the boot CPU: Xen makes `[{}]` pool 0", host_cpu.path, pool.name),
+                    )
+                    .note("dom0 and every guest without `cpupool=` run in pool 0, so this pool is shared with them")
+                    .help("leave the boot CPU out of dedicated pools"),
+                );
             }
             claimed.push((host_cpu.path.clone(), &pool.name, cpu.span));
             logical.push(host_cpu.logical);

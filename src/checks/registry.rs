@@ -355,6 +355,12 @@ checks! {
     MEMORY_EXCEEDS_HOST = "XC0825" "memory-exceeds-host" Error
         summary: "the domains need more memory than the host has"
         explain: "Xen allocates every guest's memory (and dom0's `dom0_mem=`, 512 MiB by default) from host RAM at boot, while the EFI-loaded boot modules still occupy it. When the sum does not fit Xen panics \"Failed to allocate requested domain memory\". xencfg counts RAM from the host DTB's memory nodes minus reserved ranges; Xen's own memory comes on top.";
+    SHM_GUEST_OVERLAP = "XC0826" "shm-guest-overlap" Warning
+        summary: "shared memory placed over the guest's RAM or an emulated device"
+        explain: "Xen maps a shared-memory region at the guest address given, without checking it against the guest's own layout: RAM at 0x40000000 (3 GiB) and 0x200000000, the GIC at 0x03001000, the vPL011 at 0x22000000, the grant table at 0x38000000 and the magic pages at 0x39000000 (a direct-mapped guest's RAM is its static ranges). A region there silently replaces what the guest expects. Choose a guest address none of these use.";
+    CPUPOOL_BOOT_CPU = "XC0827" "cpupool-boot-cpu" Warning
+        summary: "a cpupool holds the boot CPU, so Xen makes it pool 0"
+        explain: "Xen numbers boot-time pools in DT order, puts every CPU no pool lists into one extra pool, and then swaps the pool holding the boot CPU to id 0. Pool 0 is where dom0 and every guest without `cpupool=` run, so a pool meant to isolate a guest, if it holds the boot CPU, is shared with all of them. Leave the boot CPU out of dedicated pools.";
 
     BUILD_OPTION_MISSING = "XC0901" "build-option-missing" Error
         summary: "a property or structure needs a Xen build option the target lacks"
