@@ -70,7 +70,11 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         if guest_refs.contains_key(section.name.as_str()) {
             continue;
         }
-        if pool_refs.contains_key(&section.name) && structures::parse::is_pool_section(section) {
+        let named_pool = pool_refs.contains_key(&section.name);
+        if structures::parse::is_pool_section(section, named_pool) {
+            if !named_pool {
+                structures::parse::report_unused_pool(section, lowerer.diags);
+            }
             lowerer.check_keys(section, index, &[], structures::POOL_KEYS);
             pools.push(structures::parse::lower_pool(section, lowerer.diags));
             continue;

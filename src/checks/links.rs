@@ -510,14 +510,18 @@ fn cpupools(cx: &SectionContext, diags: &mut Diagnostics) -> Vec<(String, Vec<u3
                     },
                 )
                 .note("Xen panics at boot: \"Error getting cpupool id\"")
-                .help(if is_section {
-                    "name a section of its own that holds only `cpus=` and `sched=`".to_string()
-                } else {
-                    format!(
-                        "add a section `[{}]` with `cpus=` (host CPU paths or MPIDRs) and optionally `sched=`",
-                        name.value
-                    )
-                }),
+                .help(
+                    match binding::closest(&name.value, cx.system.pools.iter().map(|p| p.name.as_str())) {
+                        Some(pool) => format!("did you mean `{pool}`?"),
+                        None if is_section => {
+                            "name a section of its own that holds only `cpus=` and `sched=`".to_string()
+                        }
+                        None => format!(
+                            "add a section `[{}]` with `cpus=` (host CPU paths or MPIDRs) and optionally `sched=`",
+                            name.value
+                        ),
+                    },
+                ),
             );
         }
     }

@@ -361,6 +361,9 @@ checks! {
     CPUPOOL_BOOT_CPU = "XC0827" "cpupool-boot-cpu" Warning
         summary: "a cpupool holds the boot CPU, so Xen makes it pool 0"
         explain: "Xen numbers boot-time pools in DT order, puts every CPU no pool lists into one extra pool, and then swaps the pool holding the boot CPU to id 0. Pool 0 is where dom0 and every guest without `cpupool=` run, so a pool meant to isolate a guest, if it holds the boot CPU, is shared with all of them. Leave the boot CPU out of dedicated pools.";
+    CPUPOOL_UNUSED = "XC0828" "cpupool-unused" Warning
+        summary: "a pool section that no guest names with `cpupool=`"
+        explain: "A section holding only `cpus=` and `sched=` describes a cpupool. xencfg writes a pool into a boot section's DTB only when one of its guests says `cpupool=NAME`; a pool nobody names is left out, usually because `cpupool=` was forgotten or misspelt.";
 
     BUILD_OPTION_MISSING = "XC0901" "build-option-missing" Error
         summary: "a property or structure needs a Xen build option the target lacks"

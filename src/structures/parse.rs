@@ -433,16 +433,41 @@ pub fn pool_section_names(doc: &Document) -> BTreeMap<String, Span> {
     names
 }
 
-/// A section named by `cpupool=` is a pool unless it holds keys only a
-/// boot section has (then `cpupool=` names the wrong section, which the
-/// checks report).
-pub fn is_pool_section(section: &Section) -> bool {
+/// Whether a (non-guest) section is a cpupool. A section named by
+/// `cpupool=` is one unless it holds keys only a boot section has (then
+/// `cpupool=` names the wrong section, which the checks report); a section
+/// no `cpupool=` names is one when it holds pool keys only.
+pub fn is_pool_section(section: &Section, named: bool) -> bool {
     const BOOT_KEYS: &[&str] = &[
         "options", "kernel", "ramdisk", "xsm", "dtb", "dtbo", "domains", "guests", "video", "ucode",
     ];
-    !section.entries.iter().any(|e| {
-        BOOT_KEYS.contains(&e.key.as_str()) || (e.key.starts_with("domu") && e.key.contains('_'))
-    })
+    if named {
+        return !section.entries.iter().any(|e| {
+            BOOT_KEYS.contains(&e.key.as_str())
+                || (e.key.starts_with("domu") && e.key.contains('_'))
+        });
+    }
+    !section.entries.is_empty()
+        && section
+            .entries
+            .iter()
+            .all(|e| super::POOL_KEYS.contains(&e.key.as_str()))
+}
+
+/// A pool section no guest runs in.
+pub fn report_unused_pool(section: &Section, diags: &mut Diagnostics) {
+    diags.push(
+        Diagnostic::at(
+            &c::CPUPOOL_UNUSED,
+            section.header_span,
+            format!("no guest runs in the pool `[{}]`", section.name),
+        )
+        .note("xencfg writes a pool only for the boot sections whose guests name it; this one is left out")
+        .help(format!(
+            "add `cpupool={}` to the guests that should run in it, or remove the section",
+            section.name
+        )),
+    );
 }
 
 /// A `[NAME]` cpupool section: `cpus=` (node paths or MPIDR values) and
