@@ -124,7 +124,7 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         .unwrap_or_default();
     let manifest = manifest::build(ManifestInput {
         system,
-        xen_version: opts.target.version,
+        target: &opts.target,
         cfg_name: &cfg_name,
         default_section: &compiled.default_section,
         facts: &compiled.facts,

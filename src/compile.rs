@@ -101,6 +101,7 @@ pub fn compile(
         target: &opts.target,
     };
     let mut system = lower::lower(&input, diags);
+    crate::structures::derive_memory(&mut system);
     let default_section = choose_default(&doc, &system, opts, diags);
 
     let mut facts = checks::files::inspect(&system, opts.hash, opts.progress.as_deref(), diags);
@@ -160,6 +161,14 @@ pub fn compile(
             &opts.target,
             diags,
         ));
+        checks::resources::check_section(
+            &system,
+            section,
+            host.as_ref(),
+            &facts,
+            &opts.target,
+            diags,
+        );
         if let (Some(host), Some(dtb)) = (host, &section.dtb) {
             checks::host::check_chosen(host, &dtb.source, section, diags);
         }
@@ -182,7 +191,7 @@ pub fn compile(
         .zip(&passthrough)
         .map(|((section, host), assignments)| {
             let host = host.as_ref()?;
-            let mut fdt = emit::dtb::merge(host, section);
+            let mut fdt = emit::dtb::merge(host, section, &system.pools, &opts.target);
             emit::passthrough::mark(&mut fdt, assignments);
             let len = fdt.to_bytes_padded(emit::dtb::padding_for(section)).len();
             if let Some(dtb) = &section.dtb {

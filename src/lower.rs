@@ -13,7 +13,9 @@ use crate::cfg::{Document, Entry, Section};
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::esp::EspPath;
+use crate::model::structures::GuestStructures;
 use crate::model::{BootSection, Guest, GuestProperty, Module, ModuleRole, Spanned, System};
+use crate::structures;
 use crate::target::Target;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -41,13 +43,16 @@ pub struct LowerInput<'a> {
 pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
     let doc = input.doc;
     let guest_refs = guest_section_names(doc);
+    let pool_refs = structures::parse::pool_section_names(doc);
     let mut lowerer = Lowerer {
         input,
         diags,
         templates: BTreeMap::new(),
         pending_rejected: Vec::new(),
         pending_passthrough: Vec::new(),
+        pending_structures: Vec::new(),
     };
+    let mut pools = Vec::new();
 
     let mut default_section = None;
     let mut global_video = None;
@@ -67,6 +72,15 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             continue;
         }
         if guest_refs.contains_key(section.name.as_str()) {
+            continue;
+        }
+        let named_pool = pool_refs.contains_key(&section.name);
+        if structures::parse::is_pool_section(section, named_pool) {
+            if !named_pool {
+                structures::parse::report_unused_pool(section, lowerer.diags);
+            }
+            lowerer.check_keys(section, index, &[], structures::POOL_KEYS);
+            pools.push(structures::parse::lower_pool(section, lowerer.diags));
             continue;
         }
         sections.push(lowerer.boot_section(section, index));
@@ -89,6 +103,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         default_section,
         global_video,
         sections,
+        pools,
     }
 }
 
@@ -158,6 +173,7 @@ struct GuestTemplate {
     passthrough: Vec<Spanned<String>>,
     properties: Vec<GuestProperty>,
     rejected: Vec<String>,
+    structures: GuestStructures,
     /// A kernel key was given (its path may have been rejected).
     kernel_named: bool,
 }
@@ -170,6 +186,8 @@ struct Lowerer<'a, 'd> {
     pending_rejected: Vec<String>,
     /// `passthrough=/host/path` values read since the last take.
     pending_passthrough: Vec<Spanned<String>>,
+    /// Structure keys read since the last take.
+    pending_structures: Vec<structures::parse::Item>,
 }
 
 /// Which guest module key a flat `domu#_…` key is.
@@ -206,6 +224,7 @@ struct FlatGuest {
     passthrough: Vec<Spanned<String>>,
     properties: Vec<GuestProperty>,
     rejected: Vec<String>,
+    structures: GuestStructures,
     kernel_named: bool,
 }
 
@@ -328,6 +347,7 @@ impl Lowerer<'_, '_> {
                     passthrough: Vec::new(),
                     properties: Vec::new(),
                     rejected: Vec::new(),
+                    structures: GuestStructures::default(),
                     kernel_named: false,
                 })));
                 slots.len() - 1
@@ -344,6 +364,8 @@ impl Lowerer<'_, '_> {
             if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
                 guest.rejected.append(&mut self.pending_rejected);
                 guest.passthrough.append(&mut self.pending_passthrough);
+                let items = self.pending_structures.drain(..);
+                structures::parse::attach(&mut guest.structures, items, self.diags);
                 if let Some(p) = property {
                     push_property(self.diags, &mut guest.properties, p);
                 }
@@ -395,6 +417,7 @@ impl Lowerer<'_, '_> {
                     passthrough: g.passthrough,
                     properties: g.properties,
                     rejected: g.rejected,
+                    structures: g.structures,
                 },
                 g.kernel_named,
             ),
@@ -412,6 +435,7 @@ impl Lowerer<'_, '_> {
                         passthrough: template.passthrough.clone(),
                         properties: template.properties.clone(),
                         rejected: template.rejected.clone(),
+                        structures: template.structures.clone(),
                     },
                     kernel_named,
                 )
@@ -473,6 +497,7 @@ impl Lowerer<'_, '_> {
             passthrough: Vec::new(),
             properties: Vec::new(),
             rejected: Vec::new(),
+            structures: GuestStructures::default(),
             kernel_named: false,
         };
         for entry in &section.entries {
@@ -531,6 +556,8 @@ impl Lowerer<'_, '_> {
         t.properties.sort_by_key(|p| p.span.offset);
         t.rejected.append(&mut self.pending_rejected);
         t.passthrough.append(&mut self.pending_passthrough);
+        let items = self.pending_structures.drain(..);
+        structures::parse::attach(&mut t.structures, items, self.diags);
         t
     }
 
@@ -613,6 +640,13 @@ impl Lowerer<'_, '_> {
                 }
             };
         }
+        let target = self.input.target;
+        if let Some(item) =
+            structures::parse::lower_key(name, name_span, text, value_span, target, self.diags)
+        {
+            self.pending_structures.push(item);
+            return None;
+        }
         let Some(spec) = binding::lookup(name) else {
             let mut d = Diagnostic::at(
                 &c::UNKNOWN_PROPERTY,
@@ -629,7 +663,7 @@ impl Lowerer<'_, '_> {
             self.diags.push(d);
             return None;
         };
-        if spec.since > self.input.target.version {
+        if spec.since > target.version {
             self.diags.push(
                 Diagnostic::at(
                     &c::UNKNOWN_PROPERTY,
@@ -645,6 +679,11 @@ impl Lowerer<'_, '_> {
                     spec.since
                 )),
             );
+            return None;
+        }
+        if let Some(symbol) = spec.requires
+            && !crate::checks::target::require(target, name, symbol, name_span, self.diags)
+        {
             return None;
         }
         let bad = |diags: &mut Diagnostics, check, msg: String, help: String| {
@@ -747,10 +786,11 @@ impl Lowerer<'_, '_> {
             },
             ValueKind::Str { allowed } => {
                 let s = text.trim();
-                if !allowed.is_empty() && !allowed.contains(&s) {
+                let choice = allowed.iter().find(|a| a.value == s);
+                if !allowed.is_empty() && choice.is_none() {
                     let expected = allowed
                         .iter()
-                        .map(|a| format!("`{a}`"))
+                        .map(|a| format!("`{}`", a.value))
                         .collect::<Vec<_>>()
                         .join(", ");
                     bad(
@@ -761,8 +801,70 @@ impl Lowerer<'_, '_> {
                     );
                     return None;
                 }
+                if let Some(newer) = choice.filter(|a| a.since > target.version) {
+                    self.diags.push(
+                        Diagnostic::at(
+                            &c::VALUE_TOO_NEW,
+                            value_span,
+                            format!(
+                                "`{name}={s}` is read by Xen {} and later; the target is Xen {}",
+                                newer.since, target.version
+                            ),
+                        )
+                        .note(format!(
+                            "Xen {} treats an unknown value like no `{}` at all",
+                            target.version, spec.dt_name
+                        ))
+                        .help(format!(
+                            "use a value Xen {} knows, or target `--xen-version {}`",
+                            target.version, newer.since
+                        )),
+                    );
+                    return None;
+                }
+                if spec.dt_name == "llc-colors" {
+                    // Written back canonically: Xen reads `010` as octal.
+                    return match structures::parse::color_list(s, value_span) {
+                        Ok(colors) => Some(GuestProperty {
+                            dt_name: spec.dt_name.to_string(),
+                            value: PropertyValue::Str(crate::model::structures::list_text(&colors)),
+                            span: name_span,
+                        }),
+                        Err((at, msg)) => {
+                            self.diags.push(
+                                Diagnostic::at(&c::BAD_LLC_COLORS, at, msg)
+                                    .note("Xen panics at boot: \"parse error\" in `llc-colors`")
+                                    .help("write colors and ranges, e.g. `llc-colors=0-3,8`"),
+                            );
+                            None
+                        }
+                    };
+                }
                 PropertyValue::Str(s.to_string())
             }
+            ValueKind::SveBits => match value::parse_sve(text) {
+                Ok(None) => PropertyValue::Flag,
+                Ok(Some(bits)) => PropertyValue::U32(bits),
+                Err(msg) => {
+                    self.diags.push(
+                        Diagnostic::at(&c::BAD_SVE, value_span, msg)
+                            .note("Xen panics at boot on an SVE vector length it cannot give")
+                            .help("write `sve` (the hardware's largest), `sve=0`, or a multiple of 128 up to 2048, e.g. `sve=256`"),
+                    );
+                    return None;
+                }
+            },
+            ValueKind::Capabilities => match value::parse_capabilities(text) {
+                Ok(mask) => PropertyValue::U32(mask),
+                Err(msg) => {
+                    self.diags.push(
+                        Diagnostic::at(&c::BAD_CAPABILITIES, value_span, msg)
+                            .note("Xen panics at boot on unknown capability bits")
+                            .help("write names joined by `,` (`control,xenstore`) or a number from 0 to 7"),
+                    );
+                    return None;
+                }
+            },
         };
         Some(GuestProperty {
             dt_name: spec.dt_name.to_string(),

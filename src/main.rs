@@ -14,7 +14,8 @@ use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render, sarif};
 use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
 use xencfg::progress::{Meter, Progress};
-use xencfg::target::{Target, XenVersion};
+use xencfg::target::Target;
+use xencfg::target::resolve::{self, TargetArgs};
 
 const EXIT_OK: u8 = 0;
 const EXIT_CONFIG_ERRORS: u8 = 1;
@@ -29,7 +30,7 @@ fn main() -> ExitCode {
             let build = (
                 args.out.clone(),
                 args.stage,
-                args.xen.clone(),
+                args.common.xen.clone(),
                 args.emit_dts,
                 args.force,
             );
@@ -107,12 +108,13 @@ fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
     Ok(levels)
 }
 
-fn target(args: &CommonArgs) -> Result<Target, FatalError> {
-    let version = match &args.xen_version {
-        Some(v) => v.parse::<XenVersion>().map_err(FatalError)?,
-        None => XenVersion::NEWEST,
+fn target(args: &CommonArgs, diags: &mut Diagnostics) -> Result<Target, FatalError> {
+    let inputs = TargetArgs {
+        version: args.xen_version.as_deref(),
+        xen: args.xen.as_deref(),
+        config: args.xen_config.as_deref(),
     };
-    Ok(Target { version })
+    resolve::resolve(&inputs, diags).map_err(FatalError)
 }
 
 /// Compile as `check` does and apply the user's levels.
@@ -121,7 +123,8 @@ fn compile(
     hash: bool,
 ) -> Result<(Compiled, SourceMap, Diagnostics, Target), FatalError> {
     let levels = levels(args)?;
-    let target = target(args)?;
+    let mut diags = Diagnostics::default();
+    let target = target(args, &mut diags)?;
     let (progress, meter) = progress_meter(hash);
     let options = CompileOptions {
         cfg: args.cfg.clone(),
@@ -133,7 +136,6 @@ fn compile(
         progress,
     };
     let mut sources = SourceMap::default();
-    let mut diags = Diagnostics::default();
     let compiled = compile::compile(&options, &mut sources, &mut diags);
     drop(meter); // erases the progress line before anything else is printed
     let compiled = compiled?;

@@ -4,6 +4,8 @@
 //! checks and emitters only ever see this model. Every item keeps the span
 //! of the cfg text it came from, for diagnostics.
 
+pub mod structures;
+
 use crate::binding::value::PropertyValue;
 use crate::diag::Span;
 use crate::esp::EspPath;
@@ -35,6 +37,8 @@ pub struct System {
     /// `[global] video=`: Xen falls back to it for sections without one.
     pub global_video: Option<Spanned<String>>,
     pub sections: Vec<BootSection>,
+    /// Cpupool sections (named by some guest's `cpupool=`).
+    pub pools: Vec<structures::CpuPool>,
 }
 
 impl System {
@@ -182,6 +186,8 @@ pub struct Guest {
     /// Known properties given with a value that was rejected (already
     /// reported; not to be reported again as missing).
     pub rejected: Vec<String>,
+    /// Cpupool, event channels, shared and static memory, vCPU affinity.
+    pub structures: structures::GuestStructures,
 }
 
 impl Guest {
