@@ -176,7 +176,7 @@ fn read(path: &Path, size: u64) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
     use crate::diag::FileId;
-    use crate::target::XenVersion;
+    use crate::target::{VersionSource, XenVersion};
 
     fn span() -> Span {
         Span {
@@ -232,9 +232,7 @@ mod tests {
             span: span(),
             node_spans: Vec::new(),
         };
-        let target = Target {
-            version: XenVersion::new(4, minor),
-        };
+        let target = Target::release(XenVersion::new(4, minor), VersionSource::Option);
         let mut diags = Diagnostics::default();
         fragment::check(&fragment, Some(&host()), &target, &mut diags);
         diags
