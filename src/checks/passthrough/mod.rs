@@ -248,8 +248,16 @@ mod tests {
                        xen,reg = <0 0x9010000 0 0x1000 0 0x9010000>;\nxen,path = \"/pl031@9010000\";\n\
                        xen,force-assign-without-iommu;\n};";
 
+    /// The PL031 with its clock (the host node has one).
     fn rtc(interrupt_parent: &str) -> String {
-        RTC.replace("INTERRUPT_PARENT", interrupt_parent)
+        let clock = "clk { compatible = \"fixed-clock\"; #clock-cells = <0>; phandle = <1>; };\n";
+        format!(
+            "{clock}{}",
+            RTC.replace(
+                "INTERRUPT_PARENT",
+                &format!("{interrupt_parent}\nclocks = <1>;")
+            )
+        )
     }
 
     fn codes(found: &[(&'static str, String)]) -> Vec<&'static str> {
@@ -326,9 +334,11 @@ mod tests {
             "{found:?}"
         );
         // One-cell tuples are fine when the parent says so.
-        let device = "bus { #address-cells = <1>; #size-cells = <1>; ranges; \
+        let device = "clk { compatible = \"fixed-clock\"; #clock-cells = <0>; phandle = <1>; }; \
+                      bus { #address-cells = <1>; #size-cells = <1>; ranges; \
                       rtc { xen,reg = <0x9010000 0x1000 0x9010000>; xen,path = \"/pl031@9010000\"; \
-                      xen,force-assign-without-iommu; interrupts = <0 2 4>; interrupt-parent = <65000>; }; };";
+                      xen,force-assign-without-iommu; interrupts = <0 2 4>; interrupt-parent = <65000>; \
+                      clocks = <1>; }; };";
         assert_eq!(findings("", device, 22), vec![]);
     }
 
