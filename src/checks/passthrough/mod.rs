@@ -12,6 +12,8 @@
 mod cross;
 mod fragment;
 
+pub use fragment::check as check_fragment;
+
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::emit::fragment::GeneratedFragment;
