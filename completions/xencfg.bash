@@ -59,12 +59,16 @@ _xencfg() {
 
     case "${cmd}" in
         xencfg)
-            opts="-h -V --help --version build check explain dts checks help"
+            opts="-h -V --color --help --version build check explain dts checks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -73,7 +77,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__build)
-            opts="-W -A -D -o -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --xen --emit-dts --force --help"
+            opts="-W -A -D -o -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --xen --emit-dts --force --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -135,6 +139,10 @@ _xencfg() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -143,7 +151,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__check)
-            opts="-W -A -D -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --help"
+            opts="-W -A -D -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -191,6 +199,10 @@ _xencfg() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -201,12 +213,16 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__checks)
-            opts="-h --help"
+            opts="-h --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -215,12 +231,16 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__dts)
-            opts="-h --help"
+            opts="-h --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -229,7 +249,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__explain)
-            opts="-W -A -D -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --memory --help"
+            opts="-W -A -D -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --memory --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -277,6 +297,10 @@ _xencfg() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

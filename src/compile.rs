@@ -26,6 +26,8 @@ pub struct CompileOptions {
     pub efi_name: String,
     /// Compute sha256 of every file (build) or only sniff them (check).
     pub hash: bool,
+    /// Counts the bytes hashed, for a progress line.
+    pub progress: Option<std::sync::Arc<crate::progress::Progress>>,
 }
 
 /// A compiled system, ready to emit.
@@ -101,7 +103,7 @@ pub fn compile(
     let mut system = lower::lower(&input, diags);
     let default_section = choose_default(&doc, &system, opts, diags);
 
-    let mut facts = checks::files::inspect(&system, opts.hash, diags);
+    let mut facts = checks::files::inspect(&system, opts.hash, opts.progress.as_deref(), diags);
     checks::files::shared_compressed_kernels(&system, &facts, diags);
     checks::sections::case_clashes(&system, diags);
 

@@ -22,4 +22,5 @@ pub mod hash;
 pub mod image;
 pub mod lower;
 pub mod model;
+pub mod progress;
 pub mod target;
