@@ -335,6 +335,9 @@ checks! {
     FRAGMENT_NAME_CLASH = "XC0818" "fragment-name-clash" Error
         summary: "a generated fragment's file name is already used"
         explain: "xencfg writes the fragment it builds for `passthrough=` as `<guest>-passthrough.dtb` next to the merged DTB. Another file of the cfg with that name (FAT compares names case-insensitively) would be overwritten; rename it.";
+    FRAGMENT_MISSING_CLOCKS = "XC0819" "fragment-missing-clocks" Warning
+        summary: "a passed-through device has clocks on the host but none in the fragment"
+        explain: "Many drivers will not probe a device without its clocks: every AMBA device (PL011, PL031, PL061...) needs its `apb_pclk`. On real Xen 4.17, QEMU's PL031 passed through without `clocks` boots, but the guest never registers the RTC; with a `fixed-clock` copied into `/passthrough` it does. Describe the clock inside the fragment (`passthrough=/path` does this for fixed clocks).\n\nRight:  apb_pclk: apb-pclk { compatible = \"fixed-clock\"; #clock-cells = <0>; clock-frequency = <24000000>; };\n        rtc@9010000 { clocks = <&apb_pclk>; clock-names = \"apb_pclk\"; ... };";
     BUILD_OPTION_MISSING = "XC0901" "build-option-missing" Error
         summary: "a property or structure needs a Xen build option the target lacks"
         explain: "Parts of the binding exist only when Xen is built with them: static memory and `direct-map` (CONFIG_STATIC_MEMORY), shared memory (CONFIG_STATIC_SHM), cpupools (CONFIG_BOOT_TIME_CPUPOOLS), `llc-colors` (CONFIG_LLC_COLORING), `sve` (CONFIG_ARM64_SVE), static event channels (CONFIG_STATIC_EVTCHN, on by default), `v8r_el1_msa` (CONFIG_MPU, which has no EFI loader). Without the option Xen ignores the setting or panics. xencfg judges this only with `--xen-config` (the .config Xen was built with).";
