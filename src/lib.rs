@@ -20,6 +20,7 @@ pub mod explain;
 pub mod fdt;
 pub mod hash;
 pub mod image;
+pub mod import;
 pub mod lower;
 pub mod model;
 pub mod progress;
