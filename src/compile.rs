@@ -39,6 +39,10 @@ pub struct Compiled {
     pub merged: Vec<Option<Fdt>>,
     /// The trimmed cfg's bytes.
     pub cfg_bytes: Vec<u8>,
+    /// Passthrough fragments xencfg built (`passthrough=`), to write.
+    pub fragments: Vec<emit::fragment::GeneratedFragment>,
+    /// Per boot section: the host devices each guest gets.
+    pub passthrough: Vec<emit::passthrough::Assignments>,
 }
 
 /// A failure to run at all (exit status 2), as opposed to findings.
@@ -99,7 +103,7 @@ pub fn compile(
     let mut system = lower::lower(&input, diags);
     let default_section = choose_default(&doc, &system, opts, diags);
 
-    let facts = checks::files::inspect(&system, opts.hash, opts.progress.as_deref(), diags);
+    let mut facts = checks::files::inspect(&system, opts.hash, opts.progress.as_deref(), diags);
     checks::files::shared_compressed_kernels(&system, &facts, diags);
     checks::sections::case_clashes(&system, diags);
 
@@ -122,6 +126,8 @@ pub fn compile(
         }
         hosts.push(host);
     }
+    let fragments = emit::fragment::generate_all(&mut system, &hosts, &mut facts, opts.hash, diags);
+    let mut passthrough = Vec::new();
 
     for (section, host) in system.sections.iter().zip(&hosts) {
         if section.dtb.is_none() && !section.guests.is_empty() {
@@ -146,6 +152,14 @@ pub fn compile(
             diags,
         );
         checks::guests::check_section(section, diags);
+        passthrough.push(checks::passthrough::check_section(
+            section,
+            host.as_ref(),
+            &facts,
+            &fragments,
+            &opts.target,
+            diags,
+        ));
         if let (Some(host), Some(dtb)) = (host, &section.dtb) {
             checks::host::check_chosen(host, &dtb.source, section, diags);
         }
@@ -165,9 +179,11 @@ pub fn compile(
         .sections
         .iter()
         .zip(&hosts)
-        .map(|(section, host)| {
+        .zip(&passthrough)
+        .map(|((section, host), assignments)| {
             let host = host.as_ref()?;
-            let fdt = emit::dtb::merge(host, section);
+            let mut fdt = emit::dtb::merge(host, section);
+            emit::passthrough::mark(&mut fdt, assignments);
             let len = fdt.to_bytes_padded(emit::dtb::padding_for(section)).len();
             if let Some(dtb) = &section.dtb {
                 checks::host::check_size(len, cfg_bytes.len(), dtb.span, &section.name, diags);
@@ -182,6 +198,8 @@ pub fn compile(
         facts,
         merged,
         cfg_bytes,
+        fragments,
+        passthrough,
     })
 }
 

@@ -24,6 +24,9 @@ const XEN_SECTION_KEYS: &[&str] = &[
 ];
 const XENCFG_SECTION_KEYS: &[&str] = &["dtbo", "domains", "guests"];
 const GLOBAL_KEYS: &[&str] = &["default", "chain", "video"];
+/// The key that is both Xen's `passthrough` property (`enabled`) and
+/// xencfg's host-device key (`passthrough=/path`).
+const PASSTHROUGH_KEY: &str = "passthrough";
 /// Keys of a guest section that are not binding properties.
 const GUEST_MODULE_KEYS: &[&str] = &["kernel", "ramdisk", "dtb", "property", "properties"];
 
@@ -43,6 +46,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         diags,
         templates: BTreeMap::new(),
         pending_rejected: Vec::new(),
+        pending_passthrough: Vec::new(),
     };
 
     let mut default_section = None;
@@ -151,6 +155,7 @@ struct GuestTemplate {
     kernel: Option<Module>,
     ramdisk: Option<Module>,
     dtb: Option<Module>,
+    passthrough: Vec<Spanned<String>>,
     properties: Vec<GuestProperty>,
     rejected: Vec<String>,
     /// A kernel key was given (its path may have been rejected).
@@ -163,6 +168,8 @@ struct Lowerer<'a, 'd> {
     templates: BTreeMap<String, Option<GuestTemplate>>,
     /// Known properties whose values were rejected since the last take.
     pending_rejected: Vec<String>,
+    /// `passthrough=/host/path` values read since the last take.
+    pending_passthrough: Vec<Spanned<String>>,
 }
 
 /// Which guest module key a flat `domu#_…` key is.
@@ -196,6 +203,7 @@ struct FlatGuest {
     kernel: Option<Module>,
     ramdisk: Option<Module>,
     dtb: Option<Module>,
+    passthrough: Vec<Spanned<String>>,
     properties: Vec<GuestProperty>,
     rejected: Vec<String>,
     kernel_named: bool,
@@ -317,6 +325,7 @@ impl Lowerer<'_, '_> {
                     kernel: None,
                     ramdisk: None,
                     dtb: None,
+                    passthrough: Vec::new(),
                     properties: Vec::new(),
                     rejected: Vec::new(),
                     kernel_named: false,
@@ -334,6 +343,7 @@ impl Lowerer<'_, '_> {
             let property = self.property_assignment(&entry.value, entry.value_span);
             if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
                 guest.rejected.append(&mut self.pending_rejected);
+                guest.passthrough.append(&mut self.pending_passthrough);
                 if let Some(p) = property {
                     push_property(self.diags, &mut guest.properties, p);
                 }
@@ -382,6 +392,7 @@ impl Lowerer<'_, '_> {
                     kernel: g.kernel,
                     ramdisk: g.ramdisk,
                     dtb: g.dtb,
+                    passthrough: g.passthrough,
                     properties: g.properties,
                     rejected: g.rejected,
                 },
@@ -398,6 +409,7 @@ impl Lowerer<'_, '_> {
                         kernel: template.kernel.clone(),
                         ramdisk: template.ramdisk.clone(),
                         dtb: template.dtb.clone(),
+                        passthrough: template.passthrough.clone(),
                         properties: template.properties.clone(),
                         rejected: template.rejected.clone(),
                     },
@@ -458,6 +470,7 @@ impl Lowerer<'_, '_> {
             kernel: None,
             ramdisk: None,
             dtb: None,
+            passthrough: Vec::new(),
             properties: Vec::new(),
             rejected: Vec::new(),
             kernel_named: false,
@@ -517,6 +530,7 @@ impl Lowerer<'_, '_> {
         }
         t.properties.sort_by_key(|p| p.span.offset);
         t.rejected.append(&mut self.pending_rejected);
+        t.passthrough.append(&mut self.pending_passthrough);
         t
     }
 
@@ -562,6 +576,10 @@ impl Lowerer<'_, '_> {
         text: &str,
         value_span: Span,
     ) -> Option<GuestProperty> {
+        if name == PASSTHROUGH_KEY && !text.trim().is_empty() && text.trim() != "enabled" {
+            self.host_passthrough(text, value_span);
+            return None;
+        }
         let dt_name_of = |n: &str| binding::lookup(n).map(|s| s.dt_name.to_string());
         if let Some(raw) = value::parse_raw(text) {
             return match raw {
@@ -753,6 +771,30 @@ impl Lowerer<'_, '_> {
         })
     }
 
+    /// `passthrough=` with a value other than `enabled` is xencfg's own key:
+    /// a host device node to pass through. Xen's `passthrough` property
+    /// (4.19+) only knows `enabled`, so a value starting with `/` is
+    /// unambiguous; anything else is reported with both meanings.
+    fn host_passthrough(&mut self, text: &str, span: Span) {
+        let path = text.trim();
+        let leading = text.len() - text.trim_start().len();
+        let span = sub_span(span, leading, path.len());
+        if path.starts_with('/') && !path.contains(char::is_whitespace) {
+            self.pending_passthrough
+                .push(Spanned::new(path.to_string(), span));
+            return;
+        }
+        self.diags.push(
+            Diagnostic::at(
+                &c::BAD_STRING,
+                span,
+                format!("`passthrough={path}` is neither `enabled` nor a host node path"),
+            )
+            .note("`passthrough=enabled` is Xen's property (4.19+); `passthrough=/path` names a host device node for xencfg to pass through")
+            .help("write the host node's full path, e.g. `passthrough=/pl031@9010000`, or `passthrough=enabled`"),
+        );
+    }
+
     fn module(
         &mut self,
         role: ModuleRole,
@@ -768,6 +810,7 @@ impl Lowerer<'_, '_> {
             source,
             span,
             bootargs: args.map(|(a, _)| a.trim().to_string()),
+            generated: false,
         })
     }
 

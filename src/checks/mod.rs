@@ -4,5 +4,6 @@
 pub mod files;
 pub mod guests;
 pub mod host;
+pub mod passthrough;
 pub mod registry;
 pub mod sections;

@@ -8,7 +8,8 @@
 //! Code ranges: XC01xx cfg text as Xen reads it, XC02xx structure of the
 //! cfg, XC03xx property values, XC04xx referenced files and images, XC05xx
 //! ESP paths, XC06xx guest naming and limits, XC07xx host device tree and
-//! `/chosen`, XC08xx importing other tools' configs.
+//! `/chosen`, XC08xx device passthrough (fragments and `passthrough=`),
+//! XC09xx importing other tools' configs.
 
 use crate::diag::Severity;
 
@@ -256,25 +257,79 @@ checks! {
         summary: "a `dtbo=` overlay cannot be applied"
         explain: "Overlays are applied as fdtoverlay does; every fragment needs a `target` phandle or `target-path` that exists in the host tree.";
 
-    IMPORT_NOT_DATA = "XC0801" "import-not-data" Error
+    FRAGMENT_IGNORED_NODE = "XC0801" "fragment-ignored-node" Warning
+        summary: "a passthrough fragment has root nodes or properties Xen ignores"
+        explain: "Xen copies only three root nodes of a guest's passthrough fragment: `/gic` (its phandle becomes the guest GIC's), `/aliases` and `/passthrough`, matched by their full name. Every other root node and every root property is ignored, and `passthrough@0` is not `passthrough`.\n\nWrong:  / { passthrough@0 { ... }; };\nRight:  / { passthrough { ... }; };";
+    FRAGMENT_BUS = "XC0802" "fragment-bus" Warning
+        summary: "a fragment's `/passthrough` lacks what the guest kernel needs"
+        explain: "Xen copies `/passthrough` into the guest's device tree as it is. The guest kernel only probes its children when it is a bus it knows: it needs `compatible = \"simple-bus\"`, `ranges` (empty: guest addresses are the addresses in the children's `reg`) and explicit `#address-cells`/`#size-cells`. A fragment without `/passthrough` passes nothing through.\n\nRight:  passthrough { compatible = \"simple-bus\"; ranges; #address-cells = <2>; #size-cells = <2>; ... };";
+    FRAGMENT_INTERRUPT_PARENT = "XC0803" "fragment-interrupt-parent" Error
+        summary: "a passed-through device with `interrupts` but no usable `interrupt-parent`"
+        explain: "Xen adds no `interrupt-parent` to the guest's root, so every node of the fragment that has `interrupts` needs its own (or a parent's inside `/passthrough`) pointing at the guest GIC: the phandle of the fragment's `/gic` node, or 65000 (Xen's GIC phandle) when there is no `/gic`. Otherwise the guest kernel finds no interrupt controller for the device.\n\nRight:  interrupt-parent = <65000>;";
+    BAD_XEN_REG = "XC0804" "bad-xen-reg" Error
+        summary: "`xen,reg` is not whole, page-aligned (host, size, guest) tuples"
+        explain: "`xen,reg = <host-address size guest-address>...` is read with the cells of the node's parent inside the fragment (`/passthrough`'s, 2 and 1 when absent), which must be 1 or 2 (Xen 4.22 refuses others; older releases divide by zero or misread). Every address and size must be a multiple of 4 KiB: Xen panics \"not page aligned addresses/sizes\" otherwise. A trailing partial tuple is silently ignored, so part of the device is not mapped.\n\nWrong:  xen,reg = <0x0 0x9010000 0x0 0x100 0x0 0x9010000>;\nRight:  xen,reg = <0x0 0x9010000 0x0 0x1000 0x0 0x9010000>;";
+    XEN_PATH_NOT_FOUND = "XC0805" "xen-path-not-found" Error
+        summary: "`xen,path` names no node of the host device tree"
+        explain: "Xen routes the device's interrupts and sets up its IOMMU from the host node named by `xen,path`, found by its full path (with unit addresses; names compare case-insensitively). A path that does not exist makes Xen panic \"Couldn't find node ... in host_dt\".";
+    PASSTHROUGH_INCOMPLETE = "XC0806" "passthrough-incomplete" Error
+        summary: "`xen,path` without `xen,reg`, or `xen,reg` without `xen,path`"
+        explain: "A passed-through device needs both `xen,reg` (what to map) and `xen,path` (the host node, for interrupts and IOMMU). `xen,reg` alone is allowed only with `xen,force-assign-without-iommu`; anything else makes Xen panic \"xen,reg or xen,path missing\".";
+    XEN_REG_OUTSIDE_DEVICE = "XC0807" "xen-reg-outside-device" Error
+        summary: "`xen,reg` maps host memory outside the device's own `reg`"
+        explain: "Xen maps whatever host range `xen,reg` names, without comparing it with the device. A range outside the host node's `reg` (rounded to pages) gives the guest another device's registers or host RAM.";
+    FRAGMENT_INTERRUPTS_MISMATCH = "XC0808" "fragment-interrupts-mismatch" Error
+        summary: "a fragment node's `interrupts` differ from its host node's"
+        explain: "Xen routes the interrupts of the host node named by `xen,path`, one to one; the `interrupts` in the fragment only tell the guest kernel what to expect. When they differ, the driver waits for an interrupt that never comes. Copy the host node's `interrupts`.";
+    PASSTHROUGH_WITHOUT_IOMMU = "XC0809" "passthrough-without-iommu" Error
+        summary: "a device passed through without IOMMU protection or `xen,force-assign-without-iommu`"
+        explain: "Without `xen,force-assign-without-iommu`, Xen assigns the device through the IOMMU, which needs the host node to have `iommus` (and the IOMMU enabled); otherwise the assignment fails and Xen panics. A device that does no DMA can be passed through without an IOMMU by adding `xen,force-assign-without-iommu;`. Xen 4.16 requests an IOMMU for every guest with a fragment, so there a host without an IOMMU cannot pass anything through.";
+    FRAGMENT_PHANDLE = "XC0810" "fragment-phandle" Error
+        summary: "a fragment phandle that collides with Xen's GIC phandle or is too large"
+        explain: "Xen gives the guest GIC the phandle 65000 unless the fragment has a `/gic` node with a phandle. A fragment node with phandle 65000 collides with it; Xen 4.22 also refuses any fragment phandle of 65000 or more. Before 4.20 a `/gic` node without a phandle makes the guest GIC's phandle 0, which breaks every interrupt.";
+    DANGLING_PHANDLE = "XC0811" "fragment-dangling-phandle" Warning
+        summary: "a passed-through node refers to a node the guest does not have"
+        explain: "Xen copies the fragment verbatim; phandles in `clocks`, `resets`, `power-domains`, `iommus`, `dmas`, `phys`, `pinctrl-*`, `*-gpios`, `*-supply` and the like must name nodes inside the fragment. A phandle of a host node (a clock controller, a pin controller) means nothing in the guest, and the guest driver fails or waits forever to probe. Describe what the device needs inside `/passthrough` (a `fixed-clock`, say) or drop the property.";
+    DEVICE_IN_TWO_GUESTS = "XC0812" "device-in-two-guests" Error
+        summary: "one host device, MMIO range or interrupt passed to two guests"
+        explain: "A device belongs to one domain: Xen panics when it routes an interrupt that another guest already has (\"already used\"), and two guests mapping the same MMIO corrupt each other's device state.";
+    IRQ_NOT_ROUTABLE = "XC0813" "irq-not-routable" Error
+        summary: "a passed-through interrupt the guest's vGIC cannot receive"
+        explain: "Xen routes a device's interrupts one to one (guest IRQ = host IRQ). The guest's vGIC has 32 + `nr_spis` (rounded up to 32) interrupts; a higher host IRQ makes Xen panic \"Unable to map IRQ\". PPIs and SGIs (below 32) cannot be routed to a guest at all. Raise `nr_spis` or leave it out (the default covers every host interrupt).";
+    IRQ_VPL011_CLASH = "XC0814" "irq-vpl011-clash" Error
+        summary: "a passed-through device uses IRQ 32, the guest's vPL011 interrupt"
+        explain: "The emulated PL011 (`vpl011`) always uses the guest's IRQ 32 (SPI 0), and passthrough IRQs are mapped one to one. Xen 4.16 panics; 4.17 and later let both share the interrupt silently. Drop `vpl011` or pass the device to another guest.";
+    GUEST_MMIO_OVERLAP = "XC0815" "guest-mmio-overlap" Warning
+        summary: "a passthrough mapping overlaps the guest's memory map"
+        explain: "The guest address in `xen,reg` is not checked by Xen. A range over the guest's RAM (0x40000000.., 0x200000000..), vGIC (0x03001000..), vPL011 (0x22000000), grant table (0x38000000) or magic pages (0x39000000) silently replaces what the guest expects there. Map the device elsewhere (QEMU virt and most SoCs keep MMIO below 0x03000000 or between 0x04000000 and 0x22000000).";
+    PASSTHROUGH_NODE = "XC0816" "passthrough-node" Error
+        summary: "`passthrough=` names a host node that cannot be passed through"
+        explain: "`passthrough=/path` builds the guest's fragment from a host node: it must exist (full path with unit address), be memory-mapped (a `reg` that translates to CPU addresses) and not be the GIC or a memory node.\n\nWrong:  passthrough=/pl031\nRight:  passthrough=/pl031@9010000";
+    PASSTHROUGH_WITH_DTB = "XC0817" "passthrough-with-dtb" Error
+        summary: "a guest with both `passthrough=/path` and `dtb=`"
+        explain: "A guest has one passthrough fragment. `passthrough=/path` makes xencfg build it; `dtb=` names a hand-written one. Use one or the other (put every device into the hand-written fragment).";
+    FRAGMENT_NAME_CLASH = "XC0818" "fragment-name-clash" Error
+        summary: "a generated fragment's file name is already used"
+        explain: "xencfg writes the fragment it builds for `passthrough=` as `<guest>-passthrough.dtb` next to the merged DTB. Another file of the cfg with that name (FAT compares names case-insensitively) would be overwritten; rename it.";
+    IMPORT_NOT_DATA = "XC0901" "import-not-data" Error
         summary: "an imported config line is not plain data"
         explain: "`xencfg import` reads a config file (ImageBuilder's is a bash script of variables) as data and never runs it. Commands, command substitution (`$(...)`, backquotes), arithmetic (`$((...))`), parameter operators (`${A:-b}`), `+=` and control flow are reported and skipped; `$NAME` and `${NAME}` are expanded only from assignments made earlier in the same file.\n\nWrong:  DOMU_KERNEL[0]=$(ls Image-*)\nRight:  DOMU_KERNEL[0]=Image-domu0";
-    IMPORT_IGNORED = "XC0802" "import-ignored-by-imagebuilder" Warning
+    IMPORT_IGNORED = "XC0902" "import-ignored-by-imagebuilder" Warning
         summary: "a setting ImageBuilder itself silently ignores"
         explain: "ImageBuilder loops `i < NUM_DOMUS` (and `NUM_DT_OVERLAY`, `NUM_CPUPOOLS`): entries at or past the count are never read, and `DOMU_CPUPOOL` does nothing without `NUM_CPUPOOLS`. The importer leaves them out, as ImageBuilder did, and says so.\n\nWrong:  NUM_DOMUS=1\n        DOMU_KERNEL[1]=Image-b\nRight:  NUM_DOMUS=2";
-    IMPORT_NO_EFI = "XC0803" "import-no-efi-equivalent" Warning
+    IMPORT_NO_EFI = "XC0903" "import-no-efi-equivalent" Warning
         summary: "a U-Boot setting with no EFI equivalent, dropped"
         explain: "Under EFI, Xen's own loader reads every file (wherever the firmware allocates memory) and there is no boot script: `MEMORY_START`/`MEMORY_END`, `LOAD_CMD`, `BOOT_CMD`, `UBOOT_*`, FIT and `FDTEDIT` have nothing to map to. Settings for ImageBuilder's disk image or bare-metal Linux mode are not part of a boot configuration either.";
-    IMPORT_UNSUPPORTED = "XC0804" "import-unsupported" Warning
+    IMPORT_UNSUPPORTED = "XC0904" "import-unsupported" Warning
         summary: "a setting xencfg's cfg cannot express yet, written as a comment"
         explain: "Some dom0less features need structures the cfg language does not have keys for yet (cpupools, static shared memory, static event channels, vCPU affinity, host-side marks). The importer writes the original setting as a comment in the cfg instead of inventing a key, so nothing is lost silently; add it to the host DTS (or by hand once the key exists).";
-    IMPORT_BAD_VALUE = "XC0805" "import-bad-value" Error
+    IMPORT_BAD_VALUE = "XC0905" "import-bad-value" Error
         summary: "a value ImageBuilder would turn into a broken boot script"
         explain: "ImageBuilder pastes values into `fdt set` commands without checking them: `DOMU_MEM[0]=512M` (MB are expected) writes `memory <0 512M>` and still exits 0. The importer requires numbers where numbers are meant, every guest's `DOMU_KERNEL`, and values the cfg can hold (no `#`, no control bytes); with any such error it writes nothing.\n\nWrong:  DOMU_MEM[0]=512M\nRight:  DOMU_MEM[0]=512";
-    IMPORT_UNKNOWN_VARIABLE = "XC0806" "import-unknown-variable" Warning
+    IMPORT_UNKNOWN_VARIABLE = "XC0906" "import-unknown-variable" Warning
         summary: "a variable ImageBuilder does not know"
         explain: "ImageBuilder reads a fixed set of variables; anything else is ignored, usually a typo (`DOMU_KERNELS`) or a variable of a newer or downstream ImageBuilder. It is not imported.";
-    IMPORT_DIFFERS = "XC0807" "import-differs" Warning
+    IMPORT_DIFFERS = "XC0907" "import-differs" Warning
         summary: "the imported cfg deliberately differs from ImageBuilder's output"
         explain: "Where ImageBuilder's behaviour is a known bug or depends on its U-Boot flow, the importer writes what the config evidently means and says so: `DOMU_ENHANCED=2` is `no-xenstore` even with dom0 (ImageBuilder writes `enabled`), `XEN_CMD` wins over `DOM0_MEM`, absolute paths become file names on the ESP, guests ImageBuilder does not boot stay commented out.";
 }

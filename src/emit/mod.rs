@@ -6,5 +6,7 @@
 
 pub mod cfg;
 pub mod dtb;
+pub mod fragment;
 pub mod manifest;
 pub mod output;
+pub mod passthrough;

@@ -7,18 +7,18 @@
 //! the host DTB and overlays, and per guest its kernel, ramdisk, passthrough
 //! DTB, memory in MB, vCPUs, command line, static memory, direct map,
 //! `xen,enhanced`, grant limits, SPIs, capabilities), or reported:
-//! - XC0802: what ImageBuilder itself silently ignores (guest indices at or
+//! - XC0902: what ImageBuilder itself silently ignores (guest indices at or
 //!   past `NUM_DOMUS`, `DOMU_CPUPOOL` without pools, overlays past
 //!   `NUM_DT_OVERLAY`);
-//! - XC0803: U-Boot settings with no EFI equivalent (`MEMORY_START`,
+//! - XC0903: U-Boot settings with no EFI equivalent (`MEMORY_START`,
 //!   `LOAD_CMD`, `BOOT_CMD`, `UBOOT_*`, FIT, …), dropped;
-//! - XC0804: settings xencfg's cfg language has no key for yet (cpupools,
+//! - XC0904: settings xencfg's cfg language has no key for yet (cpupools,
 //!   static shared memory, event channels, vCPU affinity, …), written as
 //!   comments, never as invented keys;
-//! - XC0805: values ImageBuilder would turn into a broken script (`512M`
+//! - XC0905: values ImageBuilder would turn into a broken script (`512M`
 //!   where MB are expected, a missing `DOMU_KERNEL`);
-//! - XC0806: variables ImageBuilder does not know;
-//! - XC0807: where the cfg deliberately differs from what ImageBuilder
+//! - XC0906: variables ImageBuilder does not know;
+//! - XC0907: where the cfg deliberately differs from what ImageBuilder
 //!   would have produced.
 //!
 //! Guests keep ImageBuilder's node names (`domU0`, `domU1`, …) and order,
@@ -88,7 +88,7 @@ const VARIABLES: &[(&str, bool, Treatment)] = &[
     ("DOMU_SHARED_MEM", true, Unsupported),
     ("DOMU_STATIC_EVTCHNS", true, Unsupported),
     ("DOMU_VCPU_HARD_AFFINITY", true, Unsupported),
-    ("DOMU_PASSTHROUGH_PATHS", true, Unsupported),
+    ("DOMU_PASSTHROUGH_PATHS", true, Used),
     ("DOMU_COLORS", true, Unsupported),
     ("DOMU_VIOMMU", true, Unsupported),
     ("XEN_STATIC_HEAP", false, Unsupported),
@@ -642,7 +642,7 @@ impl Importer<'_> {
         out
     }
 
-    /// A comment line for a setting the cfg cannot express, and XC0804.
+    /// A comment line for a setting the cfg cannot express, and XC0904.
     fn unsupported(&mut self, a: &Assignment, why: &str, help: &str) -> String {
         let name = match &a.index {
             Some(i) => format!("{}[{i}]", a.name),
@@ -699,8 +699,12 @@ impl Importer<'_> {
         if let Some(a) = get(&self.vars, "DOMU_RAMDISK") {
             lines.push(format!("ramdisk={}", self.path(&a)));
         }
-        if let Some(a) = get(&self.vars, "DOMU_PASSTHROUGH_DTB") {
-            lines.push(format!("dtb={}", self.path(&a)));
+        let fragment = get(&self.vars, "DOMU_PASSTHROUGH_DTB");
+        if let Some(a) = &fragment {
+            lines.push(format!("dtb={}", self.path(a)));
+        }
+        if let Some(a) = get(&self.vars, "DOMU_PASSTHROUGH_PATHS") {
+            lines.extend(self.passthrough_paths(&a, fragment.is_some()));
         }
         let vcpus = get(&self.vars, "DOMU_VCPUS");
         let vcpus = self.number_or(vcpus.as_ref(), DEFAULT_DOMU_VCPUS, "vCPUs");
@@ -724,7 +728,7 @@ impl Importer<'_> {
         if let Some(a) = get(&self.vars, "DOMU_CAPS") {
             lines.extend(self.capabilities(&a));
         }
-        let unsupported: [(&str, &str, &str); 7] = [
+        let unsupported: [(&str, &str, &str); 6] = [
             (
                 "DOMU_CPUPOOL",
                 "the pool is a phandle to a `xen,cpupool` node",
@@ -739,11 +743,6 @@ impl Importer<'_> {
                 "DOMU_STATIC_EVTCHNS",
                 "static event channels are pairs of nodes with phandles",
                 "add them by hand once the cfg has `evtchn=`",
-            ),
-            (
-                "DOMU_PASSTHROUGH_PATHS",
-                "host devices are marked `xen,passthrough` in the host DTS",
-                "mark the devices in the host DTS (or a dtbo= overlay)",
             ),
             (
                 "DOMU_COLORS",
@@ -791,6 +790,49 @@ impl Importer<'_> {
             return (out, false);
         }
         (lines.join("\n") + "\n", true)
+    }
+
+    /// DOMU_PASSTHROUGH_PATHS: host nodes to pass through. Without a
+    /// fragment, `passthrough=/path` makes xencfg build one from the host
+    /// node (ImageBuilder took it from PASSTHROUGH_DTS_REPO or Lopper);
+    /// with one, xencfg marks the fragment's `xen,path` nodes itself.
+    fn passthrough_paths(&mut self, a: &Assignment, has_fragment: bool) -> Vec<String> {
+        let paths: Vec<String> = a.value.split_whitespace().map(str::to_string).collect();
+        if let Some(bad) = paths
+            .iter()
+            .find(|p| !p.starts_with('/') || p.contains('#'))
+        {
+            self.push(
+                Diagnostic::at(
+                    &c::IMPORT_BAD_VALUE,
+                    a.value_span,
+                    format!("`{bad}` is not a host device tree path"),
+                )
+                .help("list full node paths separated by blanks, e.g. \"/amba/ethernet@ff0e0000\""),
+            );
+            return Vec::new();
+        }
+        let (imported_as, why, lines) = if has_fragment {
+            (
+                "the passthrough DTB alone",
+                "the passthrough DTB names the devices (`xen,path`); xencfg marks them `xen,passthrough` itself when there is a dom0",
+                Vec::new(),
+            )
+        } else {
+            (
+                "`passthrough=` keys",
+                "xencfg builds the guest's fragment from these host nodes, where ImageBuilder took it from PASSTHROUGH_DTS_REPO or Lopper",
+                paths.iter().map(|p| format!("passthrough={p}")).collect(),
+            )
+        };
+        self.warn(
+            &c::IMPORT_DIFFERS,
+            a.name_span,
+            format!("`{}` is imported as {imported_as}", a.name),
+            why,
+            "review the guest's devices with `xencfg explain --memory`",
+        );
+        lines
     }
 
     /// Assignments of `name` for guest `i`, including affinity keys `i,v`.
@@ -1014,7 +1056,7 @@ mod tests {
         );
         assert!(!cfg.contains("xen,enhanced"), "no dom0, no xenstore: {cfg}");
         assert_eq!(diags.len(), 2, "{diags:?}");
-        assert!(diags.iter().all(|d| d.starts_with("XC0803")), "{diags:?}");
+        assert!(diags.iter().all(|d| d.starts_with("XC0903")), "{diags:?}");
     }
 
     #[test]
