@@ -848,7 +848,8 @@ impl Importer<'_> {
     }
 
     /// `memory=` from DOMU_MEM (MB), or from the static memory ranges,
-    /// which ImageBuilder writes as `xen,static-mem` and sums into memory.
+    /// which ImageBuilder writes as `xen,static-mem` and sums into memory
+    /// (xencfg's `static-mem=` key encodes them with `/chosen`'s cells).
     fn memory(&mut self, i: usize) -> Vec<String> {
         let mem_var = self.vars.at("DOMU_MEM", i).cloned();
         let Some(static_mem) = self.vars.at("DOMU_STATIC_MEM", i).cloned() else {
@@ -902,13 +903,13 @@ impl Importer<'_> {
                 "remove DOMU_MEM, or make it the total of DOMU_STATIC_MEM",
             );
         }
-        let cells: Vec<String> = pairs
-            .iter()
-            .map(|n| format!("{:#x} {:#x}", n >> 32, n & 0xffff_ffff))
+        let ranges: Vec<String> = pairs
+            .chunks(2)
+            .map(|p| format!("{:#x}:{:#x}", p[0], p[1]))
             .collect();
         let mut out = vec![
             format!("memory={}", size_text(total)),
-            format!("property=xen,static-mem=<{}>", cells.join(" ")),
+            format!("static-mem={}", ranges.join(",")),
         ];
         let direct = self.vars.at("DOMU_DIRECT_MAP", i).cloned();
         if direct.is_none_or(|a| a.value.trim() != "0") {
