@@ -21,6 +21,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'xencfg' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -49,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The output directory')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'The output directory')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Also copy every referenced file (and --xen) into DIR at its ESP path')
             [CompletionResult]::new('--emit-dts', '--emit-dts', [CompletionResultType]::ParameterName, 'Also write `<section>.dts` for review')
@@ -71,6 +73,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Make a check an error')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Make a check an error')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -90,6 +93,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Make a check an error')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Make a check an error')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
             [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Also print each host''s memory map: RAM, reservations, static memory, shared memory and passthrough MMIO, labelled with their owners, overlaps marked')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -97,11 +101,13 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             break
         }
         'xencfg;dts' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'xencfg;checks' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break

@@ -59,12 +59,16 @@ _xencfg() {
 
     case "${cmd}" in
         xencfg)
-            opts="-h -V --help --version build check explain dts checks help"
+            opts="-h -V --color --help --version build check explain dts checks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -73,7 +77,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__build)
-            opts="-W -A -D -o -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --emit-dts --force --help"
+            opts="-W -A -D -o -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --emit-dts --force --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -139,6 +143,10 @@ _xencfg() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -147,7 +155,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__check)
-            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --help"
+            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,6 +211,10 @@ _xencfg() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -213,12 +225,16 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__checks)
-            opts="-h --help"
+            opts="-h --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -227,12 +243,16 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__dts)
-            opts="-h --help"
+            opts="-h --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -241,7 +261,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__explain)
-            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --memory --help"
+            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --memory --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -297,6 +317,10 @@ _xencfg() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -18,6 +18,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
     }
     var completions = [
         &'xencfg'= {
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -45,6 +46,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --format 'How to print diagnostics'
             cand -o 'The output directory'
             cand --out 'The output directory'
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand --deny-warnings 'Treat every warning as an error'
             cand --stage 'Also copy every referenced file (and --xen) into DIR at its ESP path'
             cand --emit-dts 'Also write `<section>.dts` for review'
@@ -66,6 +68,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand -D 'Make a check an error'
             cand --deny 'Make a check an error'
             cand --format 'How to print diagnostics'
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand --deny-warnings 'Treat every warning as an error'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -84,16 +87,19 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand -D 'Make a check an error'
             cand --deny 'Make a check an error'
             cand --format 'How to print diagnostics'
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand --deny-warnings 'Treat every warning as an error'
             cand --memory 'Also print each host''s memory map: RAM, reservations, static memory, shared memory and passthrough MMIO, labelled with their owners, overlaps marked'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'xencfg;dts'= {
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'xencfg;checks'= {
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand -h 'Print help'
             cand --help 'Print help'
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_xencfg_global_optspecs
-    string join \n h/help V/version
+    string join \n color= h/help V/version
 end
 
 function __fish_xencfg_needs_command
@@ -24,6 +24,9 @@ function __fish_xencfg_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c xencfg -n "__fish_xencfg_needs_command" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c xencfg -n "__fish_xencfg_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xencfg -n "__fish_xencfg_needs_command" -s V -l version -d 'Print version'
 complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "build" -d 'Compile CFG into an output directory (the directory of Xen on the ESP)'
@@ -45,6 +48,9 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l format -d 'How t
 json\t'One JSON object per diagnostic, one per line'
 sarif\t'One SARIF 2.1.0 log, for CI code scanning'"
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s o -l out -d 'The output directory' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l deny-warnings -d 'Treat every warning as an error'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l stage -d 'Also copy every referenced file (and --xen) into DIR at its ESP path'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l emit-dts -d 'Also write `<section>.dts` for review'
@@ -62,6 +68,9 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand check" -s D -l deny -d 'Ma
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l format -d 'How to print diagnostics' -r -f -a "human\t'rustc-style text on stderr'
 json\t'One JSON object per diagnostic, one per line'
 sarif\t'One SARIF 2.1.0 log, for CI code scanning'"
+complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l deny-warnings -d 'Treat every warning as an error'
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
@@ -76,10 +85,19 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -s D -l deny -d '
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l format -d 'How to print diagnostics' -r -f -a "human\t'rustc-style text on stderr'
 json\t'One JSON object per diagnostic, one per line'
 sarif\t'One SARIF 2.1.0 log, for CI code scanning'"
+complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l deny-warnings -d 'Treat every warning as an error'
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l memory -d 'Also print each host\'s memory map: RAM, reservations, static memory, shared memory and passthrough MMIO, labelled with their owners, overlaps marked'
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c xencfg -n "__fish_xencfg_using_subcommand dts" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c xencfg -n "__fish_xencfg_using_subcommand dts" -s h -l help -d 'Print help'
+complete -c xencfg -n "__fish_xencfg_using_subcommand checks" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
+always\t''
+never\t''"
 complete -c xencfg -n "__fish_xencfg_using_subcommand checks" -s h -l help -d 'Print help'
 complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain dts checks help" -f -a "build" -d 'Compile CFG into an output directory (the directory of Xen on the ESP)'
 complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain dts checks help" -f -a "check" -d 'Run every check `build` runs; write nothing'

@@ -13,8 +13,18 @@ use std::path::PathBuf;
                   behaves, and emits what Xen's EFI loader boots: a merged host DTB, a trimmed cfg and a manifest."
 )]
 pub struct Cli {
+    /// When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand, Debug)]

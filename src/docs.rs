@@ -298,6 +298,7 @@ fn cfg_page() -> Vec<u8> {
     lexical_rules(&mut p);
     sections(&mut p);
     guest_forms(&mut p);
+    passthrough(&mut p);
     properties(&mut p);
     structures(&mut p);
     values(&mut p);
@@ -391,8 +392,8 @@ fn lexical_rules(p: &mut Page) {
     ));
     p.bullet(&format!(
         "The first key wins: Xen reads only the first _KEY_`=` of a section and never sees \
-         the others {}. xencfg's own repeatable keys, `dtbo=`, `property=` and \
-         `domu`_N_`_property=`, are read every time.",
+         the others {}. xencfg's own repeatable keys, `dtbo=`, `property=`, \
+         `passthrough=` and `domu`_N_`_property=`, are read every time.",
         code(&c::DUPLICATE_KEY)
     ));
     p.bullet(&format!(
@@ -522,7 +523,7 @@ fn guest_forms(p: &mut Page) {
     p.item("`domu`_N_`_ramdisk=`_FILE_", "The guest's initial ramdisk.");
     p.item(
         "`domu`_N_`_dtb=`_FILE_",
-        "A passthrough device tree fragment for the guest.",
+        "A passthrough device tree fragment for the guest (see DEVICE PASSTHROUGH).",
     );
     p.item(
         "`domu`_N_`_property=`_NAME_[`=`_VALUE_]",
@@ -570,6 +571,68 @@ fn guest_forms(p: &mut Page) {
         code(&c::MISSING_REQUIRED),
         code(&c::GUEST_KEY_REPEATED),
         code(&c::BOOTARGS_TOO_LONG)
+    ));
+}
+
+fn passthrough(p: &mut Page) {
+    p.section("DEVICE PASSTHROUGH");
+    p.para(
+        "A guest gets host devices through a device tree fragment, Xen's \
+         `multiboot,device-tree` module. Either name a fragment written by hand with \
+         `dtb=` (`domu`_N_`_dtb=`), or let xencfg build it from the host DTB:",
+    );
+    p.item(
+        "`passthrough=`_HOST-NODE-PATH_",
+        &format!(
+            "(xencfg; repeatable) Pass the host node at this full path (with its unit \
+             address, e.g. `/pl031@9010000`) to the guest. Also written \
+             `property=passthrough=`_PATH_ or `domu`_N_`_property=passthrough=`_PATH_. A value \
+             starting with `/` is a host node; `passthrough=enabled` stays Xen's own property \
+             (4.19+). xencfg copies the node under the fragment's `/passthrough` bus with \
+             `xen,reg` mapping its pages 1:1, `xen,path`, its GIC interrupts with \
+             `interrupt-parent = <65000>`, and `xen,force-assign-without-iommu` when it has \
+             no `iommus`; clocks from `fixed-clock` nodes come along, other references to \
+             host nodes are left out with a warning {}. The fragment is written as \
+             _GUEST_`-passthrough.dtb` next to the merged DTB {}. The node must exist and be \
+             memory-mapped {}; a guest cannot have both `passthrough=` and `dtb=` {}.",
+            code(&c::DANGLING_PHANDLE),
+            code(&c::FRAGMENT_NAME_CLASH),
+            code(&c::PASSTHROUGH_NODE),
+            code(&c::PASSTHROUGH_WITH_DTB)
+        ),
+    );
+    p.para(&format!(
+        "Hand-written fragments are checked as Xen reads them: only the root nodes `/gic`, \
+         `/aliases` and `/passthrough` count {}; `/passthrough` needs `compatible = \
+         \"simple-bus\"`, `ranges` and its cells {}; every node with `interrupts` needs an \
+         `interrupt-parent` naming the guest GIC {}; `xen,reg` is whole, page-aligned \
+         tuples {} inside the host node's registers {}; `xen,path` names a host node {} and \
+         comes with `xen,reg` {}; the interrupts match the host node's {}; a device not \
+         behind an IOMMU needs `xen,force-assign-without-iommu` {}; phandles stay below \
+         65000 {}; references to nodes outside the fragment are reported {}.",
+        code(&c::FRAGMENT_IGNORED_NODE),
+        code(&c::FRAGMENT_BUS),
+        code(&c::FRAGMENT_INTERRUPT_PARENT),
+        code(&c::BAD_XEN_REG),
+        code(&c::XEN_REG_OUTSIDE_DEVICE),
+        code(&c::XEN_PATH_NOT_FOUND),
+        code(&c::PASSTHROUGH_INCOMPLETE),
+        code(&c::FRAGMENT_INTERRUPTS_MISMATCH),
+        code(&c::PASSTHROUGH_WITHOUT_IOMMU),
+        code(&c::FRAGMENT_PHANDLE),
+        code(&c::DANGLING_PHANDLE)
+    ));
+    p.para(&format!(
+        "Across the guests of a boot section, a device, MMIO page or interrupt goes to one \
+         guest {}; interrupts must fit the guest's `nr_spis` {} and not be IRQ 32 when the \
+         guest has `vpl011` {}; guest addresses must not cover the guest's RAM, vGIC, \
+         vPL011, grant table or magic pages {}. When the section boots a dom0 (`kernel=`), \
+         every passed-through host node gets `xen,passthrough` in the merged DTB, so that \
+         dom0 leaves it alone.",
+        code(&c::DEVICE_IN_TWO_GUESTS),
+        code(&c::IRQ_NOT_ROUTABLE),
+        code(&c::IRQ_VPL011_CLASH),
+        code(&c::GUEST_MMIO_OVERLAP)
     ));
 }
 
@@ -809,6 +872,15 @@ fn examples(p: &mut Page) {
         "kernel=guests/Image-guest2 console=ttyAMA0",
         "properties=cpus=1 memory=128M",
         "property=xen,enhanced=enabled",
+    ]);
+    p.para("A guest that gets the host's PL031 real-time clock:");
+    p.example(&[
+        "[rtc]",
+        "kernel=Image-rtc console=ttyAMA0",
+        "cpus=1",
+        "memory=256M",
+        "vpl011",
+        "passthrough=/pl031@9010000",
     ]);
     p.para(
         "Comments sit on lines of their own: a `#` after a value would leave the blanks \

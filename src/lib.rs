@@ -23,5 +23,6 @@ pub mod host;
 pub mod image;
 pub mod lower;
 pub mod model;
+pub mod progress;
 pub mod structures;
 pub mod target;

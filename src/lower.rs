@@ -26,6 +26,9 @@ const XEN_SECTION_KEYS: &[&str] = &[
 ];
 const XENCFG_SECTION_KEYS: &[&str] = &["dtbo", "domains", "guests"];
 const GLOBAL_KEYS: &[&str] = &["default", "chain", "video"];
+/// The key that is both Xen's `passthrough` property (`enabled`) and
+/// xencfg's host-device key (`passthrough=/path`).
+const PASSTHROUGH_KEY: &str = "passthrough";
 /// Keys of a guest section that are not binding properties.
 const GUEST_MODULE_KEYS: &[&str] = &["kernel", "ramdisk", "dtb", "property", "properties"];
 
@@ -47,6 +50,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         templates: BTreeMap::new(),
         pending_rejected: Vec::new(),
         pending_structures: Vec::new(),
+        pending_passthrough: Vec::new(),
     };
     let mut pools = Vec::new();
 
@@ -166,6 +170,7 @@ struct GuestTemplate {
     kernel: Option<Module>,
     ramdisk: Option<Module>,
     dtb: Option<Module>,
+    passthrough: Vec<Spanned<String>>,
     properties: Vec<GuestProperty>,
     rejected: Vec<String>,
     structures: GuestStructures,
@@ -181,6 +186,8 @@ struct Lowerer<'a, 'd> {
     pending_rejected: Vec<String>,
     /// Structure keys read since the last take.
     pending_structures: Vec<structures::parse::Item>,
+    /// `passthrough=/host/path` values read since the last take.
+    pending_passthrough: Vec<Spanned<String>>,
 }
 
 /// Which guest module key a flat `domu#_…` key is.
@@ -214,6 +221,7 @@ struct FlatGuest {
     kernel: Option<Module>,
     ramdisk: Option<Module>,
     dtb: Option<Module>,
+    passthrough: Vec<Spanned<String>>,
     properties: Vec<GuestProperty>,
     rejected: Vec<String>,
     structures: GuestStructures,
@@ -336,6 +344,7 @@ impl Lowerer<'_, '_> {
                     kernel: None,
                     ramdisk: None,
                     dtb: None,
+                    passthrough: Vec::new(),
                     properties: Vec::new(),
                     rejected: Vec::new(),
                     structures: GuestStructures::default(),
@@ -356,6 +365,7 @@ impl Lowerer<'_, '_> {
                 guest.rejected.append(&mut self.pending_rejected);
                 let items = self.pending_structures.drain(..);
                 structures::parse::attach(&mut guest.structures, items, self.diags);
+                guest.passthrough.append(&mut self.pending_passthrough);
                 if let Some(p) = property {
                     push_property(self.diags, &mut guest.properties, p);
                 }
@@ -404,6 +414,7 @@ impl Lowerer<'_, '_> {
                     kernel: g.kernel,
                     ramdisk: g.ramdisk,
                     dtb: g.dtb,
+                    passthrough: g.passthrough,
                     properties: g.properties,
                     rejected: g.rejected,
                     structures: g.structures,
@@ -421,6 +432,7 @@ impl Lowerer<'_, '_> {
                         kernel: template.kernel.clone(),
                         ramdisk: template.ramdisk.clone(),
                         dtb: template.dtb.clone(),
+                        passthrough: template.passthrough.clone(),
                         properties: template.properties.clone(),
                         rejected: template.rejected.clone(),
                         structures: template.structures.clone(),
@@ -482,6 +494,7 @@ impl Lowerer<'_, '_> {
             kernel: None,
             ramdisk: None,
             dtb: None,
+            passthrough: Vec::new(),
             properties: Vec::new(),
             rejected: Vec::new(),
             structures: GuestStructures::default(),
@@ -544,6 +557,7 @@ impl Lowerer<'_, '_> {
         t.rejected.append(&mut self.pending_rejected);
         let items = self.pending_structures.drain(..);
         structures::parse::attach(&mut t.structures, items, self.diags);
+        t.passthrough.append(&mut self.pending_passthrough);
         t
     }
 
@@ -589,6 +603,10 @@ impl Lowerer<'_, '_> {
         text: &str,
         value_span: Span,
     ) -> Option<GuestProperty> {
+        if name == PASSTHROUGH_KEY && !text.trim().is_empty() && text.trim() != "enabled" {
+            self.host_passthrough(text, value_span);
+            return None;
+        }
         let dt_name_of = |n: &str| binding::lookup(n).map(|s| s.dt_name.to_string());
         if let Some(raw) = value::parse_raw(text) {
             return match raw {
@@ -855,6 +873,30 @@ impl Lowerer<'_, '_> {
         })
     }
 
+    /// `passthrough=` with a value other than `enabled` is xencfg's own key:
+    /// a host device node to pass through. Xen's `passthrough` property
+    /// (4.19+) only knows `enabled`, so a value starting with `/` is
+    /// unambiguous; anything else is reported with both meanings.
+    fn host_passthrough(&mut self, text: &str, span: Span) {
+        let path = text.trim();
+        let leading = text.len() - text.trim_start().len();
+        let span = sub_span(span, leading, path.len());
+        if path.starts_with('/') && !path.contains(char::is_whitespace) {
+            self.pending_passthrough
+                .push(Spanned::new(path.to_string(), span));
+            return;
+        }
+        self.diags.push(
+            Diagnostic::at(
+                &c::BAD_STRING,
+                span,
+                format!("`passthrough={path}` is neither `enabled` nor a host node path"),
+            )
+            .note("`passthrough=enabled` is Xen's property (4.19+); `passthrough=/path` names a host device node for xencfg to pass through")
+            .help("write the host node's full path, e.g. `passthrough=/pl031@9010000`, or `passthrough=enabled`"),
+        );
+    }
+
     fn module(
         &mut self,
         role: ModuleRole,
@@ -870,6 +912,7 @@ impl Lowerer<'_, '_> {
             source,
             span,
             bootargs: args.map(|(a, _)| a.trim().to_string()),
+            generated: false,
         })
     }
 

@@ -2,15 +2,18 @@
 //! the library; this file renders diagnostics and maps outcomes to 0/1/2.
 
 use clap::Parser;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use xencfg::build::{self, BuildOptions};
 use xencfg::checks::registry;
-use xencfg::cli::{Cli, Command, CommonArgs, Format};
+use xencfg::cli::{Cli, ColorWhen, Command, CommonArgs, Format};
 use xencfg::compile::{self, CompileOptions, Compiled, FatalError};
+use xencfg::diag::style::{ColorChoice, Role, Style, use_color};
 use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render, sarif};
 use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
+use xencfg::progress::{Meter, Progress};
 use xencfg::target::Target;
 use xencfg::target::resolve::{self, TargetArgs};
 
@@ -20,8 +23,9 @@ const EXIT_FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let style = stderr_style(cli.color);
     let result = match cli.command {
-        Command::Check(args) => run(&args.common, None),
+        Command::Check(args) => run(&args.common, None, style),
         Command::Build(args) => {
             let build = (
                 args.out.clone(),
@@ -30,16 +34,19 @@ fn main() -> ExitCode {
                 args.emit_dts,
                 args.force,
             );
-            run(&args.common, Some(build))
+            run(&args.common, Some(build), style)
         }
-        Command::Explain(args) => explain_command(&args.common, args.memory),
+        Command::Explain(args) => explain_command(&args.common, args.memory, style),
         Command::Dts { file } => dts_command(&file),
         Command::Checks { code } => checks_command(code.as_deref()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!(
+                "{} {e}",
+                style.paint(Role::Severity(Severity::Error), "error:")
+            );
             ExitCode::from(EXIT_FAILURE)
         }
     }
@@ -52,6 +59,36 @@ type BuildRequest = (
     bool,
     bool,
 );
+
+/// Colour for what goes to stderr (see `diag::style`).
+fn stderr_style(choice: ColorWhen) -> Style {
+    let choice = match choice {
+        ColorWhen::Auto => ColorChoice::Auto,
+        ColorWhen::Always => ColorChoice::Always,
+        ColorWhen::Never => ColorChoice::Never,
+    };
+    let no_color = std::env::var("NO_COLOR").ok();
+    let term = std::env::var("TERM").ok();
+    Style {
+        color: use_color(
+            choice,
+            std::io::stderr().is_terminal(),
+            no_color.as_deref(),
+            term.as_deref(),
+        ),
+    }
+}
+
+/// A progress line for hashing, only where someone watches it.
+fn progress_meter(hash: bool) -> (Option<Arc<Progress>>, Option<Meter>) {
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    if !hash || dumb || !std::io::stderr().is_terminal() {
+        return (None, None);
+    }
+    let progress = Arc::new(Progress::new());
+    let meter = Meter::start(Arc::clone(&progress));
+    (Some(progress), Some(meter))
+}
 
 fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
     let mut levels = Levels::default();
@@ -88,6 +125,7 @@ fn compile(
     let levels = levels(args)?;
     let mut diags = Diagnostics::default();
     let target = target(args, &mut diags)?;
+    let (progress, meter) = progress_meter(hash);
     let options = CompileOptions {
         cfg: args.cfg.clone(),
         root: args.root.clone(),
@@ -95,17 +133,20 @@ fn compile(
         target: target.clone(),
         efi_name: args.efi_name.clone(),
         hash,
+        progress,
     };
     let mut sources = SourceMap::default();
-    let compiled = compile::compile(&options, &mut sources, &mut diags)?;
+    let compiled = compile::compile(&options, &mut sources, &mut diags);
+    drop(meter); // erases the progress line before anything else is printed
+    let compiled = compiled?;
     diags.apply_levels(&levels);
     diags.sort();
     Ok((compiled, sources, diags, target))
 }
 
-fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError> {
+fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u8, FatalError> {
     let (compiled, sources, diags, target) = compile(args, build.is_some())?;
-    print_diagnostics(&diags, &sources, args.format, Stream::Stdout);
+    print_diagnostics(&diags, &sources, args.format, Stream::Stdout, style);
     if diags.has_errors() {
         return Ok(EXIT_CONFIG_ERRORS);
     }
@@ -128,9 +169,9 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError>
 
 /// `explain` prints its text on stdout, so its diagnostics, in any
 /// format, go to stderr.
-fn explain_command(args: &CommonArgs, memory: bool) -> Result<u8, FatalError> {
+fn explain_command(args: &CommonArgs, memory: bool, style: Style) -> Result<u8, FatalError> {
     let (compiled, sources, diags, target) = compile(args, false)?;
-    print_diagnostics(&diags, &sources, args.format, Stream::Stderr);
+    print_diagnostics(&diags, &sources, args.format, Stream::Stderr, style);
     let text = explain::explain(
         &compiled,
         &sources,
@@ -157,17 +198,23 @@ enum Stream {
     Stderr,
 }
 
-fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, format: Format, machine: Stream) {
+fn print_diagnostics(
+    diags: &Diagnostics,
+    sources: &SourceMap,
+    format: Format,
+    machine: Stream,
+    style: Style,
+) {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     match format {
         Format::Human => {
             for d in diags.iter() {
-                let _ = writeln!(err, "{}", render::human(d, sources));
+                let _ = writeln!(err, "{}", render::human_styled(d, sources, style));
             }
             let (errors, warnings) = (diags.count(Severity::Error), diags.count(Severity::Warning));
             if errors + warnings > 0 {
-                let _ = writeln!(err, "{}", render::summary(errors, warnings));
+                let _ = writeln!(err, "{}", render::summary_styled(errors, warnings, style));
             }
         }
         Format::Json | Format::Sarif => {

@@ -1,5 +1,5 @@
 //! Checks of properties that depend on each other or on the rest of the
-//! system (XC0311–XC0313, XC0822, XC0823): `xen,enhanced` against the
+//! system (XC0311–XC0313, XC1022, XC1023): `xen,enhanced` against the
 //! xenstore domain, `capabilities`, `nr_spis` with `vpl011`,
 //! `max_grant_version` against Xen's command line, and `sve` with a 32-bit
 //! kernel (reference §2.4, §3.5, §3.12).

@@ -1,4 +1,4 @@
-//! Checks of guest memory (XC0802–XC0808, XC0824, XC0825): static memory
+//! Checks of guest memory (XC1002–XC1008, XC1024, XC1025): static memory
 //! against the host's RAM and reservations, the first RAM bank against the
 //! kernel, DTB and initrd placed in it, the generated guest DTB against
 //! Xen's buffer, and the sum of all domains against the host (reference

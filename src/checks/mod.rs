@@ -7,6 +7,7 @@ pub mod guests;
 pub mod host;
 pub mod links;
 pub mod memory;
+pub mod passthrough;
 pub mod registry;
 pub mod resources;
 pub mod sections;

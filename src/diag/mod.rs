@@ -7,6 +7,7 @@
 
 pub mod render;
 pub mod sarif;
+pub mod style;
 
 use crate::checks::registry::Check;
 use serde::Serialize;

@@ -12,6 +12,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The `source` of a file xencfg writes itself.
+const GENERATED: &str = "generated";
+
 #[derive(Serialize)]
 pub struct Manifest {
     pub schema: u32,
@@ -53,6 +56,10 @@ pub struct SectionInfo {
     pub dom0: Vec<ModuleInfo>,
     pub guests: Vec<GuestInfo>,
     pub efi_modules: EfiModules,
+    /// Host device nodes given `xen,passthrough` in this section's DTB
+    /// (only with a dom0).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub xen_passthrough: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -68,6 +75,10 @@ pub struct GuestInfo {
     pub cpus: Option<u32>,
     pub memory_kib: Option<u64>,
     pub modules: Vec<ModuleInfo>,
+    /// Host device nodes passed through to the guest (its fragment's
+    /// `xen,path`s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passthrough: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -104,6 +115,8 @@ pub struct ManifestInput<'a> {
     pub limit: usize,
     pub efi_counts: Vec<usize>,
     pub options: Vec<Option<String>>,
+    /// Per section, the host devices each guest gets.
+    pub passthrough: &'a [crate::emit::passthrough::Assignments],
 }
 
 pub fn build(input: ManifestInput) -> Manifest {
@@ -112,7 +125,11 @@ pub fn build(input: ManifestInput) -> Manifest {
         ModuleInfo {
             role: m.role,
             esp_path: m.path.to_efi_string(),
-            source: m.source.clone(),
+            source: if m.generated {
+                PathBuf::from(GENERATED)
+            } else {
+                m.source.clone()
+            },
             size: facts.map_or(0, |f| f.size),
             sha256: facts.and_then(|f| f.sha256.clone()).unwrap_or_default(),
             format: facts.map_or(ImageFormat::Unknown, |f| f.format),
@@ -144,12 +161,22 @@ pub fn build(input: ManifestInput) -> Manifest {
                     cpus: g.cpus(),
                     memory_kib: g.memory_kib(),
                     modules: g.modules().map(module).collect(),
+                    passthrough: input
+                        .passthrough
+                        .get(i)
+                        .map(|a| a.of(&g.name).to_vec())
+                        .unwrap_or_default(),
                 })
                 .collect(),
             efi_modules: EfiModules {
                 count: input.efi_counts.get(i).copied().unwrap_or(0),
                 limit: input.limit,
             },
+            xen_passthrough: input
+                .passthrough
+                .get(i)
+                .map(|a| a.marked_nodes())
+                .unwrap_or_default(),
         })
         .collect();
 
@@ -163,7 +190,11 @@ pub fn build(input: ManifestInput) -> Manifest {
             esp_path: info.esp_path,
             size: info.size,
             sha256: info.sha256,
-            source: display(&m.source),
+            source: if m.generated {
+                GENERATED.to_string()
+            } else {
+                display(&m.source)
+            },
         });
     }
     for g in input.generated {

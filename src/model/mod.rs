@@ -160,6 +160,10 @@ pub struct Module {
     pub span: Span,
     /// The kernel command line (kernels only).
     pub bootargs: Option<String>,
+    /// xencfg writes this file itself (a passthrough fragment built from
+    /// `passthrough=`): `source` is then its path in the output directory,
+    /// not an input to read or stage.
+    pub generated: bool,
 }
 
 /// A dom0less guest: one `xen,domain` node.
@@ -174,6 +178,9 @@ pub struct Guest {
     pub kernel: Option<Module>,
     pub ramdisk: Option<Module>,
     pub dtb: Option<Module>,
+    /// Host device nodes to pass through (`passthrough=/path`, repeatable),
+    /// in cfg order: xencfg builds the guest's fragment from them.
+    pub passthrough: Vec<Spanned<String>>,
     /// Properties in cfg order, each at most once.
     pub properties: Vec<GuestProperty>,
     /// Known properties given with a value that was rejected (already
