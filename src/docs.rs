@@ -609,7 +609,8 @@ fn passthrough(p: &mut Page) {
          tuples {} inside the host node's registers {}; `xen,path` names a host node {} and \
          comes with `xen,reg` {}; the interrupts match the host node's {}; a device not \
          behind an IOMMU needs `xen,force-assign-without-iommu` {}; phandles stay below \
-         65000 {}; references to nodes outside the fragment are reported {}.",
+         65000 {}; references to nodes outside the fragment are reported {}, and so is a \
+         device whose host node has clocks while the fragment gives it none {}.",
         code(&c::FRAGMENT_IGNORED_NODE),
         code(&c::FRAGMENT_BUS),
         code(&c::FRAGMENT_INTERRUPT_PARENT),
@@ -620,7 +621,8 @@ fn passthrough(p: &mut Page) {
         code(&c::FRAGMENT_INTERRUPTS_MISMATCH),
         code(&c::PASSTHROUGH_WITHOUT_IOMMU),
         code(&c::FRAGMENT_PHANDLE),
-        code(&c::DANGLING_PHANDLE)
+        code(&c::DANGLING_PHANDLE),
+        code(&c::FRAGMENT_MISSING_CLOCKS)
     ));
     p.para(&format!(
         "Across the guests of a boot section, a device, MMIO page or interrupt goes to one \

@@ -21,6 +21,7 @@ pub mod fdt;
 pub mod hash;
 pub mod host;
 pub mod image;
+pub mod input;
 pub mod lower;
 pub mod model;
 pub mod progress;

@@ -235,8 +235,11 @@ fn print_diagnostics(
 }
 
 fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {
-    let bytes = std::fs::read(file)
-        .map_err(|e| FatalError(format!("cannot read {}: {e}", file.display())))?;
+    // Real blobs are at most a few MiB; the cap keeps `dts /dev/zero` or a
+    // disk image named by mistake from filling memory.
+    const MAX_DTS_INPUT: u64 = 64 << 20;
+    let bytes =
+        xencfg::input::read_capped(file, MAX_DTS_INPUT).map_err(|e| FatalError(e.message(file)))?;
     match Fdt::from_bytes(&bytes) {
         Ok(fdt) => {
             print!("{}", dts::to_dts(&fdt));

@@ -358,8 +358,15 @@ pub fn suggest(key: &str) -> Option<&'static str> {
 
 /// The candidate within a small edit distance of `word` (case-insensitive).
 pub fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    // Suggestions fix typos in names. Longer strings are not mistyped
+    // names, and comparing them costs the product of their lengths.
+    const LONGEST_NAME: usize = 64;
+    if word.len() > LONGEST_NAME {
+        return None;
+    }
     let word = word.to_ascii_lowercase();
     candidates
+        .filter(|c| c.len() <= LONGEST_NAME)
         .map(|c| (edit_distance(&word, &c.to_ascii_lowercase()), c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(1) || c.contains(word.as_str()) && word.len() >= 3)
         .min_by_key(|(d, _)| *d)

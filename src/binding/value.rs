@@ -42,23 +42,36 @@ impl PropertyValue {
     }
 }
 
+/// Why a number did not parse.
+enum NumberError {
+    NotANumber,
+    NotDigits,
+    TooLarge,
+}
+
 /// Parse an unsigned integer: decimal or `0x` hex, `_` separators allowed.
 pub fn parse_u64(text: &str) -> Result<u64, String> {
+    number(text).map_err(|e| match e {
+        NumberError::NotANumber => format!("`{text}` is not a number"),
+        NumberError::NotDigits => format!("`{text}` is not a number (decimal, or hex with 0x)"),
+        NumberError::TooLarge => format!("`{text}` does not fit in 64 bits"),
+    })
+}
+
+fn number(text: &str) -> Result<u64, NumberError> {
     let t = text.trim();
     let (digits, radix) = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(hex) => (hex, 16),
         None => (t, 10),
     };
     if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') {
-        return Err(format!("`{text}` is not a number"));
+        return Err(NumberError::NotANumber);
     }
     let clean: String = digits.chars().filter(|&c| c != '_').collect();
     if !clean.chars().all(|c| c.is_digit(radix)) {
-        return Err(format!(
-            "`{text}` is not a number (decimal, or hex with 0x)"
-        ));
+        return Err(NumberError::NotDigits);
     }
-    u64::from_str_radix(&clean, radix).map_err(|_| format!("`{text}` does not fit in 64 bits"))
+    u64::from_str_radix(&clean, radix).map_err(|_| NumberError::TooLarge)
 }
 
 pub fn parse_u32(text: &str) -> Result<u32, String> {
@@ -84,8 +97,9 @@ pub fn parse_size(text: &str, unit_shift: u32) -> Result<u64, String> {
         }
         _ => (t, unit_shift),
     };
-    let n = parse_u64(number).map_err(|_| {
-        format!("`{text}` is not a size (a number, optionally with a unit K, M, G or T)")
+    let n = self::number(number).map_err(|e| match e {
+        NumberError::TooLarge => format!("`{text}` is too large"),
+        _ => format!("`{text}` is not a size (a number, optionally with a unit K, M, G or T)"),
     })?;
     let bytes = (n as u128) << shift;
     let unit = 1u128 << unit_shift;

@@ -9,8 +9,9 @@
 //! cfg, XC03xx property values, XC04xx referenced files and images, XC05xx
 //! ESP paths, XC06xx guest naming and limits, XC07xx host device tree and
 //! `/chosen`, XC08xx device passthrough (fragments and `passthrough=`),
-//! XC09xx the target Xen build, XC10xx guest resources (memory, static and
-//! shared memory, event channels, cpupools, vCPU affinity, xenstore).
+//! XC09xx the target Xen build, XC10xx guest resources (memory, static
+//! memory, shared memory, event channels, cpupools, vCPU affinity,
+//! xenstore).
 
 use crate::diag::Severity;
 
@@ -334,7 +335,9 @@ checks! {
     FRAGMENT_NAME_CLASH = "XC0818" "fragment-name-clash" Error
         summary: "a generated fragment's file name is already used"
         explain: "xencfg writes the fragment it builds for `passthrough=` as `<guest>-passthrough.dtb` next to the merged DTB. Another file of the cfg with that name (FAT compares names case-insensitively) would be overwritten; rename it.";
-
+    FRAGMENT_MISSING_CLOCKS = "XC0819" "fragment-missing-clocks" Warning
+        summary: "a passed-through device has clocks on the host but none in the fragment"
+        explain: "Many drivers will not probe a device without its clocks: every AMBA device (PL011, PL031, PL061...) needs its `apb_pclk`. On real Xen 4.17, QEMU's PL031 passed through without `clocks` boots, but the guest never registers the RTC; with a `fixed-clock` copied into `/passthrough` it does. Describe the clock inside the fragment (`passthrough=/path` does this for fixed clocks).\n\nRight:  apb_pclk: apb-pclk { compatible = \"fixed-clock\"; #clock-cells = <0>; clock-frequency = <24000000>; };\n        rtc@9010000 { clocks = <&apb_pclk>; clock-names = \"apb_pclk\"; ... };";
     BUILD_OPTION_MISSING = "XC0901" "build-option-missing" Error
         summary: "a property or structure needs a Xen build option the target lacks"
         explain: "Parts of the binding exist only when Xen is built with them: static memory and `direct-map` (CONFIG_STATIC_MEMORY), shared memory (CONFIG_STATIC_SHM), cpupools (CONFIG_BOOT_TIME_CPUPOOLS), `llc-colors` (CONFIG_LLC_COLORING), `sve` (CONFIG_ARM64_SVE), static event channels (CONFIG_STATIC_EVTCHN, on by default), `v8r_el1_msa` (CONFIG_MPU, which has no EFI loader). Without the option Xen ignores the setting or panics. xencfg judges this only with `--xen-config` (the .config Xen was built with).";
@@ -347,7 +350,6 @@ checks! {
     TARGET_CANNOT_BOOT = "XC0904" "target-cannot-boot" Error
         summary: "the target Xen cannot boot an EFI dom0less system"
         explain: "xencfg's output needs an arm64 Xen with the EFI loader (CONFIG_ARM_EFI), release 4.16 or newer (the first whose EFI loader reads `xen,uefi-binary`).";
-
     BAD_STRUCTURE = "XC1001" "bad-structure-value" Error
         summary: "a `cpupool=`, `evtchn=`, `shared-mem=`, `static-mem=` or `vcpu<N>-affinity=` value that does not parse"
         explain: "These keys describe structures that xencfg writes with phandles on both ends. Their forms are:\n  cpupool=NAME                         (and a [NAME] section with cpus= and sched=)\n  evtchn=LOCAL-PORT PEER:PEER-PORT     (PEER is a guest of the same boot section, or dom0)\n  shared-mem=ID [host=ADDR] guest=ADDR size=SIZE [role=owner|borrower]\n  static-mem=ADDR:SIZE[,ADDR:SIZE...]\n  vcpu<N>-affinity=CPU-LIST            (e.g. 0-3,6)\nNumbers are decimal or 0x hex; sizes take K, M, G or T.";
@@ -432,4 +434,5 @@ checks! {
     CPUPOOL_UNUSED = "XC1028" "cpupool-unused" Warning
         summary: "a pool section that no guest names with `cpupool=`"
         explain: "A section holding only `cpus=` and `sched=` describes a cpupool. xencfg writes a pool into a boot section's DTB only when one of its guests says `cpupool=NAME`; a pool nobody names is left out, usually because `cpupool=` was forgotten or misspelt.";
+
 }

@@ -6,7 +6,7 @@
 //! Modules carry `xen,uefi-binary` so Xen's EFI stub loads them and writes
 //! their `reg` itself: no load address is ever computed here.
 
-use crate::fdt::{Fdt, Node, value};
+use crate::fdt::{Fdt, Node, Property, value};
 use crate::model::structures::CpuPool;
 use crate::model::{BootSection, Guest, Module};
 use crate::target::Target;
@@ -55,10 +55,22 @@ fn domain_node(guest: &Guest) -> Node {
     // Module `reg`s appear only once the stub has loaded them; an empty
     // `ranges` says the cells are deliberate (Xen ignores it on domain nodes).
     node.set_property("ranges", Vec::new());
+    // A user-given `#address-cells`/`#size-cells` replaces the default in
+    // place, keeping the cell properties first. Guest properties are
+    // unique, so only the defaults need a lookup (thousands of properties
+    // must not cost a scan each).
+    let defaults = node.properties.len();
     for p in &guest.properties {
-        // A user-given `#address-cells`/`#size-cells` replaces the default
-        // in place, keeping the cell properties first.
-        node.set_property(&p.dt_name, p.value.encode());
+        let default = node.properties[..defaults]
+            .iter_mut()
+            .find(|q| q.name == p.dt_name);
+        match default {
+            Some(q) => q.value = p.value.encode(),
+            None => node.properties.push(Property {
+                name: p.dt_name.clone(),
+                value: p.value.encode(),
+            }),
+        }
     }
     let modules = [
         ("kernel", &guest.kernel),

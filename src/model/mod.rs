@@ -91,7 +91,8 @@ impl BootSection {
     /// overlays, which xencfg consumes), de-duplicated as Xen does: by the
     /// exact path string.
     pub fn efi_loaded_files(&self) -> Vec<&Module> {
-        let mut seen: Vec<&Module> = Vec::new();
+        let mut loaded: Vec<&Module> = Vec::new();
+        let mut dt_paths: std::collections::HashSet<&EspPath> = Default::default();
         let candidates = self
             .dom0_kernel
             .iter()
@@ -99,13 +100,12 @@ impl BootSection {
             .chain(&self.xsm)
             .chain(self.guests.iter().flat_map(|g| g.modules()));
         for m in candidates {
-            let cfg_module = m.role.is_dom0();
             // cfg modules are loaded once each; DT modules once per distinct string.
-            if cfg_module || !seen.iter().any(|s| !s.role.is_dom0() && s.path == m.path) {
-                seen.push(m);
+            if m.role.is_dom0() || dt_paths.insert(&m.path) {
+                loaded.push(m);
             }
         }
-        seen
+        loaded
     }
 }
 
