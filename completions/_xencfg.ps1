@@ -29,6 +29,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Compile CFG into an output directory (the directory of Xen on the ESP)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run every check `build` runs; write nothing')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Convert another tool''s configuration into a xen.cfg')
             [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
             [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -100,6 +101,33 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'xencfg;import' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('imagebuilder', 'imagebuilder', [CompletionResultType]::ParameterValue, 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'xencfg;import;imagebuilder' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the cfg here instead of to stdout (nothing is written when there are errors)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the cfg here instead of to stdout (nothing is written when there are errors)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'xencfg;import;help' {
+            [CompletionResult]::new('imagebuilder', 'imagebuilder', [CompletionResultType]::ParameterValue, 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'xencfg;import;help;imagebuilder' {
+            break
+        }
+        'xencfg;import;help;help' {
+            break
+        }
         'xencfg;dts' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
@@ -116,6 +144,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Compile CFG into an output directory (the directory of Xen on the ESP)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run every check `build` runs; write nothing')
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Convert another tool''s configuration into a xen.cfg')
             [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
             [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -128,6 +157,13 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             break
         }
         'xencfg;help;explain' {
+            break
+        }
+        'xencfg;help;import' {
+            [CompletionResult]::new('imagebuilder', 'imagebuilder', [CompletionResultType]::ParameterValue, 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them')
+            break
+        }
+        'xencfg;help;import;imagebuilder' {
             break
         }
         'xencfg;help;dts' {

@@ -34,6 +34,9 @@ _xencfg() {
             xencfg,help)
                 cmd="xencfg__subcmd__help"
                 ;;
+            xencfg,import)
+                cmd="xencfg__subcmd__import"
+                ;;
             xencfg__subcmd__help,build)
                 cmd="xencfg__subcmd__help__subcmd__build"
                 ;;
@@ -52,6 +55,24 @@ _xencfg() {
             xencfg__subcmd__help,help)
                 cmd="xencfg__subcmd__help__subcmd__help"
                 ;;
+            xencfg__subcmd__help,import)
+                cmd="xencfg__subcmd__help__subcmd__import"
+                ;;
+            xencfg__subcmd__help__subcmd__import,imagebuilder)
+                cmd="xencfg__subcmd__help__subcmd__import__subcmd__imagebuilder"
+                ;;
+            xencfg__subcmd__import,help)
+                cmd="xencfg__subcmd__import__subcmd__help"
+                ;;
+            xencfg__subcmd__import,imagebuilder)
+                cmd="xencfg__subcmd__import__subcmd__imagebuilder"
+                ;;
+            xencfg__subcmd__import__subcmd__help,help)
+                cmd="xencfg__subcmd__import__subcmd__help__subcmd__help"
+                ;;
+            xencfg__subcmd__import__subcmd__help,imagebuilder)
+                cmd="xencfg__subcmd__import__subcmd__help__subcmd__imagebuilder"
+                ;;
             *)
                 ;;
         esac
@@ -59,7 +80,7 @@ _xencfg() {
 
     case "${cmd}" in
         xencfg)
-            opts="-h -V --color --help --version build check explain dts checks help"
+            opts="-h -V --color --help --version build check explain import dts checks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -331,7 +352,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__help)
-            opts="build check explain dts checks help"
+            opts="build check explain import dts checks help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -421,6 +442,120 @@ _xencfg() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__help__subcmd__import)
+            opts="imagebuilder"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__help__subcmd__import__subcmd__imagebuilder)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__import)
+            opts="-h --color --help imagebuilder help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__import__subcmd__help)
+            opts="imagebuilder help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__import__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__import__subcmd__help__subcmd__imagebuilder)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__import__subcmd__imagebuilder)
+            opts="-o -h --out --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -26,6 +26,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand build 'Compile CFG into an output directory (the directory of Xen on the ESP)'
             cand check 'Run every check `build` runs; write nothing'
             cand explain 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes'
+            cand import 'Convert another tool''s configuration into a xen.cfg'
             cand dts 'Decompile a DTB to DTS'
             cand checks 'List the checks, or explain one'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -93,6 +94,28 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'xencfg;import'= {
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand imagebuilder 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'xencfg;import;imagebuilder'= {
+            cand -o 'Write the cfg here instead of to stdout (nothing is written when there are errors)'
+            cand --out 'Write the cfg here instead of to stdout (nothing is written when there are errors)'
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'xencfg;import;help'= {
+            cand imagebuilder 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'xencfg;import;help;imagebuilder'= {
+        }
+        &'xencfg;import;help;help'= {
+        }
         &'xencfg;dts'= {
             cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand -h 'Print help'
@@ -107,6 +130,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand build 'Compile CFG into an output directory (the directory of Xen on the ESP)'
             cand check 'Run every check `build` runs; write nothing'
             cand explain 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes'
+            cand import 'Convert another tool''s configuration into a xen.cfg'
             cand dts 'Decompile a DTB to DTS'
             cand checks 'List the checks, or explain one'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -116,6 +140,11 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         &'xencfg;help;check'= {
         }
         &'xencfg;help;explain'= {
+        }
+        &'xencfg;help;import'= {
+            cand imagebuilder 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them'
+        }
+        &'xencfg;help;import;imagebuilder'= {
         }
         &'xencfg;help;dts'= {
         }

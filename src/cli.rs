@@ -37,6 +37,9 @@ pub enum Command {
     /// domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build`
     /// writes.
     Explain(ExplainArgs),
+    /// Convert another tool's configuration into a xen.cfg.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Decompile a DTB to DTS.
     Dts {
         /// The device tree blob.
@@ -113,6 +116,23 @@ pub struct BuildArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in
+    /// section form. Settings with no EFI or cfg equivalent are reported, and kept as comments
+    /// where Xen still needs them.
+    Imagebuilder(ImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The ImageBuilder config (the file given to uboot-script-gen -c).
+    pub config: PathBuf,
+    /// Write the cfg here instead of to stdout (nothing is written when there are errors).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

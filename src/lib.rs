@@ -21,6 +21,7 @@ pub mod fdt;
 pub mod hash;
 pub mod host;
 pub mod image;
+pub mod import;
 pub mod input;
 pub mod lower;
 pub mod model;

@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use xencfg::build::{self, BuildOptions};
 use xencfg::checks::registry;
-use xencfg::cli::{Cli, ColorWhen, Command, CommonArgs, Format};
+use xencfg::cli::{Cli, ColorWhen, Command, CommonArgs, Format, ImportArgs, ImportCommand};
 use xencfg::compile::{self, CompileOptions, Compiled, FatalError};
 use xencfg::diag::style::{ColorChoice, Role, Style, use_color};
 use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render, sarif};
 use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
+use xencfg::import::imagebuilder;
 use xencfg::progress::{Meter, Progress};
 use xencfg::target::Target;
 use xencfg::target::resolve::{self, TargetArgs};
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
             run(&args.common, Some(build), style)
         }
         Command::Explain(args) => explain_command(&args.common, args.memory, style),
+        Command::Import(ImportCommand::Imagebuilder(args)) => import_command(&args, style),
         Command::Dts { file } => dts_command(&file),
         Command::Checks { code } => checks_command(code.as_deref()),
     };
@@ -232,6 +234,71 @@ fn print_diagnostics(
             }
         }
     }
+}
+
+/// `import imagebuilder`: the cfg on stdout or in `--out`, diagnostics on
+/// stderr; nothing is written when there are errors.
+fn import_command(args: &ImportArgs, style: Style) -> Result<u8, FatalError> {
+    let bytes = compile::read_cfg(&args.config)?;
+    let mut sources = SourceMap::default();
+    let file = sources.add(&args.config, bytes);
+    let mut diags = Diagnostics::default();
+    let name = args
+        .config
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cfg = imagebuilder::import(file, &name, &sources.get(file).bytes, &mut diags);
+    diags.sort();
+    print_diagnostics(&diags, &sources, Format::Human, Stream::Stderr, style);
+    let Some(cfg) = cfg else {
+        return Ok(EXIT_CONFIG_ERRORS);
+    };
+    let bytes: Vec<u8> = cfg
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect();
+    match &args.out {
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| FatalError(format!("cannot write the cfg: {e}")))?;
+        }
+        Some(path) => write_file_atomically(path, &args.config, &bytes)?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// Write `bytes` to `path` through a temporary file in the same directory,
+/// so a reader never sees half a file; never over the input.
+fn write_file_atomically(
+    path: &std::path::Path,
+    input: &std::path::Path,
+    bytes: &[u8],
+) -> Result<(), FatalError> {
+    let same = |a: &std::path::Path, b: &std::path::Path| matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y);
+    if same(path, input) {
+        return Err(FatalError(format!(
+            "refusing to write the cfg over its input {}",
+            input.display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let fail = |e: std::io::Error| FatalError(format!("cannot write {}: {e}", path.display()));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    // NamedTempFile is private (0600); a cfg is an ordinary file.
+    use std::os::unix::fs::PermissionsExt;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }
 
 fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {

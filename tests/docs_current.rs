@@ -71,6 +71,7 @@ fn generation_is_deterministic() {
         "man/xencfg-checks.1",
         "man/xencfg-dts.1",
         "man/xencfg-explain.1",
+        "man/xencfg-import.1",
         "man/xencfg.cfg.5",
         "completions/xencfg.bash",
         "completions/_xencfg",

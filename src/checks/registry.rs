@@ -11,7 +11,7 @@
 //! `/chosen`, XC08xx device passthrough (fragments and `passthrough=`),
 //! XC09xx the target Xen build, XC10xx guest resources (memory, static
 //! memory, shared memory, event channels, cpupools, vCPU affinity,
-//! xenstore).
+//! xenstore), XC11xx importing other tools' configs.
 
 use crate::diag::Severity;
 
@@ -435,4 +435,25 @@ checks! {
         summary: "a pool section that no guest names with `cpupool=`"
         explain: "A section holding only `cpus=` and `sched=` describes a cpupool. xencfg writes a pool into a boot section's DTB only when one of its guests says `cpupool=NAME`; a pool nobody names is left out, usually because `cpupool=` was forgotten or misspelt.";
 
+    IMPORT_NOT_DATA = "XC1101" "import-not-data" Error
+        summary: "an imported config line is not plain data"
+        explain: "`xencfg import` reads a config file (ImageBuilder's is a bash script of variables) as data and never runs it. Commands, command substitution (`$(...)`, backquotes), arithmetic (`$((...))`), parameter operators (`${A:-b}`), `+=` and control flow are reported and skipped; `$NAME` and `${NAME}` are expanded only from assignments made earlier in the same file.\n\nWrong:  DOMU_KERNEL[0]=$(ls Image-*)\nRight:  DOMU_KERNEL[0]=Image-domu0";
+    IMPORT_IGNORED = "XC1102" "import-ignored-by-imagebuilder" Warning
+        summary: "a setting ImageBuilder itself silently ignores"
+        explain: "ImageBuilder loops `i < NUM_DOMUS` (and `NUM_DT_OVERLAY`, `NUM_CPUPOOLS`): entries at or past the count are never read, and `DOMU_CPUPOOL` does nothing without `NUM_CPUPOOLS`. The importer leaves them out, as ImageBuilder did, and says so.\n\nWrong:  NUM_DOMUS=1\n        DOMU_KERNEL[1]=Image-b\nRight:  NUM_DOMUS=2";
+    IMPORT_NO_EFI = "XC1103" "import-no-efi-equivalent" Warning
+        summary: "a U-Boot setting with no EFI equivalent, dropped"
+        explain: "Under EFI, Xen's own loader reads every file (wherever the firmware allocates memory) and there is no boot script: `MEMORY_START`/`MEMORY_END`, `LOAD_CMD`, `BOOT_CMD`, `UBOOT_*`, FIT and `FDTEDIT` have nothing to map to. Settings for ImageBuilder's disk image or bare-metal Linux mode are not part of a boot configuration either.";
+    IMPORT_UNSUPPORTED = "XC1104" "import-unsupported" Warning
+        summary: "a setting xencfg's cfg cannot express yet, written as a comment"
+        explain: "Some dom0less features need structures the cfg language does not have keys for yet (cpupools, static shared memory, static event channels, vCPU affinity, host-side marks). The importer writes the original setting as a comment in the cfg instead of inventing a key, so nothing is lost silently; add it to the host DTS (or by hand once the key exists).";
+    IMPORT_BAD_VALUE = "XC1105" "import-bad-value" Error
+        summary: "a value ImageBuilder would turn into a broken boot script"
+        explain: "ImageBuilder pastes values into `fdt set` commands without checking them: `DOMU_MEM[0]=512M` (MB are expected) writes `memory <0 512M>` and still exits 0. The importer requires numbers where numbers are meant, every guest's `DOMU_KERNEL`, and values the cfg can hold (no `#`, no control bytes); with any such error it writes nothing.\n\nWrong:  DOMU_MEM[0]=512M\nRight:  DOMU_MEM[0]=512";
+    IMPORT_UNKNOWN_VARIABLE = "XC1106" "import-unknown-variable" Warning
+        summary: "a variable ImageBuilder does not know"
+        explain: "ImageBuilder reads a fixed set of variables; anything else is ignored, usually a typo (`DOMU_KERNELS`) or a variable of a newer or downstream ImageBuilder. It is not imported.";
+    IMPORT_DIFFERS = "XC1107" "import-differs" Warning
+        summary: "the imported cfg deliberately differs from ImageBuilder's output"
+        explain: "Where ImageBuilder's behaviour is a known bug or depends on its U-Boot flow, the importer writes what the config evidently means and says so: `DOMU_ENHANCED=2` is `no-xenstore` even with dom0 (ImageBuilder writes `enabled`), `XEN_CMD` wins over `DOM0_MEM`, absolute paths become file names on the ESP, guests ImageBuilder does not boot stay commented out.";
 }
