@@ -37,7 +37,9 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
         }
         'xencfg;build' {
             [CompletionResult]::new('--section', '--section', [CompletionResultType]::ParameterName, 'The boot section the emitted cfg boots by default (else `[global] default=`)')
-            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22)')
+            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest')
+            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)')
+            [CompletionResult]::new('--xen-config', '--xen-config', [CompletionResultType]::ParameterName, 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged')
             [CompletionResult]::new('--efi-name', '--efi-name', [CompletionResultType]::ParameterName, 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Make a check a warning')
@@ -49,7 +51,6 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The output directory')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'The output directory')
-            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary, staged as `<efi-name>.efi` (with --stage)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Also copy every referenced file (and --xen) into DIR at its ESP path')
@@ -61,7 +62,9 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
         }
         'xencfg;check' {
             [CompletionResult]::new('--section', '--section', [CompletionResultType]::ParameterName, 'The boot section the emitted cfg boots by default (else `[global] default=`)')
-            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22)')
+            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest')
+            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)')
+            [CompletionResult]::new('--xen-config', '--xen-config', [CompletionResultType]::ParameterName, 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged')
             [CompletionResult]::new('--efi-name', '--efi-name', [CompletionResultType]::ParameterName, 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Make a check a warning')
@@ -79,7 +82,9 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
         }
         'xencfg;explain' {
             [CompletionResult]::new('--section', '--section', [CompletionResultType]::ParameterName, 'The boot section the emitted cfg boots by default (else `[global] default=`)')
-            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22)')
+            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest')
+            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)')
+            [CompletionResult]::new('--xen-config', '--xen-config', [CompletionResultType]::ParameterName, 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged')
             [CompletionResult]::new('--efi-name', '--efi-name', [CompletionResultType]::ParameterName, 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Make a check a warning')

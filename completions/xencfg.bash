@@ -98,7 +98,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__build)
-            opts="-W -A -D -o -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --xen --emit-dts --force --color --help"
+            opts="-W -A -D -o -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --emit-dts --force --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -109,6 +109,14 @@ _xencfg() {
                     return 0
                     ;;
                 --xen-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -156,10 +164,6 @@ _xencfg() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --xen)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -172,7 +176,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__check)
-            opts="-W -A -D -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --color --help"
+            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -183,6 +187,14 @@ _xencfg() {
                     return 0
                     ;;
                 --xen-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -270,7 +282,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__explain)
-            opts="-W -A -D -h --section --xen-version --efi-name --root --warn --allow --deny --deny-warnings --format --memory --color --help"
+            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --memory --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -281,6 +293,14 @@ _xencfg() {
                     return 0
                     ;;
                 --xen-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --xen-config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

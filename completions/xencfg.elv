@@ -33,7 +33,9 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         }
         &'xencfg;build'= {
             cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
-            cand --xen-version 'The Xen release to target (4.16 … 4.22)'
+            cand --xen-version 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest'
+            cand --xen 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)'
+            cand --xen-config 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged'
             cand --efi-name 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)'
             cand --root 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)'
             cand -W 'Make a check a warning'
@@ -45,7 +47,6 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --format 'How to print diagnostics'
             cand -o 'The output directory'
             cand --out 'The output directory'
-            cand --xen 'The Xen EFI binary, staged as `<efi-name>.efi` (with --stage)'
             cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand --deny-warnings 'Treat every warning as an error'
             cand --stage 'Also copy every referenced file (and --xen) into DIR at its ESP path'
@@ -56,7 +57,9 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         }
         &'xencfg;check'= {
             cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
-            cand --xen-version 'The Xen release to target (4.16 … 4.22)'
+            cand --xen-version 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest'
+            cand --xen 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)'
+            cand --xen-config 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged'
             cand --efi-name 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)'
             cand --root 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)'
             cand -W 'Make a check a warning'
@@ -73,7 +76,9 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         }
         &'xencfg;explain'= {
             cand --section 'The boot section the emitted cfg boots by default (else `[global] default=`)'
-            cand --xen-version 'The Xen release to target (4.16 … 4.22)'
+            cand --xen-version 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest'
+            cand --xen 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)'
+            cand --xen-config 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged'
             cand --efi-name 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)'
             cand --root 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)'
             cand -W 'Make a check a warning'

@@ -37,7 +37,9 @@ complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "dts" -d 'Decompile a 
 complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "checks" -d 'List the checks, or explain one'
 complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
-complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-version -d 'The Xen release to target (4.16 … 4.22)' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen -d 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l efi-name -d 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \\EFI\\BOOT\\BOOTAA64.EFI)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l root -d 'Directory that cfg paths are relative to on this machine (default: the cfg\'s directory)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s W -l warn -d 'Make a check a warning' -r
@@ -47,7 +49,6 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l format -d 'How t
 json\t'One JSON object per diagnostic, one per line'
 sarif\t'One SARIF 2.1.0 log, for CI code scanning'"
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s o -l out -d 'The output directory' -r -F
-complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen -d 'The Xen EFI binary, staged as `<efi-name>.efi` (with --stage)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -57,7 +58,9 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l emit-dts -d 'Als
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l force -d 'Replace DIR even if xencfg did not create it'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
-complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-version -d 'The Xen release to target (4.16 … 4.22)' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen -d 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l efi-name -d 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \\EFI\\BOOT\\BOOTAA64.EFI)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l root -d 'Directory that cfg paths are relative to on this machine (default: the cfg\'s directory)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -s W -l warn -d 'Make a check a warning' -r
@@ -72,7 +75,9 @@ never\t''"
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l deny-warnings -d 'Treat every warning as an error'
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
-complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l xen-version -d 'The Xen release to target (4.16 … 4.22)' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r
+complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l xen -d 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l efi-name -d 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \\EFI\\BOOT\\BOOTAA64.EFI)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l root -d 'Directory that cfg paths are relative to on this machine (default: the cfg\'s directory)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -s W -l warn -d 'Make a check a warning' -r

@@ -90,20 +90,45 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
                 continue;
             }
             let relative: PathBuf = m.path.components().iter().collect();
+            let sha256 = compiled
+                .facts
+                .get(&m.source)
+                .and_then(|f| f.sha256.clone())
+                .ok_or_else(|| {
+                    FatalError(format!(
+                        "{} was not hashed; cannot stage it",
+                        m.source.display()
+                    ))
+                })?;
             if staged.insert(relative.clone()) {
                 files.push(OutputFile {
                     relative,
-                    content: Content::CopyOf(m.source.clone()),
+                    content: Content::CopyOf {
+                        source: m.source.clone(),
+                        sha256,
+                    },
                 });
             }
         }
         if let Some(xen) = &opts.xen {
-            let bytes = std::fs::read(xen)
+            // Streamed, like every staged file: never read whole.
+            let facts = crate::hash::hash_file(xen)
                 .map_err(|e| FatalError(format!("cannot read --xen {}: {e}", xen.display())))?;
-            add_generated(&mut files, format!("{}.efi", opts.efi_name), bytes);
-            if let Some(g) = generated.last_mut() {
-                g.source = xen.display().to_string();
-            }
+            let sha256 = facts.sha256.unwrap_or_default();
+            let name = format!("{}.efi", opts.efi_name);
+            generated.push(FileInfo {
+                esp_path: name.clone(),
+                size: facts.size,
+                sha256: sha256.clone(),
+                source: xen.display().to_string(),
+            });
+            files.push(OutputFile {
+                relative: PathBuf::from(name),
+                content: Content::CopyOf {
+                    source: xen.clone(),
+                    sha256,
+                },
+            });
         }
     }
 
@@ -124,7 +149,7 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         .unwrap_or_default();
     let manifest = manifest::build(ManifestInput {
         system,
-        xen_version: opts.target.version,
+        target: &opts.target,
         cfg_name: &cfg_name,
         default_section: &compiled.default_section,
         facts: &compiled.facts,
@@ -143,8 +168,11 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
 
 /// Replacing a directory that holds the inputs would destroy them.
 fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError> {
+    if !opts.out.is_dir() {
+        return Ok(()); // absent, or a file that writing refuses to replace
+    }
     let Ok(out) = std::fs::canonicalize(&opts.out) else {
-        return Ok(()); // does not exist yet: cannot contain anything
+        return Ok(());
     };
     let inputs = std::iter::once(compiled.system.cfg_path.clone())
         .chain(

@@ -59,9 +59,18 @@ pub struct CommonArgs {
     /// The boot section the emitted cfg boots by default (else `[global] default=`).
     #[arg(long)]
     pub section: Option<String>,
-    /// The Xen release to target (4.16 … 4.22).
+    /// The Xen release to target (4.16 … 4.22); default: the version of --xen, else of
+    /// --xen-config, else the newest.
     #[arg(long, value_name = "VERSION")]
     pub xen_version: Option<String>,
+    /// The Xen EFI binary: its version is the target unless --xen-version says otherwise
+    /// (`build --stage` also stages it as `<efi-name>.efi`).
+    #[arg(long, value_name = "FILE")]
+    pub xen: Option<PathBuf>,
+    /// The `.config` Xen was built with: properties whose build option it lacks are errors.
+    /// Without it, build options are not judged.
+    #[arg(long, value_name = "FILE")]
+    pub xen_config: Option<PathBuf>,
     /// Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI).
     #[arg(long, default_value = "xen", value_name = "NAME")]
     pub efi_name: String,
@@ -95,9 +104,6 @@ pub struct BuildArgs {
     /// Also copy every referenced file (and --xen) into DIR at its ESP path.
     #[arg(long)]
     pub stage: bool,
-    /// The Xen EFI binary, staged as `<efi-name>.efi` (with --stage).
-    #[arg(long, value_name = "FILE")]
-    pub xen: Option<PathBuf>,
     /// Also write `<section>.dts` for review.
     #[arg(long)]
     pub emit_dts: bool,

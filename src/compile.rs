@@ -57,27 +57,23 @@ impl fmt::Display for FatalError {
 
 impl std::error::Error for FatalError {}
 
-/// Upper bound on a cfg file: Xen's own reader has none, but anything this
-/// large is not a cfg, and reading it whole must not exhaust memory.
-const MAX_CFG_SIZE: u64 = 256 << 20;
+/// Upper bound on a cfg file. Xen's own reader has none, but a real cfg is
+/// a few KiB: a file this large is not a cfg (an image named by mistake, a
+/// runaway generator), and reading it must cost neither much memory nor
+/// much time. Larger files are refused before any byte is read.
+pub const MAX_CFG_SIZE: u64 = 1 << 20;
 
 pub fn read_cfg(path: &Path) -> Result<Vec<u8>, FatalError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| FatalError(format!("cannot read {}: {e}", path.display())))?;
-    if !meta.is_file() {
-        return Err(FatalError(format!(
-            "{} is not a regular file",
-            path.display()
-        )));
-    }
-    if meta.len() > MAX_CFG_SIZE {
-        return Err(FatalError(format!(
-            "{} is {} bytes; a cfg is a small text file",
-            path.display(),
-            meta.len()
-        )));
-    }
-    std::fs::read(path).map_err(|e| FatalError(format!("cannot read {}: {e}", path.display())))
+    use crate::input::{ReadError, read_capped};
+    read_capped(path, MAX_CFG_SIZE).map_err(|e| {
+        FatalError(match e {
+            ReadError::TooLarge { size, .. } => format!(
+                "{} is {size} bytes; a cfg is a small text file and xencfg reads at most 1 MiB (is this the right file?)",
+                path.display()
+            ),
+            other => other.message(path),
+        })
+    })
 }
 
 pub fn compile(
@@ -101,6 +97,7 @@ pub fn compile(
         target: &opts.target,
     };
     let mut system = lower::lower(&input, diags);
+    crate::structures::derive_memory(&mut system);
     let default_section = choose_default(&doc, &system, opts, diags);
 
     let mut facts = checks::files::inspect(&system, opts.hash, opts.progress.as_deref(), diags);
@@ -160,6 +157,14 @@ pub fn compile(
             &opts.target,
             diags,
         ));
+        checks::resources::check_section(
+            &system,
+            section,
+            host.as_ref(),
+            &facts,
+            &opts.target,
+            diags,
+        );
         if let (Some(host), Some(dtb)) = (host, &section.dtb) {
             checks::host::check_chosen(host, &dtb.source, section, diags);
         }
@@ -182,7 +187,7 @@ pub fn compile(
         .zip(&passthrough)
         .map(|((section, host), assignments)| {
             let host = host.as_ref()?;
-            let mut fdt = emit::dtb::merge(host, section);
+            let mut fdt = emit::dtb::merge(host, section, &system.pools, &opts.target);
             emit::passthrough::mark(&mut fdt, assignments);
             let len = fdt.to_bytes_padded(emit::dtb::padding_for(section)).len();
             if let Some(dtb) = &section.dtb {
@@ -204,14 +209,26 @@ pub fn compile(
 }
 
 fn read_tree(path: &Path, span: crate::diag::Span, diags: &mut Diagnostics) -> Option<Fdt> {
-    let bytes = match std::fs::read(path) {
+    use crate::input::{ReadError, read_capped};
+    // A tree larger than Xen accepts can never boot; refusing it before
+    // reading keeps memory bounded whatever the file is.
+    let cap = checks::host::MAX_FDT_SIZE as u64;
+    let bytes = match read_capped(path, cap) {
         Ok(b) => b,
+        Err(ReadError::TooLarge { size, .. }) => {
+            diags.push(
+                Diagnostic::at(
+                    &c::DTB_TOO_BIG,
+                    span,
+                    format!("{} is {size} bytes", path.display()),
+                )
+                .note("Xen refuses a device tree larger than 2 MiB")
+                .help("name the device tree blob itself, or remove unused nodes from its source"),
+            );
+            return None;
+        }
         Err(e) => {
-            diags.push(Diagnostic::at(
-                &c::FILE_UNREADABLE,
-                span,
-                format!("cannot read {}: {e}", path.display()),
-            ));
+            diags.push(Diagnostic::at(&c::FILE_UNREADABLE, span, e.message(path)));
             return None;
         }
     };
@@ -370,11 +387,21 @@ fn follow_chain(
             return;
         }
         visited.push(canonical);
-        let bytes = match read_cfg(&host) {
+        let bytes = match crate::input::read_capped(&host, MAX_CFG_SIZE) {
             Ok(b) => b,
             Err(e) => {
+                use crate::input::ReadError;
+                let check = match &e {
+                    ReadError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
+                        &c::FILE_MISSING
+                    }
+                    ReadError::Io(io) if io.kind() == std::io::ErrorKind::InvalidInput => {
+                        &c::FILE_NOT_REGULAR
+                    }
+                    _ => &c::FILE_UNREADABLE,
+                };
                 diags.push(
-                    Diagnostic::at(&c::FILE_MISSING, entry.value_span, e.0)
+                    Diagnostic::at(check, entry.value_span, e.message(&host))
                         .note("Xen stops: \"Chained configuration file ... not found\""),
                 );
                 return;

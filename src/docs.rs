@@ -3,8 +3,8 @@
 //!
 //! Whatever has a source elsewhere is derived from it, not restated: the
 //! command pages and completions from the clap definitions in
-//! [`crate::cli`], the property list of `xencfg.cfg(5)` from
-//! [`binding::PROPERTIES`], and the check codes it cites from the
+//! [`crate::cli`], the property and structure lists of `xencfg.cfg(5)` from
+//! [`binding::PROPERTIES`] and [`binding::STRUCTURES`], and the check codes it cites from the
 //! [`registry`](crate::checks::registry) constants. The files are committed;
 //! `cargo run --example gen-docs` rewrites them and `tests/docs_current.rs`
 //! fails when they are stale. Output is deterministic (no dates, stable
@@ -300,6 +300,7 @@ fn cfg_page() -> Vec<u8> {
     guest_forms(&mut p);
     passthrough(&mut p);
     properties(&mut p);
+    structures(&mut p);
     values(&mut p);
     paths(&mut p);
     examples(&mut p);
@@ -608,7 +609,8 @@ fn passthrough(p: &mut Page) {
          tuples {} inside the host node's registers {}; `xen,path` names a host node {} and \
          comes with `xen,reg` {}; the interrupts match the host node's {}; a device not \
          behind an IOMMU needs `xen,force-assign-without-iommu` {}; phandles stay below \
-         65000 {}; references to nodes outside the fragment are reported {}.",
+         65000 {}; references to nodes outside the fragment are reported {}, and so is a \
+         device whose host node has clocks while the fragment gives it none {}.",
         code(&c::FRAGMENT_IGNORED_NODE),
         code(&c::FRAGMENT_BUS),
         code(&c::FRAGMENT_INTERRUPT_PARENT),
@@ -619,7 +621,8 @@ fn passthrough(p: &mut Page) {
         code(&c::FRAGMENT_INTERRUPTS_MISMATCH),
         code(&c::PASSTHROUGH_WITHOUT_IOMMU),
         code(&c::FRAGMENT_PHANDLE),
-        code(&c::DANGLING_PHANDLE)
+        code(&c::DANGLING_PHANDLE),
+        code(&c::FRAGMENT_MISSING_CLOCKS)
     ));
     p.para(&format!(
         "Across the guests of a boot section, a device, MMIO page or interrupt goes to one \
@@ -666,16 +669,70 @@ fn property_text(spec: &PropertySpec) -> String {
         ValueKind::Mib => "size; a bare number is MiB".to_string(),
         ValueKind::Str { allowed: [] } => "string".to_string(),
         ValueKind::Str { allowed } => {
-            let list: Vec<String> = allowed.iter().map(|a| format!("`{a}`")).collect();
+            let list: Vec<String> = allowed
+                .iter()
+                .map(|a| match a.since > spec.since {
+                    true => format!("`{}` (Xen {} and later)", a.value, a.since),
+                    false => format!("`{}`", a.value),
+                })
+                .collect();
             format!("one of {}", list.join(", "))
         }
+        ValueKind::SveBits => "empty or `max`, or a vector length in bits".to_string(),
+        ValueKind::Capabilities => "capability names, or a number from 0 to 7".to_string(),
     };
     let required = if spec.required { "; required" } else { "" };
+    let needs = spec
+        .requires
+        .map(|symbol| format!("; needs {symbol}"))
+        .unwrap_or_default();
     format!(
-        "{kind}; Xen {} and later{required}. {}.",
+        "{kind}; Xen {} and later{required}{needs}. {}.",
         spec.since,
         upper_first(spec.summary)
     )
+}
+
+/// One entry per row of the structure table ([`binding::STRUCTURES`]).
+fn structures(p: &mut Page) {
+    p.section("STRUCTURES");
+    p.para(&format!(
+        "Keys of a guest for the parts of the binding that link nodes by phandle. xencfg          allocates the phandles above the host tree's highest and writes both ends. A value          that does not parse is an error {}; a key the target Xen does not read yet is an          error {}, as is one whose build option the target lacks {} (judged only with          `--xen-config`). Values that hold blanks (`evtchn=`, `shared-mem=`) need a key of          their own, not `properties=`.",
+        code(&c::BAD_STRUCTURE),
+        code(&c::UNKNOWN_PROPERTY),
+        code(&c::BUILD_OPTION_MISSING)
+    ));
+    for spec in binding::STRUCTURES {
+        let needs = spec
+            .requires
+            .map(|symbol| format!("; needs {symbol}"))
+            .unwrap_or_default();
+        let repeat = if spec.repeatable { "; repeatable" } else { "" };
+        p.item(
+            &format!("`{}`", spec.syntax),
+            &format!(
+                "Xen {} and later{needs}{repeat}. {}; writes {}.",
+                spec.since,
+                upper_first(spec.summary),
+                spec.writes
+            ),
+        );
+    }
+    p.para(&format!(
+        "Pools: every CPU must be a host CPU node {}, in one pool only; `sched=` must be a          scheduler Xen has {}. Event channels: the peer must be a domain of the boot section          {}, ports 1 to 1023 for guests {}, each port once per domain {}. Static memory:          inside host RAM {}, clear of other static, reserved and shared ranges {}, in whole          pages {}, adding up to `memory` {}. Shared memory: ids of at most 15 characters {},          one range per id {}, one owner {}.",
+        code(&c::CPUPOOL_CPU),
+        code(&c::CPUPOOL_SCHED),
+        code(&c::EVTCHN_PEER),
+        code(&c::EVTCHN_PORT),
+        code(&c::EVTCHN_PORT_REUSED),
+        code(&c::STATIC_MEM_OUTSIDE_RAM),
+        code(&c::STATIC_MEM_OVERLAP),
+        code(&c::STATIC_MEM_UNALIGNED),
+        code(&c::STATIC_MEM_SIZE),
+        code(&c::SHM_ID),
+        code(&c::SHM_MISMATCH),
+        code(&c::SHM_ROLE)
+    ));
 }
 
 fn upper_first(s: &str) -> String {

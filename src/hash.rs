@@ -161,19 +161,13 @@ fn hash_file_with(
     })
 }
 
-/// Open `path` for reading after checking it is a regular file: opening a
-/// FIFO would block until a writer appears, and a device or directory is
-/// never a boot file. (A file swapped for a FIFO between the check and the
-/// open is not guarded against; that needs a hostile build host.)
+/// Open `path` for reading if it is a regular file, without blocking on a
+/// FIFO (see [`crate::input::open_regular`]).
 fn open_regular(path: &Path) -> io::Result<File> {
-    let metadata = std::fs::metadata(path).map_err(|e| with_path(path, e))?;
-    if !metadata.is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("{}: not a regular file", path.display()),
-        ));
-    }
-    File::open(path).map_err(|e| with_path(path, e))
+    crate::input::open_regular(path).map_err(|e| match e.kind() {
+        io::ErrorKind::InvalidInput => e, // already names the path
+        _ => with_path(path, e),
+    })
 }
 
 /// Read until `buf` is full or the file ends; returns the bytes read.

@@ -9,13 +9,15 @@
 
 use crate::binding::value::{self, Kib, PropertyValue};
 use crate::binding::{self, ValueKind};
-use crate::cfg::{Document, Entry, Section};
+use crate::cfg::{Document, Entry, Section, Word};
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::esp::EspPath;
+use crate::model::structures::GuestStructures;
 use crate::model::{BootSection, Guest, GuestProperty, Module, ModuleRole, Spanned, System};
+use crate::structures;
 use crate::target::Target;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Keys Xen reads in a boot section (reference §1.7), plus the ones xencfg adds.
@@ -41,13 +43,19 @@ pub struct LowerInput<'a> {
 pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
     let doc = input.doc;
     let guest_refs = guest_section_names(doc);
+    let pool_refs = structures::parse::pool_section_names(doc);
     let mut lowerer = Lowerer {
         input,
         diags,
         templates: BTreeMap::new(),
         pending_rejected: Vec::new(),
         pending_passthrough: Vec::new(),
+        pending_structures: Vec::new(),
+        section_by_name: first_section_by_name(doc),
+        bare_words: bare_words_by_section(doc),
+        unknown_guest_sections: 0,
     };
+    let mut pools = Vec::new();
 
     let mut default_section = None;
     let mut global_video = None;
@@ -67,6 +75,15 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             continue;
         }
         if guest_refs.contains_key(section.name.as_str()) {
+            continue;
+        }
+        let named_pool = pool_refs.contains_key(&section.name);
+        if structures::parse::is_pool_section(section, named_pool) {
+            if !named_pool {
+                structures::parse::report_unused_pool(section, lowerer.diags);
+            }
+            lowerer.check_keys(section, index, &[], structures::POOL_KEYS);
+            pools.push(structures::parse::lower_pool(section, lowerer.diags));
             continue;
         }
         sections.push(lowerer.boot_section(section, index));
@@ -89,7 +106,29 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         default_section,
         global_video,
         sections,
+        pools,
     }
+}
+
+/// The index of the first section of each name (what a guest list names).
+fn first_section_by_name(doc: &Document) -> HashMap<&str, usize> {
+    let mut first = HashMap::new();
+    for (index, section) in doc.sections.iter().enumerate() {
+        first.entry(section.name.as_str()).or_insert(index);
+    }
+    first
+}
+
+/// The bare words of each section, by section index, so that lowering a
+/// section does not scan the words of the whole file.
+fn bare_words_by_section(doc: &Document) -> HashMap<usize, Vec<&Word>> {
+    let mut words: HashMap<usize, Vec<&Word>> = HashMap::new();
+    for (section, word) in &doc.bare_words {
+        if let Some(index) = section {
+            words.entry(*index).or_default().push(word);
+        }
+    }
+    words
 }
 
 /// Names listed by any `domains=`/`guests=`, with where they are first listed.
@@ -156,8 +195,9 @@ struct GuestTemplate {
     ramdisk: Option<Module>,
     dtb: Option<Module>,
     passthrough: Vec<Spanned<String>>,
-    properties: Vec<GuestProperty>,
+    properties: Properties,
     rejected: Vec<String>,
+    structures: GuestStructures,
     /// A kernel key was given (its path may have been rejected).
     kernel_named: bool,
 }
@@ -170,7 +210,18 @@ struct Lowerer<'a, 'd> {
     pending_rejected: Vec<String>,
     /// `passthrough=/host/path` values read since the last take.
     pending_passthrough: Vec<Spanned<String>>,
+    /// Structure keys read since the last take.
+    pending_structures: Vec<structures::parse::Item>,
+    /// See [`first_section_by_name`].
+    section_by_name: HashMap<&'a str, usize>,
+    /// See [`bare_words_by_section`].
+    bare_words: HashMap<usize, Vec<&'a Word>>,
+    /// Guests listed without a section so far.
+    unknown_guest_sections: usize,
 }
+
+/// Unknown guest sections that get a "did you mean" among the sections.
+const MAX_SECTION_SUGGESTIONS: usize = 20;
 
 /// Which guest module key a flat `domu#_…` key is.
 enum FlatKey {
@@ -204,14 +255,34 @@ struct FlatGuest {
     ramdisk: Option<Module>,
     dtb: Option<Module>,
     passthrough: Vec<Spanned<String>>,
-    properties: Vec<GuestProperty>,
+    properties: Properties,
     rejected: Vec<String>,
+    structures: GuestStructures,
     kernel_named: bool,
 }
 
 enum GuestSlot {
     Flat(Box<FlatGuest>),
     Section(String, Span),
+}
+
+/// A boot section's guests in domid order, with indexes so that each key
+/// finds its guest in constant time (cfgs may name thousands).
+#[derive(Default)]
+struct GuestSlots {
+    slots: Vec<GuestSlot>,
+    /// Flat guest name (`domU3`) → index in `slots`.
+    flat: HashMap<String, usize>,
+    /// Guest sections already listed.
+    listed: HashSet<String>,
+}
+
+/// A guest's properties in cfg order, each at most once.
+#[derive(Clone, Default)]
+struct Properties {
+    list: Vec<GuestProperty>,
+    /// DT name → index in `list`.
+    index: HashMap<String, usize>,
 }
 
 impl Lowerer<'_, '_> {
@@ -229,7 +300,7 @@ impl Lowerer<'_, '_> {
             passthrough_keys: Vec::new(),
             guests: Vec::new(),
         };
-        let mut slots: Vec<GuestSlot> = Vec::new();
+        let mut slots = GuestSlots::default();
         for entry in &section.entries {
             let first = !entry.shadowed;
             match entry.key.as_str() {
@@ -272,11 +343,7 @@ impl Lowerer<'_, '_> {
                 )),
                 "domains" | "guests" if first => {
                     for (name, span) in list_items(entry) {
-                        let duplicate = slots.iter().any(|s| match s {
-                            GuestSlot::Section(n, _) => n == name,
-                            GuestSlot::Flat(_) => false,
-                        });
-                        if duplicate {
+                        if !slots.listed.insert(name.to_string()) {
                             self.diags.push(
                                 Diagnostic::at(
                                     &c::DUPLICATE_GUEST,
@@ -286,7 +353,7 @@ impl Lowerer<'_, '_> {
                                 .help("list each guest once"),
                             );
                         } else {
-                            slots.push(GuestSlot::Section(name.to_string(), span));
+                            slots.slots.push(GuestSlot::Section(name.to_string(), span));
                         }
                     }
                 }
@@ -297,7 +364,7 @@ impl Lowerer<'_, '_> {
                 }
             }
         }
-        for (domid, slot) in (1u32..).zip(slots) {
+        for (domid, slot) in (1u32..).zip(slots.slots) {
             if let Some(guest) = self.guest(slot, domid) {
                 boot.guests.push(guest);
             }
@@ -305,34 +372,28 @@ impl Lowerer<'_, '_> {
         boot
     }
 
-    fn flat_entry(
-        &mut self,
-        slots: &mut Vec<GuestSlot>,
-        number: &str,
-        kind: FlatKey,
-        entry: &Entry,
-    ) {
+    fn flat_entry(&mut self, slots: &mut GuestSlots, number: &str, kind: FlatKey, entry: &Entry) {
         let name = format!("domU{number}");
-        let position = slots
-            .iter()
-            .position(|s| matches!(s, GuestSlot::Flat(g) if g.name == name));
-        let index = match position {
-            Some(i) => i,
+        let index = match slots.flat.get(&name) {
+            Some(&i) => i,
             None => {
-                slots.push(GuestSlot::Flat(Box::new(FlatGuest {
+                slots.flat.insert(name.clone(), slots.slots.len());
+                slots.slots.push(GuestSlot::Flat(Box::new(FlatGuest {
                     name,
                     name_span: entry.key_span,
                     kernel: None,
                     ramdisk: None,
                     dtb: None,
                     passthrough: Vec::new(),
-                    properties: Vec::new(),
+                    properties: Properties::default(),
                     rejected: Vec::new(),
+                    structures: GuestStructures::default(),
                     kernel_named: false,
                 })));
-                slots.len() - 1
+                slots.slots.len() - 1
             }
         };
+        let slots = &mut slots.slots;
         let (role, is_property) = match kind {
             FlatKey::Kernel => (ModuleRole::Kernel, false),
             FlatKey::Ramdisk => (ModuleRole::Ramdisk, false),
@@ -344,6 +405,8 @@ impl Lowerer<'_, '_> {
             if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
                 guest.rejected.append(&mut self.pending_rejected);
                 guest.passthrough.append(&mut self.pending_passthrough);
+                let items = self.pending_structures.drain(..);
+                structures::parse::attach(&mut guest.structures, items, self.diags);
                 if let Some(p) = property {
                     push_property(self.diags, &mut guest.properties, p);
                 }
@@ -393,8 +456,9 @@ impl Lowerer<'_, '_> {
                     ramdisk: g.ramdisk,
                     dtb: g.dtb,
                     passthrough: g.passthrough,
-                    properties: g.properties,
+                    properties: g.properties.list,
                     rejected: g.rejected,
+                    structures: g.structures,
                 },
                 g.kernel_named,
             ),
@@ -410,8 +474,9 @@ impl Lowerer<'_, '_> {
                         ramdisk: template.ramdisk.clone(),
                         dtb: template.dtb.clone(),
                         passthrough: template.passthrough.clone(),
-                        properties: template.properties.clone(),
+                        properties: template.properties.list.clone(),
                         rejected: template.rejected.clone(),
+                        structures: template.structures.clone(),
                     },
                     kernel_named,
                 )
@@ -442,10 +507,18 @@ impl Lowerer<'_, '_> {
     fn template(&mut self, name: &str, listed_at: Span) -> Option<&GuestTemplate> {
         if !self.templates.contains_key(name) {
             let doc = self.input.doc;
-            let lowered = match doc.sections.iter().position(|s| s.name == name) {
+            let lowered = match self.section_by_name.get(name).copied() {
                 Some(index) => Some(self.guest_section(&doc.sections[index], index)),
                 None => {
-                    let known = doc.sections.iter().map(|s| s.name.as_str());
+                    // Each suggestion compares the name with every section:
+                    // only the first few unknown names get one, so a cfg
+                    // listing thousands stays linear.
+                    self.unknown_guest_sections += 1;
+                    let known = doc
+                        .sections
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .take_while(|_| self.unknown_guest_sections <= MAX_SECTION_SUGGESTIONS);
                     let mut d = Diagnostic::at(
                         &c::UNKNOWN_GUEST_SECTION,
                         listed_at,
@@ -471,8 +544,9 @@ impl Lowerer<'_, '_> {
             ramdisk: None,
             dtb: None,
             passthrough: Vec::new(),
-            properties: Vec::new(),
+            properties: Properties::default(),
             rejected: Vec::new(),
+            structures: GuestStructures::default(),
             kernel_named: false,
         };
         for entry in &section.entries {
@@ -521,16 +595,17 @@ impl Lowerer<'_, '_> {
                 }
             }
         }
-        for (section_index, word) in &self.input.doc.bare_words {
-            if *section_index == Some(index)
-                && let Some(p) = self.property(&word.text, word.span, "", word.span)
-            {
+        let words = self.bare_words.get(&index).cloned().unwrap_or_default();
+        for word in words {
+            if let Some(p) = self.property(&word.text, word.span, "", word.span) {
                 push_property(self.diags, &mut t.properties, p);
             }
         }
-        t.properties.sort_by_key(|p| p.span.offset);
+        t.properties.sort_by_span();
         t.rejected.append(&mut self.pending_rejected);
         t.passthrough.append(&mut self.pending_passthrough);
+        let items = self.pending_structures.drain(..);
+        structures::parse::attach(&mut t.structures, items, self.diags);
         t
     }
 
@@ -613,6 +688,13 @@ impl Lowerer<'_, '_> {
                 }
             };
         }
+        let target = self.input.target;
+        if let Some(item) =
+            structures::parse::lower_key(name, name_span, text, value_span, target, self.diags)
+        {
+            self.pending_structures.push(item);
+            return None;
+        }
         let Some(spec) = binding::lookup(name) else {
             let mut d = Diagnostic::at(
                 &c::UNKNOWN_PROPERTY,
@@ -629,7 +711,7 @@ impl Lowerer<'_, '_> {
             self.diags.push(d);
             return None;
         };
-        if spec.since > self.input.target.version {
+        if spec.since > target.version {
             self.diags.push(
                 Diagnostic::at(
                     &c::UNKNOWN_PROPERTY,
@@ -645,6 +727,11 @@ impl Lowerer<'_, '_> {
                     spec.since
                 )),
             );
+            return None;
+        }
+        if let Some(symbol) = spec.requires
+            && !crate::checks::target::require(target, name, symbol, name_span, self.diags)
+        {
             return None;
         }
         let bad = |diags: &mut Diagnostics, check, msg: String, help: String| {
@@ -708,7 +795,10 @@ impl Lowerer<'_, '_> {
                         self.diags.push(
                         Diagnostic::at(&c::BAD_MEMORY, value_span, format!("`memory` is {kib} KiB, which is not a multiple of 4 KiB"))
                             .note("Xen allocates guest memory in 4 KiB pages: boot stalls after \"Loading ramdisk from boot module\" and no guest starts")
-                            .help(format!("use {} KiB (a bare number is KiB; units K, M, G are accepted)", kib.next_multiple_of(4))),
+                            .help(match kib.checked_next_multiple_of(4) {
+                                Some(up) => format!("use {up} KiB (a bare number is KiB; units K, M, G are accepted)"),
+                                None => format!("use {} KiB (a bare number is KiB; units K, M, G are accepted)", kib - kib % 4),
+                            }),
                     );
                         return None;
                     }
@@ -747,10 +837,11 @@ impl Lowerer<'_, '_> {
             },
             ValueKind::Str { allowed } => {
                 let s = text.trim();
-                if !allowed.is_empty() && !allowed.contains(&s) {
+                let choice = allowed.iter().find(|a| a.value == s);
+                if !allowed.is_empty() && choice.is_none() {
                     let expected = allowed
                         .iter()
-                        .map(|a| format!("`{a}`"))
+                        .map(|a| format!("`{}`", a.value))
                         .collect::<Vec<_>>()
                         .join(", ");
                     bad(
@@ -761,8 +852,70 @@ impl Lowerer<'_, '_> {
                     );
                     return None;
                 }
+                if let Some(newer) = choice.filter(|a| a.since > target.version) {
+                    self.diags.push(
+                        Diagnostic::at(
+                            &c::VALUE_TOO_NEW,
+                            value_span,
+                            format!(
+                                "`{name}={s}` is read by Xen {} and later; the target is Xen {}",
+                                newer.since, target.version
+                            ),
+                        )
+                        .note(format!(
+                            "Xen {} treats an unknown value like no `{}` at all",
+                            target.version, spec.dt_name
+                        ))
+                        .help(format!(
+                            "use a value Xen {} knows, or target `--xen-version {}`",
+                            target.version, newer.since
+                        )),
+                    );
+                    return None;
+                }
+                if spec.dt_name == "llc-colors" {
+                    // Written back canonically: Xen reads `010` as octal.
+                    return match structures::parse::color_list(s, value_span) {
+                        Ok(colors) => Some(GuestProperty {
+                            dt_name: spec.dt_name.to_string(),
+                            value: PropertyValue::Str(crate::model::structures::list_text(&colors)),
+                            span: name_span,
+                        }),
+                        Err((at, msg)) => {
+                            self.diags.push(
+                                Diagnostic::at(&c::BAD_LLC_COLORS, at, msg)
+                                    .note("Xen panics at boot: \"parse error\" in `llc-colors`")
+                                    .help("write colors and ranges, e.g. `llc-colors=0-3,8`"),
+                            );
+                            None
+                        }
+                    };
+                }
                 PropertyValue::Str(s.to_string())
             }
+            ValueKind::SveBits => match value::parse_sve(text) {
+                Ok(None) => PropertyValue::Flag,
+                Ok(Some(bits)) => PropertyValue::U32(bits),
+                Err(msg) => {
+                    self.diags.push(
+                        Diagnostic::at(&c::BAD_SVE, value_span, msg)
+                            .note("Xen panics at boot on an SVE vector length it cannot give")
+                            .help("write `sve` (the hardware's largest), `sve=0`, or a multiple of 128 up to 2048, e.g. `sve=256`"),
+                    );
+                    return None;
+                }
+            },
+            ValueKind::Capabilities => match value::parse_capabilities(text) {
+                Ok(mask) => PropertyValue::U32(mask),
+                Err(msg) => {
+                    self.diags.push(
+                        Diagnostic::at(&c::BAD_CAPABILITIES, value_span, msg)
+                            .note("Xen panics at boot on unknown capability bits")
+                            .help("write names joined by `,` (`control,xenstore`) or a number from 0 to 7"),
+                    );
+                    return None;
+                }
+            },
         };
         Some(GuestProperty {
             dt_name: spec.dt_name.to_string(),
@@ -849,24 +1002,33 @@ impl Lowerer<'_, '_> {
             };
             self.diags.push(d);
         }
-        for (section_index, word) in &self.input.doc.bare_words {
-            if *section_index == Some(index) {
-                self.diags.push(
-                    Diagnostic::at(
-                        &c::LINE_WITHOUT_KEY,
-                        word.span,
-                        format!("Xen ignores the line `{}`", word.text),
-                    )
-                    .help("write `key=value`; bare flags are only read in guest sections"),
-                );
-            }
+        for word in self.bare_words.get(&index).into_iter().flatten() {
+            self.diags.push(
+                Diagnostic::at(
+                    &c::LINE_WITHOUT_KEY,
+                    word.span,
+                    format!("Xen ignores the line `{}`", word.text),
+                )
+                .help("write `key=value`; bare flags are only read in guest sections"),
+            );
         }
     }
 }
 
+impl Properties {
+    /// Put the properties in cfg order (bare words are read after keys).
+    fn sort_by_span(&mut self) {
+        self.list.sort_by_key(|p| p.span.offset);
+        self.index = (self.list.iter().enumerate())
+            .map(|(i, p)| (p.dt_name.clone(), i))
+            .collect();
+    }
+}
+
 /// Add a property unless the guest already has it.
-fn push_property(diags: &mut Diagnostics, list: &mut Vec<GuestProperty>, p: GuestProperty) {
-    if let Some(first) = list.iter().find(|q| q.dt_name == p.dt_name) {
+fn push_property(diags: &mut Diagnostics, props: &mut Properties, p: GuestProperty) {
+    let first = props.index.get(&p.dt_name).and_then(|&i| props.list.get(i));
+    if let Some(first) = first {
         diags.push(
             Diagnostic::at(
                 &c::GUEST_KEY_REPEATED,
@@ -878,7 +1040,8 @@ fn push_property(diags: &mut Diagnostics, list: &mut Vec<GuestProperty>, p: Gues
         );
         return;
     }
-    list.push(p);
+    props.index.insert(p.dt_name.clone(), props.list.len());
+    props.list.push(p);
 }
 
 /// The whole value without trailing blanks (reported by the lexer).

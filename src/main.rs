@@ -15,7 +15,8 @@ use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
 use xencfg::import::imagebuilder;
 use xencfg::progress::{Meter, Progress};
-use xencfg::target::{Target, XenVersion};
+use xencfg::target::Target;
+use xencfg::target::resolve::{self, TargetArgs};
 
 const EXIT_OK: u8 = 0;
 const EXIT_CONFIG_ERRORS: u8 = 1;
@@ -30,7 +31,7 @@ fn main() -> ExitCode {
             let build = (
                 args.out.clone(),
                 args.stage,
-                args.xen.clone(),
+                args.common.xen.clone(),
                 args.emit_dts,
                 args.force,
             );
@@ -109,12 +110,13 @@ fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
     Ok(levels)
 }
 
-fn target(args: &CommonArgs) -> Result<Target, FatalError> {
-    let version = match &args.xen_version {
-        Some(v) => v.parse::<XenVersion>().map_err(FatalError)?,
-        None => XenVersion::NEWEST,
+fn target(args: &CommonArgs, diags: &mut Diagnostics) -> Result<Target, FatalError> {
+    let inputs = TargetArgs {
+        version: args.xen_version.as_deref(),
+        xen: args.xen.as_deref(),
+        config: args.xen_config.as_deref(),
     };
-    Ok(Target { version })
+    resolve::resolve(&inputs, diags).map_err(FatalError)
 }
 
 /// Compile as `check` does and apply the user's levels.
@@ -123,7 +125,8 @@ fn compile(
     hash: bool,
 ) -> Result<(Compiled, SourceMap, Diagnostics, Target), FatalError> {
     let levels = levels(args)?;
-    let target = target(args)?;
+    let mut diags = Diagnostics::default();
+    let target = target(args, &mut diags)?;
     let (progress, meter) = progress_meter(hash);
     let options = CompileOptions {
         cfg: args.cfg.clone(),
@@ -135,7 +138,6 @@ fn compile(
         progress,
     };
     let mut sources = SourceMap::default();
-    let mut diags = Diagnostics::default();
     let compiled = compile::compile(&options, &mut sources, &mut diags);
     drop(meter); // erases the progress line before anything else is printed
     let compiled = compiled?;
@@ -300,8 +302,11 @@ fn write_file_atomically(
 }
 
 fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {
-    let bytes = std::fs::read(file)
-        .map_err(|e| FatalError(format!("cannot read {}: {e}", file.display())))?;
+    // Real blobs are at most a few MiB; the cap keeps `dts /dev/zero` or a
+    // disk image named by mistake from filling memory.
+    const MAX_DTS_INPUT: u64 = 64 << 20;
+    let bytes =
+        xencfg::input::read_capped(file, MAX_DTS_INPUT).map_err(|e| FatalError(e.message(file)))?;
     match Fdt::from_bytes(&bytes) {
         Ok(fdt) => {
             print!("{}", dts::to_dts(&fdt));

@@ -252,3 +252,93 @@ fn compile(src: &PathBuf) -> Vec<u8> {
     );
     out.stdout
 }
+
+/// On every board of the DTB corpus (when present; `tests/dtb_corpus.rs`
+/// insists on it), building a fragment from any device never panics and
+/// what is built passes the fragment checks without an error; the whole
+/// board tree read as a (nonsensical) fragment does not panic them either.
+#[test]
+fn fragments_built_from_real_boards_pass_their_own_checks() {
+    use xencfg::checks::passthrough::{Fragment, check_fragment};
+    use xencfg::diag::{Diagnostics, FileId, Severity, Span};
+    use xencfg::model::Spanned;
+    use xencfg::target::Target;
+
+    let dir = std::env::var_os("XENCFG_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache/xencfg")))
+        .unwrap_or_default()
+        .join("dtb-corpus");
+    let mut files = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "dtb") {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    if files.is_empty() {
+        eprintln!("no DTB corpus: skipped (tests/dtb_corpus.rs reports it)");
+        return;
+    }
+    let span = Span {
+        file: FileId(0),
+        offset: 0,
+        len: 1,
+        line: 1,
+        col: 1,
+    };
+    let target = Target::default();
+    let (mut built, mut failures) = (0, Vec::new());
+    for file in &files {
+        let host = read_fdt(file);
+        let mut scratch = Diagnostics::default();
+        let whole = Fragment {
+            tree: host.clone(),
+            file: Some(file.clone()),
+            span,
+            node_spans: Vec::new(),
+        };
+        check_fragment(&whole, Some(&host), &target, &mut scratch);
+        let devices: Vec<String> = xencfg::fdt::query::walk(&host)
+            .into_iter()
+            .filter(|(_, n)| n.property("reg").is_some())
+            .map(|(p, _)| p)
+            .collect();
+        // A spread of each board's devices keeps the test quick.
+        let step = devices.len().div_ceil(25).max(1);
+        for path in devices.iter().step_by(step) {
+            let mut diags = Diagnostics::default();
+            let request = [Spanned::new(path.clone(), span)];
+            let Some((tree, node_spans)) =
+                xencfg::emit::fragment::build(&host, &request, &mut diags)
+            else {
+                continue;
+            };
+            built += 1;
+            let fragment = Fragment {
+                tree,
+                file: None,
+                span,
+                node_spans,
+            };
+            let mut diags = Diagnostics::default();
+            check_fragment(&fragment, Some(&host), &target, &mut diags);
+            for d in diags.iter().filter(|d| d.severity == Severity::Error) {
+                failures.push(format!("{}: {path}: {}", file.display(), d.message));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {built} built fragments fail their checks:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(built > 1000, "only {built} fragments built");
+}

@@ -118,14 +118,14 @@ fn with_large_ramdisk(size: u64) -> tempfile::TempDir {
 
 #[test]
 fn progress_while_hashing_large_files_on_a_terminal() {
-    let dir = with_large_ramdisk(768 << 20);
+    let dir = with_large_ramdisk(512 << 20);
     let Some((code, text)) = on_terminal(&["build", "xen.cfg", "-o", "out"], dir.path(), &[])
     else {
         return;
     };
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("\rhashing "), "no progress line in {text:?}");
-    assert!(text.contains("of 768.0 MiB ("), "{text:?}");
+    assert!(text.contains("of 512.0 MiB ("), "{text:?}");
     assert!(text.ends_with("\r\x1b[K"), "the line is erased: {text:?}");
 
     // The same build into a pipe prints nothing at all.
@@ -144,7 +144,7 @@ fn no_progress_for_small_builds_or_check() {
     assert_eq!(code, 0);
     assert!(!text.contains("hashing"), "{text:?}");
     // check only sniffs files: nothing to show however large they are.
-    let dir = with_large_ramdisk(768 << 20);
+    let dir = with_large_ramdisk(512 << 20);
     let (_, text) = on_terminal(&["check", "xen.cfg"], dir.path(), &[]).unwrap();
     assert!(!text.contains("hashing"), "{text:?}");
 }

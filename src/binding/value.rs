@@ -42,23 +42,36 @@ impl PropertyValue {
     }
 }
 
+/// Why a number did not parse.
+enum NumberError {
+    NotANumber,
+    NotDigits,
+    TooLarge,
+}
+
 /// Parse an unsigned integer: decimal or `0x` hex, `_` separators allowed.
 pub fn parse_u64(text: &str) -> Result<u64, String> {
+    number(text).map_err(|e| match e {
+        NumberError::NotANumber => format!("`{text}` is not a number"),
+        NumberError::NotDigits => format!("`{text}` is not a number (decimal, or hex with 0x)"),
+        NumberError::TooLarge => format!("`{text}` does not fit in 64 bits"),
+    })
+}
+
+fn number(text: &str) -> Result<u64, NumberError> {
     let t = text.trim();
     let (digits, radix) = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         Some(hex) => (hex, 16),
         None => (t, 10),
     };
     if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') {
-        return Err(format!("`{text}` is not a number"));
+        return Err(NumberError::NotANumber);
     }
     let clean: String = digits.chars().filter(|&c| c != '_').collect();
     if !clean.chars().all(|c| c.is_digit(radix)) {
-        return Err(format!(
-            "`{text}` is not a number (decimal, or hex with 0x)"
-        ));
+        return Err(NumberError::NotDigits);
     }
-    u64::from_str_radix(&clean, radix).map_err(|_| format!("`{text}` does not fit in 64 bits"))
+    u64::from_str_radix(&clean, radix).map_err(|_| NumberError::TooLarge)
 }
 
 pub fn parse_u32(text: &str) -> Result<u32, String> {
@@ -84,8 +97,9 @@ pub fn parse_size(text: &str, unit_shift: u32) -> Result<u64, String> {
         }
         _ => (t, unit_shift),
     };
-    let n = parse_u64(number).map_err(|_| {
-        format!("`{text}` is not a size (a number, optionally with a unit K, M, G or T)")
+    let n = self::number(number).map_err(|e| match e {
+        NumberError::TooLarge => format!("`{text}` is too large"),
+        _ => format!("`{text}` is not a size (a number, optionally with a unit K, M, G or T)"),
     })?;
     let bytes = (n as u128) << shift;
     let unit = 1u128 << unit_shift;
@@ -116,6 +130,54 @@ pub fn parse_flag(text: &str) -> Result<bool, String> {
             "`{text}` is not a flag value (yes/no, true/false, on/off, 1/0)"
         )),
     }
+}
+
+/// Parse `sve`: empty or `max` (the hardware's largest vector length, an
+/// empty property) or a length in bits: 0, or a multiple of 128 up to 2048.
+pub fn parse_sve(text: &str) -> Result<Option<u32>, String> {
+    let t = text.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("max") {
+        return Ok(None);
+    }
+    let bits = parse_u32(t)?;
+    if bits == 0 || (bits.is_multiple_of(128) && bits <= 2048) {
+        Ok(Some(bits))
+    } else {
+        Err(format!(
+            "`sve={t}` is not a vector length: 0, or a multiple of 128 from 128 to 2048"
+        ))
+    }
+}
+
+/// The `capabilities` bits by name (reference §2.4).
+pub const CAPABILITIES: &[(&str, u32)] = &[("control", 0x1), ("hardware", 0x2), ("xenstore", 0x4)];
+
+/// Parse `capabilities`: names joined by `,`, `|` or `+`
+/// (`control,xenstore`), or a number from 0 to 7.
+pub fn parse_capabilities(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    if t.starts_with(|c: char| c.is_ascii_digit()) {
+        let n = parse_u32(t)?;
+        return if n <= 7 {
+            Ok(n)
+        } else {
+            Err(format!(
+                "`capabilities={t}` sets bits Xen does not know (0x1 control, 0x2 hardware, 0x4 xenstore)"
+            ))
+        };
+    }
+    let mut mask = 0;
+    for name in t.split([',', '|', '+']).map(str::trim) {
+        let bit = CAPABILITIES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, b)| *b)
+            .ok_or_else(|| {
+                format!("`{name}` is not a capability (`control`, `hardware`, `xenstore`)")
+            })?;
+        mask |= bit;
+    }
+    Ok(mask)
 }
 
 /// Parse an explicit raw DT value: `<1 0x2>` cells, `"text"` (or several
@@ -251,6 +313,30 @@ mod tests {
         assert!(matches!(parse_raw("<1 x>"), Some(Err(_))));
         assert!(matches!(parse_raw("[d]"), Some(Err(_))));
         assert!(matches!(parse_raw("\"open"), Some(Err(_))));
+    }
+
+    #[test]
+    fn sve_lengths() {
+        assert_eq!(parse_sve(""), Ok(None));
+        assert_eq!(parse_sve("max"), Ok(None));
+        assert_eq!(parse_sve("0"), Ok(Some(0)));
+        assert_eq!(parse_sve("256"), Ok(Some(256)));
+        assert_eq!(parse_sve("2048"), Ok(Some(2048)));
+        assert!(parse_sve("100").is_err());
+        assert!(parse_sve("2176").is_err());
+        assert!(parse_sve("x").is_err());
+    }
+
+    #[test]
+    fn capabilities_by_name_or_number() {
+        assert_eq!(parse_capabilities("control,hardware,xenstore"), Ok(7));
+        assert_eq!(parse_capabilities("xenstore"), Ok(4));
+        assert_eq!(parse_capabilities("Control | xenstore"), Ok(5));
+        assert_eq!(parse_capabilities("0x4"), Ok(4));
+        assert_eq!(parse_capabilities("0"), Ok(0));
+        assert!(parse_capabilities("8").is_err());
+        assert!(parse_capabilities("root").is_err());
+        assert!(parse_capabilities("").is_err());
     }
 
     #[test]

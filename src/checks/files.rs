@@ -5,11 +5,12 @@
 
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
+use crate::esp::EspPath;
 use crate::hash::{self, FileFacts};
 use crate::image::ImageFormat;
 use crate::model::{Module, ModuleRole, System};
 use crate::progress::Progress;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
 use std::path::PathBuf;
@@ -69,7 +70,7 @@ pub fn inspect(
                     format!(
                         "`{}` is {}, not a regular file",
                         module.path,
-                        kind_of(&meta)
+                        crate::input::kind_of(&meta)
                     ),
                 )
                 .help("name the file itself"),
@@ -114,22 +115,6 @@ pub fn inspect(
         }
     }
     facts
-}
-
-fn kind_of(meta: &fs::Metadata) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_fifo() {
-        "a FIFO"
-    } else if t.is_socket() {
-        "a socket"
-    } else if t.is_block_device() || t.is_char_device() {
-        "a device"
-    } else {
-        "not a regular file"
-    }
 }
 
 /// Content rules for one reference of a file (each reference may have
@@ -235,14 +220,16 @@ pub fn shared_compressed_kernels(
             .iter()
             .filter_map(|g| g.kernel.as_ref().map(|k| (g.name.as_str(), k)))
             .collect();
-        for (i, (name, k)) in kernels.iter().enumerate() {
+        // The first guest using each gzip kernel, by its ESP string.
+        let mut first_user: HashMap<&EspPath, (&str, &Module)> = HashMap::new();
+        for &(name, k) in &kernels {
             let compressed = facts
                 .get(&k.source)
                 .is_some_and(|f| f.format == ImageFormat::Gzip);
             if !compressed {
                 continue;
             }
-            if let Some((first_name, first)) = kernels[..i].iter().find(|(_, f)| f.path == k.path) {
+            if let Some(&(first_name, first)) = first_user.get(&k.path) {
                 diags.push(
                     Diagnostic::at(
                         &c::SHARED_COMPRESSED_KERNEL,
@@ -253,6 +240,8 @@ pub fn shared_compressed_kernels(
                     .note("Xen loads the file once and replaces it with the decompressed copy for the first guest; the second panics \"Missing kernel boot module?\"")
                     .help(format!("give `{name}` its own copy under another name, or use the uncompressed Image")),
                 );
+            } else {
+                first_user.insert(&k.path, (name, k));
             }
         }
     }

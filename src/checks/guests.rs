@@ -3,6 +3,7 @@
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::model::{BootSection, Guest};
+use std::collections::HashMap;
 
 /// Xen keeps 40 characters of a domain name (DT_MAX_NAME 41, reference §4).
 pub const MAX_GUEST_NAME: usize = 40;
@@ -10,9 +11,10 @@ pub const MAX_GUEST_NAME: usize = 40;
 pub const MAX_BOOTARGS: usize = 1023;
 
 pub fn check_section(section: &BootSection, diags: &mut Diagnostics) {
-    for (i, guest) in section.guests.iter().enumerate() {
+    let mut first_named: HashMap<&str, &Guest> = HashMap::new();
+    for guest in &section.guests {
         check_name(guest, diags);
-        if let Some(first) = section.guests[..i].iter().find(|g| g.name == guest.name) {
+        if let Some(first) = first_named.get(guest.name.as_str()) {
             diags.push(
                 Diagnostic::at(
                     &c::GUEST_NAME_DUP,
@@ -22,6 +24,8 @@ pub fn check_section(section: &BootSection, diags: &mut Diagnostics) {
                 .related(Location::Text(first.name_span), "the first one")
                 .help("rename one of them"),
             );
+        } else {
+            first_named.insert(&guest.name, guest);
         }
         check_required(guest, diags);
         if let Some(k) = &guest.kernel {

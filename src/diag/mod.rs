@@ -132,14 +132,19 @@ pub struct SourceFile {
     /// The path as the user gave it (used in `file:line:col`).
     pub path: PathBuf,
     pub bytes: Vec<u8>,
+    /// Offset of the first byte of every line (lines end at LF), so that
+    /// rendering a diagnostic costs one line, not a scan of the file.
+    line_starts: Vec<usize>,
 }
 
 impl SourceMap {
     pub fn add(&mut self, path: impl Into<PathBuf>, bytes: Vec<u8>) -> FileId {
         let id = FileId(self.files.len() as u32);
+        let line_starts = std::iter::once(0).chain(after_each_lf(&bytes)).collect();
         self.files.push(SourceFile {
             path: path.into(),
             bytes,
+            line_starts,
         });
         id
     }
@@ -154,13 +159,27 @@ impl SourceMap {
 
     /// The bytes of the (1-based) line `line` of a file, without its end.
     pub fn line_text(&self, id: FileId, line: u32) -> &[u8] {
-        let bytes = &self.get(id).bytes;
-        bytes
-            .split(|&b| b == b'\n')
-            .nth(line.saturating_sub(1) as usize)
-            .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
-            .unwrap_or(&[])
+        let file = self.get(id);
+        let index = (line as usize).saturating_sub(1);
+        let Some(&start) = file.line_starts.get(index) else {
+            return &[];
+        };
+        let end = file
+            .line_starts
+            .get(index + 1)
+            .map_or(file.bytes.len(), |&next| next - 1);
+        let l = file.bytes.get(start..end).unwrap_or(&[]);
+        l.strip_suffix(b"\r").unwrap_or(l)
     }
+}
+
+/// The offsets just after each LF.
+fn after_each_lf(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|&(_, &b)| b == b'\n')
+        .map(|(i, _)| i + 1)
 }
 
 /// Per-check severity overrides from `-W/-A/-D` and `--deny-warnings`.
@@ -261,5 +280,24 @@ fn sort_key(d: &Diagnostic) -> (u8, u32, usize, String, &'static str) {
         ),
         Location::File(p) => (2, 0, 0, p.display().to_string(), d.check.code),
         Location::Nowhere => (3, 0, 0, String::new(), d.check.code),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_text_finds_each_line() {
+        let mut sources = SourceMap::default();
+        let id = sources.add("x.cfg", b"[xen]\r\noptions=a\n\nlast".to_vec());
+        assert_eq!(sources.line_text(id, 1), b"[xen]");
+        assert_eq!(sources.line_text(id, 2), b"options=a");
+        assert_eq!(sources.line_text(id, 3), b"");
+        assert_eq!(sources.line_text(id, 4), b"last");
+        assert_eq!(sources.line_text(id, 5), b"");
+        assert_eq!(sources.line_text(id, 0), b"[xen]");
+        let empty = sources.add("e.cfg", Vec::new());
+        assert_eq!(sources.line_text(empty, 1), b"");
     }
 }

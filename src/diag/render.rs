@@ -33,10 +33,10 @@ pub fn human_styled(d: &Diagnostic, sources: &SourceMap, style: Style) -> String
                 span.line,
                 span.col
             ));
-            let line = printable(sources.line_text(span.file, span.line));
+            let line = sources.line_text(span.file, span.line);
             let start = (span.col as usize).saturating_sub(1).min(line.len());
             let width = span.len.clamp(1, line.len().saturating_sub(start).max(1));
-            let (shown, caret_at, caret_width) = window(&line, start, width);
+            let (shown, caret_at, caret_width) = window(line, start, width);
             out.push_str(&format!(
                 "{}\n{} {shown}\n{} {}{}\n",
                 gutter(&format!("{pad} |")),
@@ -76,9 +76,12 @@ pub fn human_styled(d: &Diagnostic, sources: &SourceMap, style: Style) -> String
 const MAX_SHOWN: usize = 100;
 const CONTEXT: usize = 40;
 
-fn window(line: &str, start: usize, width: usize) -> (String, usize, usize) {
+/// The part of `line` to show, made printable, with the caret's column
+/// and width in it. Only the shown bytes are converted: a megabyte line
+/// costs no more than a short one.
+fn window(line: &[u8], start: usize, width: usize) -> (String, usize, usize) {
     if line.len() <= MAX_SHOWN {
-        return (line.to_string(), start, width);
+        return (printable(line), start, width);
     }
     let width = width.min(MAX_SHOWN - 2 * CONTEXT);
     let from = start.saturating_sub(CONTEXT);
@@ -89,7 +92,7 @@ fn window(line: &str, start: usize, width: usize) -> (String, usize, usize) {
         shown.push('…');
         caret_at += 1;
     }
-    shown.push_str(&line[from..to]);
+    shown.push_str(&printable(line.get(from..to).unwrap_or(&[])));
     if to < line.len() {
         shown.push('…');
     }

@@ -6,8 +6,10 @@
 //! Modules carry `xen,uefi-binary` so Xen's EFI stub loads them and writes
 //! their `reg` itself: no load address is ever computed here.
 
-use crate::fdt::{Fdt, Node, value};
+use crate::fdt::{Fdt, Node, Property, value};
+use crate::model::structures::CpuPool;
 use crate::model::{BootSection, Guest, Module};
+use crate::target::Target;
 
 /// Room left in the blob for the EFI stub's in-place edits (reference
 /// §1.10.2): `xen,xen-bootargs` (up to 4 KiB), the cfg module nodes, a `reg`
@@ -18,8 +20,9 @@ pub fn padding_for(section: &BootSection) -> usize {
     8192 + 128 * modules
 }
 
-/// Add the section's guests to a copy of the host tree.
-pub fn merge(host: &Fdt, section: &BootSection) -> Fdt {
+/// Add the section's guests (and the cpupools, event channels and other
+/// structures they link to) to a copy of the host tree.
+pub fn merge(host: &Fdt, section: &BootSection, pools: &[CpuPool], target: &Target) -> Fdt {
     let mut fdt = host.clone();
     let root = &mut fdt.root;
     if root.child("chosen").is_none() {
@@ -40,6 +43,7 @@ pub fn merge(host: &Fdt, section: &BootSection) -> Fdt {
     for guest in &section.guests {
         chosen.children.push(domain_node(guest));
     }
+    super::structures::add(&mut fdt, section, pools, target);
     fdt
 }
 
@@ -51,10 +55,22 @@ fn domain_node(guest: &Guest) -> Node {
     // Module `reg`s appear only once the stub has loaded them; an empty
     // `ranges` says the cells are deliberate (Xen ignores it on domain nodes).
     node.set_property("ranges", Vec::new());
+    // A user-given `#address-cells`/`#size-cells` replaces the default in
+    // place, keeping the cell properties first. Guest properties are
+    // unique, so only the defaults need a lookup (thousands of properties
+    // must not cost a scan each).
+    let defaults = node.properties.len();
     for p in &guest.properties {
-        // A user-given `#address-cells`/`#size-cells` replaces the default
-        // in place, keeping the cell properties first.
-        node.set_property(&p.dt_name, p.value.encode());
+        let default = node.properties[..defaults]
+            .iter_mut()
+            .find(|q| q.name == p.dt_name);
+        match default {
+            Some(q) => q.value = p.value.encode(),
+            None => node.properties.push(Property {
+                name: p.dt_name.clone(),
+                value: p.value.encode(),
+            }),
+        }
     }
     let modules = [
         ("kernel", &guest.kernel),

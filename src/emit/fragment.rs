@@ -277,6 +277,8 @@ impl Builder<'_> {
             Some("it is the GIC, which Xen keeps for itself".to_string())
         } else if query::string_value(node, "device_type").as_deref() == Some("memory") {
             Some("it is a memory node".to_string())
+        } else if host.parent().is_some_and(|p| p.name == "reserved-memory") {
+            Some("it is reserved memory, not a device".to_string())
         } else {
             None
         };
@@ -285,7 +287,14 @@ impl Builder<'_> {
             return false;
         }
         let ranges = match query::mmio_ranges(host) {
-            Ok(r) => r,
+            Ok(r) if r.iter().all(|r| r.size == 0) => {
+                diags.push(
+                    refuse("its `reg` sizes are all 0: it has no registers to map".into())
+                        .help("pass through a device with registers"),
+                );
+                return false;
+            }
+            Ok(r) => r.into_iter().filter(|r| r.size > 0).collect::<Vec<_>>(),
             Err(why) => {
                 diags.push(refuse(why).note("Xen maps a passed-through device's registers from `xen,reg`, which xencfg derives from the node's `reg`").help("pass through a memory-mapped device (or its bus controller)"));
                 return false;
@@ -349,12 +358,33 @@ impl Builder<'_> {
         {
             dev.remove_property("pinctrl-names");
         }
+        let mut left_out = LeftOut {
+            dropped,
+            unrouted: Vec::new(),
+        };
         for child in &node.children {
             dev.children.push(copy_child(
                 child,
                 &format!("{}/{}", host.path, child.name),
-                &mut dropped,
+                &mut left_out,
             ));
+        }
+        let LeftOut { dropped, unrouted } = left_out;
+        if !unrouted.is_empty() {
+            diags.push(
+                Diagnostic::at(
+                    &c::PASSTHROUGH_NODE,
+                    request.span,
+                    format!(
+                        "`{}`: xencfg leaves out the interrupts of {}",
+                        host.path,
+                        unrouted.join(", ")
+                    ),
+                )
+                .severity(crate::diag::Severity::Warning)
+                .note("Xen routes only the interrupts of the node named by `xen,path`, not those of its children")
+                .help("to give a child device its interrupts, pass that child through instead"),
+            );
         }
         if dev.property("interrupts").is_some() {
             dev.set_property("interrupt-parent", value::u32(GUEST_GIC_PHANDLE));
@@ -445,26 +475,39 @@ impl Builder<'_> {
 
 /// A child of a passed-through node, verbatim except its phandles and its
 /// references to other host nodes (collected in `dropped`).
-fn copy_child(node: &Node, path: &str, dropped: &mut Vec<String>) -> Node {
+/// A child of a passed-through node, verbatim except its phandles, its
+/// references to other host nodes (collected in `dropped`) and its
+/// interrupts, which Xen does not route (collected in `unrouted`).
+fn copy_child(node: &Node, path: &str, left_out: &mut LeftOut) -> Node {
     let mut copy = Node::new(node.name.clone());
     for p in &node.properties {
-        if matches!(p.name.as_str(), "phandle" | "linux,phandle") {
-            continue;
+        match p.name.as_str() {
+            "phandle" | "linux,phandle" => {}
+            "interrupts" | "interrupts-extended" => left_out.unrouted.push(format!("`{path}`")),
+            "interrupt-parent" | "interrupt-names" => {}
+            name if references::reference(name).is_some() => {
+                left_out.dropped.push(format!("`{path}:{name}`"))
+            }
+            name => copy.set_property(name, p.value.clone()),
         }
-        if references::reference(&p.name).is_some() || p.name == "interrupt-parent" {
-            dropped.push(format!("`{path}:{}`", p.name));
-            continue;
-        }
-        copy.set_property(&p.name, p.value.clone());
     }
     for child in &node.children {
         copy.children.push(copy_child(
             child,
             &format!("{path}/{}", child.name),
-            dropped,
+            left_out,
         ));
     }
     copy
+}
+
+/// What a copy leaves out, for the warnings.
+#[derive(Default)]
+struct LeftOut {
+    /// Properties referring to host nodes.
+    dropped: Vec<String>,
+    /// Descendants whose interrupts Xen would not route.
+    unrouted: Vec<String>,
 }
 
 /// `<address size>` pairs in 2/2 cells; with `guest`, Xen's
@@ -539,6 +582,47 @@ mod tests {
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].check.code, c::DANGLING_PHANDLE.code);
         assert!(d[0].message.contains("`resets`"), "{}", d[0].message);
+    }
+
+    #[test]
+    fn leaves_out_the_interrupts_of_children() {
+        let mut diags = Diagnostics::default();
+        let (tree, _) = build(&host(), &request("/i2c@9080000"), &mut diags).unwrap();
+        let sensor = tree.node("/passthrough/i2c@9080000/sensor@48").unwrap();
+        assert!(sensor.property("interrupts").is_none());
+        assert_eq!(sensor.property_u32("reg"), Some(0x48));
+        let dev = tree.node("/passthrough/i2c@9080000").unwrap();
+        assert!(dev.property("interrupts").is_some());
+        let d: Vec<_> = diags.iter().collect();
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].check.code, c::PASSTHROUGH_NODE.code);
+        assert_eq!(d[0].severity, crate::diag::Severity::Warning);
+        assert!(d[0].message.contains("sensor@48"), "{}", d[0].message);
+    }
+
+    #[test]
+    fn refuses_reserved_memory_and_empty_registers() {
+        let mut host = host();
+        let mut reserved = Node::new("reserved-memory");
+        let mut region = Node::new("buffer@50000000");
+        region.set_property("reg", value::cells(&[0, 0x5000_0000, 0, 0x10000]));
+        reserved.children.push(region);
+        host.root.children.push(reserved);
+        host.node_mut("/pl031@9010000")
+            .unwrap()
+            .set_property("reg", value::cells(&[0, 0x9010000, 0, 0]));
+        for (path, expect) in [
+            ("/reserved-memory/buffer@50000000", "reserved memory"),
+            ("/pl031@9010000", "sizes are all 0"),
+        ] {
+            let mut diags = Diagnostics::default();
+            assert!(build(&host, &request(path), &mut diags).is_none(), "{path}");
+            assert!(
+                diags.iter().any(|d| d.message.contains(expect)),
+                "{path}: {:?}",
+                diags.iter().map(|d| &d.message).collect::<Vec<_>>()
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 use crate::hash::FileFacts;
 use crate::image::ImageFormat;
 use crate::model::{Module, ModuleRole, System};
-use crate::target::XenVersion;
+use crate::target::{Built, Target, VersionSource, XenVersion, kconfig};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,21 @@ pub struct Manifest {
 #[derive(Serialize)]
 pub struct TargetInfo {
     pub xen_version: XenVersion,
+    /// Where the version came from (`option`, `xen-binary`, `xen-config`,
+    /// `default`).
+    pub version_source: VersionSource,
+    /// The full version string read from `--xen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xen_full_version: Option<String>,
+    /// The `--xen-config` file, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xen_config: Option<String>,
+    /// The build options xencfg judged, with whether the target has them
+    /// (only with `--xen-config`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_options: BTreeMap<&'static str, bool>,
+    /// The build options this configuration relies on.
+    pub required_options: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -90,7 +105,7 @@ pub struct FileInfo {
 /// What the manifest needs beyond the model.
 pub struct ManifestInput<'a> {
     pub system: &'a System,
-    pub xen_version: XenVersion,
+    pub target: &'a Target,
     pub cfg_name: &'a str,
     pub default_section: &'a str,
     /// Facts of every source file, by host path.
@@ -190,13 +205,40 @@ pub fn build(input: ManifestInput) -> Manifest {
         schema: 1,
         generator: "xencfg",
         xencfg_version: env!("CARGO_PKG_VERSION"),
-        target: TargetInfo {
-            xen_version: input.xen_version,
-        },
+        target: target_info(input.system, input.target),
         cfg: input.cfg_name.to_string(),
         default_section: input.default_section.to_string(),
         sections,
         files: files.into_values().collect(),
+    }
+}
+
+fn target_info(system: &System, target: &Target) -> TargetInfo {
+    let build_options = match &target.config {
+        Some(_) => kconfig::OPTIONS
+            .iter()
+            .filter_map(|o| match target.builds(o.symbol) {
+                Built::Yes => Some((o.symbol, true)),
+                Built::No => Some((o.symbol, false)),
+                Built::Unknown => None,
+            })
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let required: std::collections::BTreeSet<&'static str> = system
+        .sections
+        .iter()
+        .flat_map(|s| crate::checks::target::required_options(system, s))
+        // An option older releases build unconditionally is not one to ask for.
+        .filter(|symbol| kconfig::option(symbol).is_none_or(|o| o.since <= target.version))
+        .collect();
+    TargetInfo {
+        xen_version: target.version,
+        version_source: target.version_source,
+        xen_full_version: target.full_version.clone(),
+        xen_config: target.config.as_ref().map(|c| display(&c.path)),
+        build_options,
+        required_options: required.into_iter().collect(),
     }
 }
 

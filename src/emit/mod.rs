@@ -10,3 +10,4 @@ pub mod fragment;
 pub mod manifest;
 pub mod output;
 pub mod passthrough;
+pub mod structures;

@@ -6,10 +6,21 @@
 //! that fails or is killed at any moment leaves either the old directory or
 //! the complete new one. xencfg replaces only directories it created (they
 //! hold its `manifest.json`) unless `--force` is given.
+//!
+//! Nothing is written outside the destination but that temporary sibling,
+//! `.<name>.xencfg-<pid>-<random>`. A process killed with SIGKILL cannot
+//! remove its own, so every build first removes the siblings whose process
+//! is gone; at most the one of the last interrupted build is ever left.
+//!
+//! Staged copies are hashed as they are written and must match the sha256
+//! the manifest records: a file that changes or vanishes after it was
+//! checked fails the build instead of staging bytes the manifest does not
+//! describe.
 
+use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 /// One file of the output directory.
@@ -21,8 +32,12 @@ pub struct OutputFile {
 
 pub enum Content {
     Bytes(Vec<u8>),
-    /// Copy of a file on the build host (`--stage`).
-    CopyOf(PathBuf),
+    /// Copy of a file on the build host (`--stage`) whose content must
+    /// still have this sha256 (lower-case hex).
+    CopyOf {
+        source: PathBuf,
+        sha256: String,
+    },
 }
 
 #[derive(Debug)]
@@ -64,8 +79,10 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
     };
     fs::create_dir_all(&parent)
         .map_err(|e| err(&parent, format!("cannot create the parent directory: {e}")))?;
+    let prefix = staging_prefix(name);
+    remove_stale_staging(&parent, &prefix);
     let staging = tempfile::Builder::new()
-        .prefix(&format!(".{}.xencfg-", name.to_string_lossy()))
+        .prefix(&format!("{prefix}{}-", std::process::id()))
         .tempdir_in(&parent)
         .map_err(|e| err(&parent, format!("cannot create a temporary directory: {e}")))?;
 
@@ -88,6 +105,43 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
     }
     sync_dir(&parent);
     Ok(())
+}
+
+/// The name of every staging directory of `name` starts with this.
+fn staging_prefix(name: &std::ffi::OsStr) -> String {
+    format!(".{}.xencfg-", name.to_string_lossy())
+}
+
+/// Remove staging directories left by builds that were killed: those
+/// named `<prefix><pid>-…` whose process no longer runs. Best effort: a
+/// directory that cannot be removed stays, and nothing is removed where
+/// liveness cannot be told (no `/proc`).
+fn remove_stale_staging(parent: &Path, prefix: &str) {
+    let Ok(entries) = fs::read_dir(parent) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if is_dir && pid != std::process::id() && process_is_gone(pid) {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Whether no process `pid` exists. A reused pid makes this false, which
+/// only delays the cleanup.
+fn process_is_gone(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    proc.join("self").exists() && !proc.join(pid.to_string()).exists()
 }
 
 /// Refuse to replace a directory xencfg did not create, or a file.
@@ -134,14 +188,46 @@ fn write_one(root: &Path, file: &OutputFile) -> Result<(), OutputError> {
             f.write_all(bytes).map_err(|e| err(&path, e))?;
             f.sync_all().map_err(|e| err(&path, e))?;
         }
-        Content::CopyOf(source) => {
-            fs::copy(source, &path).map_err(|e| err(source, format!("cannot stage: {e}")))?;
-            if let Ok(f) = fs::File::open(&path) {
-                let _ = f.sync_all();
-            }
-        }
+        Content::CopyOf { source, sha256 } => copy_verified(source, &path, sha256)?,
     }
     Ok(())
+}
+
+/// Copy `source` to the new file `dest`, hashing the bytes as they go, and
+/// fail unless they still have the sha256 recorded when it was checked.
+fn copy_verified(source: &Path, dest: &Path, sha256: &str) -> Result<(), OutputError> {
+    let stage_err = |e: io::Error| err(source, format!("cannot stage: {e}"));
+    let mut from = crate::input::open_regular(source).map_err(stage_err)?;
+    let mut to = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .map_err(|e| err(dest, e))?;
+    let mut hasher = Sha256::new();
+    let mut chunk = vec![0u8; 1 << 20];
+    loop {
+        let n = match from.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(stage_err(e)),
+        };
+        let data = chunk.get(..n).unwrap_or(&[]);
+        hasher.update(data);
+        to.write_all(data).map_err(|e| err(dest, e))?;
+    }
+    let copied: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    if copied != sha256 {
+        return Err(err(
+            source,
+            "changed while xencfg was building (its sha256 is no longer the one checked); build again",
+        ));
+    }
+    to.sync_all().map_err(|e| err(dest, e))
 }
 
 /// Make a rename durable (best effort: not every file system supports it).
@@ -200,6 +286,74 @@ mod tests {
         // no temporary directories left behind
         let leftovers: Vec<_> = fs::read_dir(tmp.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1);
+    }
+
+    /// A pid no process has: beyond the kernel's pid_max.
+    const DEAD_PID: u32 = 4_194_304 + 1;
+
+    #[test]
+    fn removes_staging_left_by_dead_processes_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let dead = tmp.path().join(format!(".out.xencfg-{DEAD_PID}-abc"));
+        let alive = tmp
+            .path()
+            .join(format!(".out.xencfg-{}-xyz", std::process::id()));
+        let other = tmp.path().join(format!(".other.xencfg-{DEAD_PID}-abc"));
+        let unparsed = tmp.path().join(".out.xencfg-abcdef");
+        for d in [&dead, &alive, &other, &unparsed] {
+            fs::create_dir_all(d.join("sub")).unwrap();
+            fs::write(d.join("sub/file"), b"x").unwrap();
+        }
+        write_atomically(&out, &[bytes("manifest.json", b"{}")], false).unwrap();
+        assert!(!dead.exists(), "a dead build's staging is removed");
+        assert!(alive.exists(), "a running build's staging is kept");
+        assert!(other.exists(), "another output's staging is kept");
+        assert!(unparsed.exists(), "names without a pid are kept");
+    }
+
+    #[test]
+    fn staged_copies_must_match_their_checked_hash() {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = tmp.path().join("Image");
+        fs::write(&source, b"abc").unwrap();
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let copy = |sha256: &str| OutputFile {
+            relative: PathBuf::from("EFI/Image"),
+            content: Content::CopyOf {
+                source: source.clone(),
+                sha256: sha256.to_string(),
+            },
+        };
+        let out = tmp.path().join("out");
+        write_atomically(&out, &[bytes("manifest.json", b"1"), copy(abc)], false).unwrap();
+        assert_eq!(fs::read(out.join("EFI/Image")).unwrap(), b"abc");
+
+        fs::write(&source, b"abd").unwrap();
+        let e =
+            write_atomically(&out, &[bytes("manifest.json", b"2"), copy(abc)], false).unwrap_err();
+        assert!(e.message.contains("changed while"), "{e}");
+        assert_eq!(
+            fs::read(out.join("manifest.json")).unwrap(),
+            b"1",
+            "old output kept"
+        );
+
+        fs::remove_file(&source).unwrap();
+        let e =
+            write_atomically(&out, &[bytes("manifest.json", b"3"), copy(abc)], false).unwrap_err();
+        assert!(e.message.contains("cannot stage"), "{e}");
+        assert_eq!(
+            fs::read(out.join("manifest.json")).unwrap(),
+            b"1",
+            "old output kept"
+        );
+        let names: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names, ["out"], "no staging left behind");
     }
 
     #[test]

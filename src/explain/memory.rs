@@ -60,6 +60,9 @@ pub struct Region {
     pub kind: Kind,
     /// Who claims it: a node path, a guest, a `/memreserve/` entry.
     pub owner: String,
+    /// The `xen,shm-id` of a shared-memory range: every domain sharing a
+    /// region lists the same range under the same id, which is no overlap.
+    pub shm_id: Option<String>,
 }
 
 impl Region {
@@ -117,6 +120,7 @@ pub fn collect(tree: &Fdt, fragments: &[Fragment], version: XenVersion) -> Memor
             size: r.size,
             kind: Kind::MemReserve,
             owner: format!("entry {i} (Xen's EFI stub deletes /memreserve/ entries)"),
+            shm_id: None,
         });
     }
     if let Some(reserved) = tree.root.child("reserved-memory") {
@@ -269,6 +273,7 @@ impl MemoryMap {
                         size: t[1],
                         kind,
                         owner: owner.to_string(),
+                        shm_id: None,
                     });
                 }
             }
@@ -311,6 +316,10 @@ impl MemoryMap {
                             "{id} of {domain}{role}, guest address {:#x} ({node_path})",
                             t[1]
                         ),
+                        shm_id: shm
+                            .property_strings("xen,shm-id")
+                            .first()
+                            .map(|s| s.to_string()),
                     });
                 }
             } else if let Some(list) = tuples(&p.value, &[ac, sc]) {
@@ -355,6 +364,7 @@ impl MemoryMap {
                                     "guest {}: {path}, guest address {:#x}",
                                     fragment.guest, t[2]
                                 ),
+                                shm_id: None,
                             });
                         }
                     }
@@ -395,6 +405,12 @@ impl MemoryMap {
                 // describe the same firmware range.
                 (Kind::MemReserve, Kind::Reserved) | (Kind::Reserved, Kind::MemReserve) => {
                     !(r.contained_in(other) || other.contained_in(r))
+                }
+                // Domains sharing one region each name the same range.
+                (Kind::SharedMem, Kind::SharedMem) => {
+                    r.shm_id.is_none()
+                        || r.shm_id != other.shm_id
+                        || (r.start, r.size) != (other.start, other.size)
                 }
                 _ => true,
             };
@@ -602,6 +618,67 @@ mod tests {
         );
         assert!(
             text.contains("^ not inside the RAM of the host DTB"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn domains_sharing_one_region_do_not_overlap() {
+        let shm = |id: &str, host: u32, role: &str| {
+            node(
+                "shared-mem-0",
+                &[
+                    ("compatible", value::string("xen,domain-shared-memory-v1")),
+                    ("role", value::string(role)),
+                    ("xen,shm-id", value::string(id)),
+                    (
+                        "xen,shared-mem",
+                        value::cells(&[0, host, 0, 0x6000_0000, 0, 0x10_0000]),
+                    ),
+                ],
+                vec![],
+            )
+        };
+        let guest = |name: &str, child: Node| {
+            node(
+                name,
+                &[
+                    ("compatible", value::string("xen,domain")),
+                    ("#address-cells", value::u32(2)),
+                    ("#size-cells", value::u32(2)),
+                ],
+                vec![child],
+            )
+        };
+        let chosen = node(
+            "chosen",
+            &[
+                ("#address-cells", value::u32(2)),
+                ("#size-cells", value::u32(2)),
+            ],
+            vec![
+                guest("a", shm("buf", 0x7000_0000, "owner")),
+                guest("b", shm("buf", 0x7000_0000, "borrower")),
+                guest("c", shm("other", 0x7008_0000, "owner")),
+            ],
+        );
+        let map = collect(
+            &tree(vec![memory(), chosen], vec![]),
+            &[],
+            XenVersion::NEWEST,
+        );
+        let text = map.render("");
+        // `buf` twice is one region; `other` overlaps both of its entries.
+        assert_eq!(map.problem_count(), 3, "{text}");
+        // Only `other` overlaps `buf`'s two entries (and is overlapped by them).
+        assert_eq!(
+            text.matches("^ overlaps shared memory `buf`").count(),
+            2,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches("^ overlaps shared memory `other`").count(),
+            2,
             "{text}"
         );
     }

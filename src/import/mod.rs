@@ -2,7 +2,7 @@
 //!
 //! [`shell`] reads a bash-style variable file as data (never running it);
 //! [`imagebuilder`] maps ImageBuilder's variables onto the cfg language and
-//! reports what has no equivalent (XC09xx).
+//! reports what has no equivalent (XC11xx).
 
 pub mod imagebuilder;
 pub mod shell;

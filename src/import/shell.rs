@@ -8,7 +8,7 @@
 //! / `${NAME}` / `${NAME[index]}` expanded from assignments made earlier in
 //! the same file. Anything that would run something (a command, `$(…)`,
 //! backquotes, `$((…))`, `${NAME:-…}` and other operators, control flow)
-//! is reported (XC0901) and skipped, never evaluated.
+//! is reported (XC1101) and skipped, never evaluated.
 
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Severity, Span};
@@ -658,7 +658,7 @@ mod tests {
         assert_eq!(list[4].2, "a");
         assert_eq!(diags.len(), 1, "{diags:?}");
         assert!(
-            diags[0].starts_with("XC0901:warning `NOPE` is not set"),
+            diags[0].starts_with("XC1101:warning `NOPE` is not set"),
             "{diags:?}"
         );
     }
@@ -678,7 +678,7 @@ mod tests {
         ] {
             let (list, diags) = read(text);
             assert!(
-                diags.iter().any(|d| d.starts_with("XC0901:error")),
+                diags.iter().any(|d| d.starts_with("XC1101:error")),
                 "{text:?}: {diags:?}"
             );
             assert!(

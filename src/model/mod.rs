@@ -4,6 +4,8 @@
 //! checks and emitters only ever see this model. Every item keeps the span
 //! of the cfg text it came from, for diagnostics.
 
+pub mod structures;
+
 use crate::binding::value::PropertyValue;
 use crate::diag::Span;
 use crate::esp::EspPath;
@@ -35,6 +37,8 @@ pub struct System {
     /// `[global] video=`: Xen falls back to it for sections without one.
     pub global_video: Option<Spanned<String>>,
     pub sections: Vec<BootSection>,
+    /// Cpupool sections (named by some guest's `cpupool=`).
+    pub pools: Vec<structures::CpuPool>,
 }
 
 impl System {
@@ -87,7 +91,8 @@ impl BootSection {
     /// overlays, which xencfg consumes), de-duplicated as Xen does: by the
     /// exact path string.
     pub fn efi_loaded_files(&self) -> Vec<&Module> {
-        let mut seen: Vec<&Module> = Vec::new();
+        let mut loaded: Vec<&Module> = Vec::new();
+        let mut dt_paths: std::collections::HashSet<&EspPath> = Default::default();
         let candidates = self
             .dom0_kernel
             .iter()
@@ -95,13 +100,12 @@ impl BootSection {
             .chain(&self.xsm)
             .chain(self.guests.iter().flat_map(|g| g.modules()));
         for m in candidates {
-            let cfg_module = m.role.is_dom0();
             // cfg modules are loaded once each; DT modules once per distinct string.
-            if cfg_module || !seen.iter().any(|s| !s.role.is_dom0() && s.path == m.path) {
-                seen.push(m);
+            if m.role.is_dom0() || dt_paths.insert(&m.path) {
+                loaded.push(m);
             }
         }
-        seen
+        loaded
     }
 }
 
@@ -182,6 +186,8 @@ pub struct Guest {
     /// Known properties given with a value that was rejected (already
     /// reported; not to be reported again as missing).
     pub rejected: Vec<String>,
+    /// Cpupool, event channels, shared and static memory, vCPU affinity.
+    pub structures: structures::GuestStructures,
 }
 
 impl Guest {

@@ -457,6 +457,17 @@ impl Walk<'_> {
         device.host_path = Some(host_node.path.clone());
         self.mmio_inside_device(&device, &host_node, at(Some("xen,reg")), diags);
         device.irqs = self.irqs(node, path, interrupt_parent, host, &host_node, diags);
+        if host_node.node().property("clocks").is_some() && node.property("clocks").is_none() {
+            diags.push(
+                Diagnostic::new(
+                    &c::FRAGMENT_MISSING_CLOCKS,
+                    at(None),
+                    format!("`{}` has `clocks` on the host, `{path}` has none", host_node.path),
+                )
+                .note("the guest driver may not probe the device: AMBA devices need their `apb_pclk` (seen with a PL031 on Xen 4.17)")
+                .help("describe the clock inside `/passthrough` (a `fixed-clock` node) and refer to it with `clocks`, or let `passthrough=` build the fragment"),
+            );
+        }
         if !force && host_node.node().property("iommus").is_none() {
             diags.push(
                 Diagnostic::new(

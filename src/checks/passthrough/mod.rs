@@ -12,6 +12,8 @@
 mod cross;
 mod fragment;
 
+pub use fragment::check as check_fragment;
+
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::emit::fragment::GeneratedFragment;
@@ -176,7 +178,7 @@ fn read(path: &Path, size: u64) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
     use crate::diag::FileId;
-    use crate::target::XenVersion;
+    use crate::target::{VersionSource, XenVersion};
 
     fn span() -> Span {
         Span {
@@ -232,9 +234,7 @@ mod tests {
             span: span(),
             node_spans: Vec::new(),
         };
-        let target = Target {
-            version: XenVersion::new(4, minor),
-        };
+        let target = Target::release(XenVersion::new(4, minor), VersionSource::Option);
         let mut diags = Diagnostics::default();
         fragment::check(&fragment, Some(&host()), &target, &mut diags);
         diags
@@ -248,8 +248,16 @@ mod tests {
                        xen,reg = <0 0x9010000 0 0x1000 0 0x9010000>;\nxen,path = \"/pl031@9010000\";\n\
                        xen,force-assign-without-iommu;\n};";
 
+    /// The PL031 with its clock (the host node has one).
     fn rtc(interrupt_parent: &str) -> String {
-        RTC.replace("INTERRUPT_PARENT", interrupt_parent)
+        let clock = "clk { compatible = \"fixed-clock\"; #clock-cells = <0>; phandle = <1>; };\n";
+        format!(
+            "{clock}{}",
+            RTC.replace(
+                "INTERRUPT_PARENT",
+                &format!("{interrupt_parent}\nclocks = <1>;")
+            )
+        )
     }
 
     fn codes(found: &[(&'static str, String)]) -> Vec<&'static str> {
@@ -326,9 +334,11 @@ mod tests {
             "{found:?}"
         );
         // One-cell tuples are fine when the parent says so.
-        let device = "bus { #address-cells = <1>; #size-cells = <1>; ranges; \
+        let device = "clk { compatible = \"fixed-clock\"; #clock-cells = <0>; phandle = <1>; }; \
+                      bus { #address-cells = <1>; #size-cells = <1>; ranges; \
                       rtc { xen,reg = <0x9010000 0x1000 0x9010000>; xen,path = \"/pl031@9010000\"; \
-                      xen,force-assign-without-iommu; interrupts = <0 2 4>; interrupt-parent = <65000>; }; };";
+                      xen,force-assign-without-iommu; interrupts = <0 2 4>; interrupt-parent = <65000>; \
+                      clocks = <1>; }; };";
         assert_eq!(findings("", device, 22), vec![]);
     }
 
@@ -393,5 +403,120 @@ mod tests {
             built += 1;
         }
         assert!(built >= 6, "only {built} devices built");
+    }
+
+    /// A small deterministic PRNG (xorshift), so failures reproduce.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+    }
+
+    /// Properties whose values the checks and the builder decode.
+    const DECODED: &[&str] = &[
+        "xen,reg",
+        "xen,path",
+        "reg",
+        "interrupts",
+        "interrupt-parent",
+        "#address-cells",
+        "#size-cells",
+        "#interrupt-cells",
+        "#clock-cells",
+        "ranges",
+        "phandle",
+        "clocks",
+        "resets",
+        "iommus",
+        "compatible",
+    ];
+
+    /// Bend one decoded property of a random node to random bytes.
+    fn bend(tree: &mut Fdt, rng: &mut Rng) {
+        let mut paths: Vec<String> = crate::fdt::query::walk(tree)
+            .into_iter()
+            .map(|(p, _)| p)
+            .collect();
+        paths.sort();
+        let path = paths[rng.below(paths.len())].clone();
+        let name = DECODED[rng.below(DECODED.len())];
+        let len = [0, 1, 3, 4, 8, 12, 16, 24, 28][rng.below(9)];
+        let special = [0u32, 1, 2, 3, 4, 0xfde8, 0xffff_ffff, 0x9010000];
+        let mut value = Vec::new();
+        while value.len() < len {
+            let cell = if rng.below(2) == 0 {
+                special[rng.below(special.len())]
+            } else {
+                rng.next() as u32
+            };
+            value.extend(cell.to_be_bytes());
+        }
+        value.truncate(len);
+        if let Some(node) = tree.node_mut(&path) {
+            if rng.below(5) == 0 {
+                node.remove_property(name);
+            } else {
+                node.set_property(name, value);
+            }
+        }
+    }
+
+    #[test]
+    fn bent_fragments_and_hosts_never_panic() {
+        let mut rng = Rng(0x5eed_1234_abcd_ef01);
+        let fragment_tree = dtc(&format!(
+            "/dts-v1/;\n/ {{\n#address-cells = <2>;\n#size-cells = <2>;\ngic: gic {{ phandle = <3>; }};\n\
+             passthrough {{\ncompatible = \"simple-bus\";\nranges;\n#address-cells = <2>;\n#size-cells = <2>;\n{}\n}};\n}};\n",
+            rtc("interrupt-parent = <3>;")
+        ));
+        for version in [16, 19, 22] {
+            let target = Target {
+                version: crate::target::XenVersion::new(4, version),
+            };
+            for _ in 0..700 {
+                let mut tree = fragment_tree.clone();
+                let mut host = host();
+                for _ in 0..1 + rng.below(4) {
+                    bend(&mut tree, &mut rng);
+                    bend(&mut host, &mut rng);
+                }
+                let fragment = Fragment {
+                    tree,
+                    file: None,
+                    span: span(),
+                    node_spans: Vec::new(),
+                };
+                let mut diags = Diagnostics::default();
+                fragment::check(&fragment, Some(&host), &target, &mut diags);
+                for path in [
+                    "/pl031@9010000",
+                    "/pl011@9000000",
+                    "/i2c@9080000",
+                    "/soc@a100000/serial@2000",
+                ] {
+                    let request = [crate::model::Spanned::new(path.to_string(), span())];
+                    if let Some((built, spans)) =
+                        crate::emit::fragment::build(&host, &request, &mut diags)
+                    {
+                        let fragment = Fragment {
+                            tree: built,
+                            file: None,
+                            span: span(),
+                            node_spans: spans,
+                        };
+                        fragment::check(&fragment, Some(&host), &target, &mut diags);
+                    }
+                }
+            }
+        }
     }
 }
