@@ -479,9 +479,10 @@ mod tests {
             rtc("interrupt-parent = <3>;")
         ));
         for version in [16, 19, 22] {
-            let target = Target {
-                version: crate::target::XenVersion::new(4, version),
-            };
+            let target = Target::release(
+                crate::target::XenVersion::new(4, version),
+                VersionSource::Option,
+            );
             for _ in 0..700 {
                 let mut tree = fragment_tree.clone();
                 let mut host = host();
