@@ -76,7 +76,7 @@ pub fn explain(
     let ignored: Vec<&Diagnostic> = diags.iter().filter(|d| is_reading_quirk(d)).collect();
     let mut claimed = vec![false; ignored.len()];
     let mut body = String::new();
-    for (section, merged) in system.sections.iter().zip(&compiled.merged) {
+    for (index, (section, merged)) in system.sections.iter().zip(&compiled.merged).enumerate() {
         let owned = layout.sections_of(section);
         let mine: Vec<&Diagnostic> = ignored
             .iter()
@@ -94,6 +94,7 @@ pub fn explain(
             compiled,
             sources,
             opts,
+            index,
             section,
             merged: merged.as_ref(),
         };
@@ -204,6 +205,8 @@ struct SectionContext<'a> {
     compiled: &'a Compiled,
     sources: &'a SourceMap,
     opts: &'a ExplainOptions<'a>,
+    /// The section's index in `compiled.system.sections`.
+    index: usize,
     section: &'a BootSection,
     merged: Option<&'a Fdt>,
 }
@@ -413,6 +416,9 @@ impl SectionContext<'_> {
             if !props.is_empty() {
                 let _ = writeln!(out, "      {}", props.join("  "));
             }
+            for line in structure_lines(g) {
+                let _ = writeln!(out, "      {line}");
+            }
             for (role, module) in [
                 ("kernel", &g.kernel),
                 ("ramdisk", &g.ramdisk),
@@ -523,11 +529,22 @@ impl SectionContext<'_> {
             out.push_str("    not available: the host DTB could not be read\n");
             return out;
         };
+        // A fragment xencfg builds (`passthrough=`) exists only in memory
+        // until `build` writes it; a hand-written one is read from its file.
         let trees: Vec<(&Guest, Fdt)> = self
             .section
             .guests
             .iter()
-            .filter_map(|g| {
+            .enumerate()
+            .filter_map(|(guest_index, g)| {
+                let generated = self
+                    .compiled
+                    .fragments
+                    .iter()
+                    .find(|f| f.users.contains(&(self.index, guest_index)));
+                if let Some(f) = generated {
+                    return Some((g, f.tree.clone()));
+                }
                 let m = g.dtb.as_ref()?;
                 self.compiled.facts.get(&m.source)?;
                 let bytes = std::fs::read(&m.source).ok()?;
@@ -549,6 +566,69 @@ impl SectionContext<'_> {
         );
         out
     }
+}
+
+/// A guest's linked structures, one line each: what Xen will set up.
+fn structure_lines(g: &Guest) -> Vec<String> {
+    let st = &g.structures;
+    let mut lines = Vec::new();
+    if let Some(m) = &st.static_mem {
+        let ranges: Vec<String> = m
+            .ranges
+            .iter()
+            .map(|r| {
+                format!(
+                    "{:#x} + {}",
+                    r.value.start,
+                    memory::format_size(r.value.size)
+                )
+            })
+            .collect();
+        lines.push(format!(
+            "static-mem  {} (host RAM, not from Xen's heap)",
+            ranges.join(", ")
+        ));
+    }
+    if let Some(pool) = &st.cpupool {
+        lines.push(format!("cpupool     {}", pool.value));
+    }
+    for e in &st.evtchns {
+        lines.push(format!(
+            "evtchn      port {} <-> {} port {}",
+            e.local_port, e.peer, e.peer_port
+        ));
+    }
+    for m in &st.shared_mem {
+        let host = m
+            .host
+            .map(|h| format!("host {h:#x}"))
+            .unwrap_or_else(|| "host chosen by Xen".to_string());
+        let role = m
+            .role
+            .map(|r| format!(", {}", r.as_str()))
+            .unwrap_or_default();
+        lines.push(format!(
+            "shared-mem  `{}` {} at guest {:#x}, {}{role}",
+            m.id,
+            host,
+            m.guest,
+            memory::format_size(m.size)
+        ));
+    }
+    for a in &st.affinity {
+        lines.push(format!(
+            "vcpu{}      on physical CPUs {}",
+            a.vcpu,
+            a.hard_affinity()
+        ));
+    }
+    for p in &g.passthrough {
+        lines.push(format!(
+            "passthrough {} (xencfg builds the fragment)",
+            p.value
+        ));
+    }
+    lines
 }
 
 fn role_name(role: ModuleRole) -> &'static str {

@@ -6,14 +6,16 @@
 //! as data. Each variable is either translated (the Xen command line, dom0,
 //! the host DTB and overlays, and per guest its kernel, ramdisk, passthrough
 //! DTB, memory in MB, vCPUs, command line, static memory, direct map,
-//! `xen,enhanced`, grant limits, SPIs, capabilities), or reported:
+//! `xen,enhanced`, grant limits, SPIs, capabilities, and the linked
+//! structures: cpupools, static shared memory, static event channels and
+//! vCPU affinity), or reported:
 //! - XC1102: what ImageBuilder itself silently ignores (guest indices at or
 //!   past `NUM_DOMUS`, `DOMU_CPUPOOL` without pools, overlays past
 //!   `NUM_DT_OVERLAY`);
 //! - XC1103: U-Boot settings with no EFI equivalent (`MEMORY_START`,
 //!   `LOAD_CMD`, `BOOT_CMD`, `UBOOT_*`, FIT, …), dropped;
-//! - XC1104: settings xencfg's cfg language has no key for yet (cpupools,
-//!   static shared memory, event channels, vCPU affinity, …), written as
+//! - XC1104: settings xencfg's cfg language has no key for (Xilinx's
+//!   downstream `colors`, `viommu`, the Xen static heap), written as
 //!   comments, never as invented keys;
 //! - XC1105: values ImageBuilder would turn into a broken script (`512M`
 //!   where MB are expected, a missing `DOMU_KERNEL`);
@@ -83,11 +85,11 @@ const VARIABLES: &[(&str, bool, Treatment)] = &[
     ("DOMU_CAPS", true, Used),
     ("DOMU_NOBOOT", true, Used),
     ("DOMU_ROOTFS", true, Used),
-    ("CPUPOOL", true, Unsupported),
-    ("DOMU_CPUPOOL", true, Unsupported),
-    ("DOMU_SHARED_MEM", true, Unsupported),
-    ("DOMU_STATIC_EVTCHNS", true, Unsupported),
-    ("DOMU_VCPU_HARD_AFFINITY", true, Unsupported),
+    ("CPUPOOL", true, Used),
+    ("DOMU_CPUPOOL", true, Used),
+    ("DOMU_SHARED_MEM", true, Used),
+    ("DOMU_STATIC_EVTCHNS", true, Used),
+    ("DOMU_VCPU_HARD_AFFINITY", true, Used),
     ("DOMU_PASSTHROUGH_PATHS", true, Used),
     ("DOMU_COLORS", true, Unsupported),
     ("DOMU_VIOMMU", true, Unsupported),
@@ -512,7 +514,7 @@ impl Importer<'_> {
         if !listed.is_empty() {
             let _ = writeln!(out, "domains={}", listed.join(","));
         }
-        out.push_str(&self.pools());
+        let pools = self.pools();
         if let Some(a) = self.vars.get("XEN").cloned() {
             let p = self.cfg_text(&a, false);
             let _ = writeln!(
@@ -531,6 +533,7 @@ impl Importer<'_> {
             }
         }
         out.push_str(&sections);
+        out.push_str(&pools);
         out
     }
 
@@ -629,17 +632,207 @@ impl Importer<'_> {
     /// Comments for cpupools, which the cfg cannot express yet.
     fn pools(&mut self) -> String {
         let mut out = String::new();
-        let pools = self.counts.pools;
-        for i in 0..pools {
-            if let Some(a) = self.vars.at("CPUPOOL", i).cloned() {
-                out.push_str(&self.unsupported(
-                    &a,
-                    "boot-time cpupools need phandles to host CPU nodes",
-                    "describe the pool in the host DTS (`xen,cpupool` under /chosen) until the cfg has `cpupool=`",
-                ));
+        for i in 0..self.counts.pools {
+            let Some(a) = self.vars.at("CPUPOOL", i).cloned() else {
+                let counter = self.vars.get("NUM_CPUPOOLS").cloned();
+                if let Some(counter) = counter {
+                    self.push(
+                        Diagnostic::at(
+                            &c::IMPORT_BAD_VALUE,
+                            counter.value_span,
+                            format!("`CPUPOOL[{i}]` is not defined"),
+                        )
+                        .help("define every pool below NUM_CPUPOOLS"),
+                    );
+                }
+                continue;
+            };
+            let Some(section) = self.pool_section(i, &a) else {
+                continue;
+            };
+            let used = (0..self.counts.domus).any(|g| {
+                self.vars
+                    .at("DOMU_CPUPOOL", g)
+                    .and_then(|p| number(&p.value))
+                    == Some(i as u64)
+            });
+            if used {
+                out.push('\n');
+                out.push_str(&section);
+            } else {
+                self.warn(
+                    &c::IMPORT_DIFFERS,
+                    a.name_span,
+                    format!("`CPUPOOL[{i}]` is named by no guest; the cfg keeps it as a comment"),
+                    "ImageBuilder creates every pool; xencfg writes a pool only for the guests that name it, so its CPUs stay in pool 0",
+                    &format!("give a guest `DOMU_CPUPOOL[n]={i}`, or remove the pool"),
+                );
+                out.push('\n');
+                for line in section.lines() {
+                    let _ = writeln!(out, "# {line}");
+                }
             }
         }
         out
+    }
+
+    /// `CPUPOOL[i]="cpu@1,cpu@2 [scheduler]"` as a pool section: CPU node
+    /// names are taken below `/cpus`, as ImageBuilder looks them up.
+    fn pool_section(&mut self, i: usize, a: &Assignment) -> Option<String> {
+        let words: Vec<&str> = a.value.split_whitespace().collect();
+        let (cpus, sched) = match words.as_slice() {
+            [cpus] => (*cpus, None),
+            [cpus, sched] => (*cpus, Some(*sched)),
+            _ => {
+                self.push(
+                    Diagnostic::at(
+                        &c::IMPORT_BAD_VALUE,
+                        a.value_span,
+                        format!("`CPUPOOL[{i}]` is not \"CPU,CPU… [scheduler]\""),
+                    )
+                    .help("write e.g. `CPUPOOL[0]=\"cpu@2,cpu@3 null\"`"),
+                );
+                return None;
+            }
+        };
+        let paths: Vec<String> = cpus
+            .split(',')
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                if c.starts_with('/') {
+                    c.to_string()
+                } else {
+                    format!("/cpus/{c}")
+                }
+            })
+            .collect();
+        if paths.is_empty() || cpus.contains('#') || sched.is_some_and(|s| s.contains('#')) {
+            self.push(
+                Diagnostic::at(
+                    &c::IMPORT_BAD_VALUE,
+                    a.value_span,
+                    format!("`CPUPOOL[{i}]` names no CPU"),
+                )
+                .help("list CPU node names, e.g. `cpu@2,cpu@3`"),
+            );
+            return None;
+        }
+        let mut section = format!("[cpupool_{i}]\ncpus={}\n", paths.join(","));
+        if let Some(sched) = sched {
+            let _ = writeln!(section, "sched={sched}");
+        }
+        Some(section)
+    }
+
+    /// `DOMU_CPUPOOL[i]=n` as `cpupool=cpupool_n`.
+    fn cpupool(&mut self, a: &Assignment) -> Vec<String> {
+        if self.counts.pools == 0 {
+            return Vec::new(); // ImageBuilder ignores it: reported as such
+        }
+        match number(&a.value) {
+            Some(n) if (n as usize) < self.counts.pools => vec![format!("cpupool=cpupool_{n}")],
+            _ => {
+                self.push(
+                    Diagnostic::at(
+                        &c::IMPORT_BAD_VALUE,
+                        a.value_span,
+                        format!(
+                            "`{}` is not a pool index below NUM_CPUPOOLS ({})",
+                            a.value, self.counts.pools
+                        ),
+                    )
+                    .note("ImageBuilder would write a phandle to a pool that does not exist")
+                    .help("write the index of a CPUPOOL[n]"),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// `DOMU_SHARED_MEM[i]="ID [HPA] GPA SIZE"` as `shared-mem=`.
+    fn shared_memory(&mut self, a: &Assignment) -> Vec<String> {
+        let words: Vec<&str> = a.value.split_whitespace().collect();
+        let numbers: Option<Vec<u64>> = words.iter().skip(1).map(|w| number(w)).collect();
+        let id_ok = words.first().is_some_and(|id| !id.contains(['#', '=']));
+        match (words.first(), numbers.as_deref()) {
+            (Some(id), Some([host, guest, size])) if id_ok => vec![format!(
+                "shared-mem={id} host={host:#x} guest={guest:#x} size={}",
+                size_bytes_text(*size)
+            )],
+            (Some(id), Some([guest, size])) if id_ok => vec![format!(
+                "shared-mem={id} guest={guest:#x} size={}",
+                size_bytes_text(*size)
+            )],
+            _ => {
+                self.push(
+                    Diagnostic::at(
+                        &c::IMPORT_BAD_VALUE,
+                        a.value_span,
+                        format!(
+                            "`{}` is not \"ID [HOST-ADDR] GUEST-ADDR SIZE\"",
+                            a.value.trim()
+                        ),
+                    )
+                    .help(
+                        "write e.g. `DOMU_SHARED_MEM[0]=\"my-shm 0x7fe00000 0x7fe00000 0x200000\"`",
+                    ),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    /// `DOMU_STATIC_EVTCHNS[i]="LOCAL PEER-INDEX PEER-PORT; …"` as `evtchn=`
+    /// lines; the peer index is a guest's (`domU<n>`).
+    fn event_channels(&mut self, a: &Assignment) -> Vec<String> {
+        let mut lines = Vec::new();
+        for entry in a.value.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+            let numbers: Option<Vec<u64>> = entry.split_whitespace().map(number).collect();
+            match numbers.as_deref() {
+                Some([local, peer, peer_port]) => {
+                    lines.push(format!("evtchn={local} domU{peer}:{peer_port}"))
+                }
+                _ => {
+                    self.push(
+                        Diagnostic::at(
+                            &c::IMPORT_BAD_VALUE,
+                            a.value_span,
+                            format!("`{entry}` is not \"LOCAL-PORT PEER-INDEX PEER-PORT\""),
+                        )
+                        .help("separate channels with `;`, e.g. \"10 1 20; 11 1 21\""),
+                    );
+                    return Vec::new();
+                }
+            }
+        }
+        lines
+    }
+
+    /// `DOMU_VCPU_HARD_AFFINITY[i,v]="LIST"` as `vcpu<v>-affinity=LIST`.
+    fn affinity(&mut self, a: &Assignment) -> Vec<String> {
+        let vcpu = a
+            .index
+            .as_deref()
+            .and_then(|i| i.split(',').nth(1))
+            .and_then(|v| v.parse::<u32>().ok());
+        let list: String = a.value.split_whitespace().collect();
+        match vcpu {
+            Some(v) if !list.is_empty() && !list.contains('#') => {
+                vec![format!("vcpu{v}-affinity={list}")]
+            }
+            _ => {
+                self.push(
+                    Diagnostic::at(
+                        &c::IMPORT_BAD_VALUE,
+                        a.name_span,
+                        "vCPU affinity is `DOMU_VCPU_HARD_AFFINITY[GUEST,VCPU]=\"CPU-LIST\"`"
+                            .to_string(),
+                    )
+                    .help("write e.g. `DOMU_VCPU_HARD_AFFINITY[0,1]=\"2-3\"`"),
+                );
+                Vec::new()
+            }
+        }
     }
 
     /// A comment line for a setting the cfg cannot express, and XC1104.
@@ -728,22 +921,19 @@ impl Importer<'_> {
         if let Some(a) = get(&self.vars, "DOMU_CAPS") {
             lines.extend(self.capabilities(&a));
         }
-        let unsupported: [(&str, &str, &str); 6] = [
-            (
-                "DOMU_CPUPOOL",
-                "the pool is a phandle to a `xen,cpupool` node",
-                "add `domain-cpupool` in the host DTS until the cfg has `cpupool=`",
-            ),
-            (
-                "DOMU_SHARED_MEM",
-                "static shared memory is a child node of the domain",
-                "add it by hand once the cfg has `shared-mem=`",
-            ),
-            (
-                "DOMU_STATIC_EVTCHNS",
-                "static event channels are pairs of nodes with phandles",
-                "add them by hand once the cfg has `evtchn=`",
-            ),
+        if let Some(a) = get(&self.vars, "DOMU_CPUPOOL") {
+            lines.extend(self.cpupool(&a));
+        }
+        if let Some(a) = get(&self.vars, "DOMU_SHARED_MEM") {
+            lines.extend(self.shared_memory(&a));
+        }
+        if let Some(a) = get(&self.vars, "DOMU_STATIC_EVTCHNS") {
+            lines.extend(self.event_channels(&a));
+        }
+        for a in self.keyed("DOMU_VCPU_HARD_AFFINITY", i) {
+            lines.extend(self.affinity(&a));
+        }
+        let unsupported: [(&str, &str, &str); 2] = [
             (
                 "DOMU_COLORS",
                 "`colors` is Xilinx's downstream binding; upstream Xen reads the `llc-colors` string",
@@ -754,16 +944,8 @@ impl Importer<'_> {
                 "`viommu` is not a property xencfg knows",
                 "pass it as a raw value if your Xen reads it: `property=viommu=<1>`",
             ),
-            (
-                "DOMU_VCPU_HARD_AFFINITY",
-                "vCPU affinity is a set of `xen,vcpu` child nodes",
-                "add them by hand once the cfg has `vcpu<N>-affinity=`",
-            ),
         ];
         for (name, why, help) in unsupported {
-            if name == "DOMU_CPUPOOL" && self.counts.pools == 0 {
-                continue; // ImageBuilder ignores it: reported as such
-            }
             for a in self.keyed(name, i) {
                 let line = self.unsupported(&a, why, help);
                 lines.push(line.trim_end().to_string());
@@ -847,9 +1029,8 @@ impl Importer<'_> {
             .collect()
     }
 
-    /// `memory=` from DOMU_MEM (MB), or from the static memory ranges,
-    /// which ImageBuilder writes as `xen,static-mem` and sums into memory
-    /// (xencfg's `static-mem=` key encodes them with `/chosen`'s cells).
+    /// `memory=` from DOMU_MEM (MB), or `static-mem=` from the static
+    /// memory ranges (xencfg derives `memory`, as ImageBuilder sums it).
     fn memory(&mut self, i: usize) -> Vec<String> {
         let mem_var = self.vars.at("DOMU_MEM", i).cloned();
         let Some(static_mem) = self.vars.at("DOMU_STATIC_MEM", i).cloned() else {
@@ -905,12 +1086,10 @@ impl Importer<'_> {
         }
         let ranges: Vec<String> = pairs
             .chunks(2)
-            .map(|p| format!("{:#x}:{:#x}", p[0], p[1]))
+            .map(|p| format!("{:#x}:{}", p[0], size_text(p[1])))
             .collect();
-        let mut out = vec![
-            format!("memory={}", size_text(total)),
-            format!("static-mem={}", ranges.join(",")),
-        ];
+        // memory= is derived from the ranges, as ImageBuilder does.
+        let mut out = vec![format!("static-mem={}", ranges.join(","))];
         let direct = self.vars.at("DOMU_DIRECT_MAP", i).cloned();
         if direct.is_none_or(|a| a.value.trim() != "0") {
             out.push("direct-map".into());
@@ -1008,6 +1187,15 @@ fn size_text(total: u64) -> String {
         }
     }
     format!("{}K", total >> 10)
+}
+
+/// A size in bytes for the cfg's structure keys: the largest exact unit.
+fn size_bytes_text(bytes: u64) -> String {
+    if bytes != 0 && bytes.is_multiple_of(1024) {
+        size_text(bytes)
+    } else {
+        bytes.to_string()
+    }
 }
 
 /// Text safe inside a cfg comment: one line, printable.
