@@ -21,12 +21,15 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
 
     $completions = @(switch ($command) {
         'xencfg' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Compile CFG into an output directory (the directory of Xen on the ESP)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run every check `build` runs; write nothing')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Convert another tool''s configuration into a xen.cfg')
             [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
             [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -34,7 +37,9 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
         }
         'xencfg;build' {
             [CompletionResult]::new('--section', '--section', [CompletionResultType]::ParameterName, 'The boot section the emitted cfg boots by default (else `[global] default=`)')
-            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22)')
+            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest')
+            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)')
+            [CompletionResult]::new('--xen-config', '--xen-config', [CompletionResultType]::ParameterName, 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged')
             [CompletionResult]::new('--efi-name', '--efi-name', [CompletionResultType]::ParameterName, 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Make a check a warning')
@@ -46,18 +51,20 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
             [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'The output directory')
             [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'The output directory')
-            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary, staged as `<efi-name>.efi` (with --stage)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Also copy every referenced file (and --xen) into DIR at its ESP path')
             [CompletionResult]::new('--emit-dts', '--emit-dts', [CompletionResultType]::ParameterName, 'Also write `<section>.dts` for review')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace DIR even if xencfg did not create it')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'xencfg;check' {
             [CompletionResult]::new('--section', '--section', [CompletionResultType]::ParameterName, 'The boot section the emitted cfg boots by default (else `[global] default=`)')
-            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22)')
+            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest')
+            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)')
+            [CompletionResult]::new('--xen-config', '--xen-config', [CompletionResultType]::ParameterName, 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged')
             [CompletionResult]::new('--efi-name', '--efi-name', [CompletionResultType]::ParameterName, 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)')
             [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)')
             [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Make a check a warning')
@@ -67,17 +74,68 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Make a check an error')
             [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Make a check an error')
             [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'xencfg;explain' {
+            [CompletionResult]::new('--section', '--section', [CompletionResultType]::ParameterName, 'The boot section the emitted cfg boots by default (else `[global] default=`)')
+            [CompletionResult]::new('--xen-version', '--xen-version', [CompletionResultType]::ParameterName, 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest')
+            [CompletionResult]::new('--xen', '--xen', [CompletionResultType]::ParameterName, 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)')
+            [CompletionResult]::new('--xen-config', '--xen-config', [CompletionResultType]::ParameterName, 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged')
+            [CompletionResult]::new('--efi-name', '--efi-name', [CompletionResultType]::ParameterName, 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI)')
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Directory that cfg paths are relative to on this machine (default: the cfg''s directory)')
+            [CompletionResult]::new('-W', '-W ', [CompletionResultType]::ParameterName, 'Make a check a warning')
+            [CompletionResult]::new('--warn', '--warn', [CompletionResultType]::ParameterName, 'Make a check a warning')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'Silence a check')
+            [CompletionResult]::new('--allow', '--allow', [CompletionResultType]::ParameterName, 'Silence a check')
+            [CompletionResult]::new('-D', '-D ', [CompletionResultType]::ParameterName, 'Make a check an error')
+            [CompletionResult]::new('--deny', '--deny', [CompletionResultType]::ParameterName, 'Make a check an error')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'How to print diagnostics')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
+            [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
+            [CompletionResult]::new('--memory', '--memory', [CompletionResultType]::ParameterName, 'Also print each host''s memory map: RAM, reservations, static memory, shared memory and passthrough MMIO, labelled with their owners, overlaps marked')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'xencfg;import' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('imagebuilder', 'imagebuilder', [CompletionResultType]::ParameterValue, 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'xencfg;import;imagebuilder' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the cfg here instead of to stdout (nothing is written when there are errors)')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the cfg here instead of to stdout (nothing is written when there are errors)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'xencfg;import;help' {
+            [CompletionResult]::new('imagebuilder', 'imagebuilder', [CompletionResultType]::ParameterValue, 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'xencfg;import;help;imagebuilder' {
+            break
+        }
+        'xencfg;import;help;help' {
+            break
+        }
         'xencfg;dts' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'xencfg;checks' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -85,6 +143,8 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
         'xencfg;help' {
             [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Compile CFG into an output directory (the directory of Xen on the ESP)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Run every check `build` runs; write nothing')
+            [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Convert another tool''s configuration into a xen.cfg')
             [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
             [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -94,6 +154,16 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             break
         }
         'xencfg;help;check' {
+            break
+        }
+        'xencfg;help;explain' {
+            break
+        }
+        'xencfg;help;import' {
+            [CompletionResult]::new('imagebuilder', 'imagebuilder', [CompletionResultType]::ParameterValue, 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them')
+            break
+        }
+        'xencfg;help;import;imagebuilder' {
             break
         }
         'xencfg;help;dts' {

@@ -73,10 +73,20 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         }
     }
 
+    // Fragments built for `passthrough=` are modules like any other, so
+    // they are written whether or not the inputs are staged.
+    for fragment in &compiled.fragments {
+        add_generated(
+            &mut files,
+            fragment.esp_path.to_efi_string(),
+            fragment.bytes.clone(),
+        );
+    }
+
     if opts.stage {
         let mut staged = std::collections::BTreeSet::new();
         for (_, m) in system.modules() {
-            if matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
+            if m.generated || matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
                 continue;
             }
             let relative: PathBuf = m.path.components().iter().collect();
@@ -139,7 +149,7 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         .unwrap_or_default();
     let manifest = manifest::build(ManifestInput {
         system,
-        xen_version: opts.target.version,
+        target: &opts.target,
         cfg_name: &cfg_name,
         default_section: &compiled.default_section,
         facts: &compiled.facts,
@@ -147,6 +157,7 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         limit: MAX_EFI_FILES,
         efi_counts,
         options,
+        passthrough: &compiled.passthrough,
     });
     files.push(OutputFile {
         relative: PathBuf::from(output::MANIFEST_NAME),
@@ -164,7 +175,13 @@ fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Resu
         return Ok(());
     };
     let inputs = std::iter::once(compiled.system.cfg_path.clone())
-        .chain(compiled.system.modules().map(|(_, m)| m.source.clone()))
+        .chain(
+            compiled
+                .system
+                .modules()
+                .filter(|(_, m)| !m.generated)
+                .map(|(_, m)| m.source.clone()),
+        )
         .chain(opts.xen.clone());
     for input in inputs {
         if let Ok(p) = std::fs::canonicalize(&input)

@@ -13,8 +13,18 @@ use std::path::PathBuf;
                   behaves, and emits what Xen's EFI loader boots: a merged host DTB, a trimmed cfg and a manifest."
 )]
 pub struct Cli {
+    /// When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never.
+    #[arg(long, value_enum, default_value_t = ColorWhen::Auto, global = true, value_name = "WHEN")]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Subcommand, Debug)]
@@ -23,6 +33,13 @@ pub enum Command {
     Build(BuildArgs),
     /// Run every check `build` runs; write nothing.
     Check(CheckArgs),
+    /// Show what Xen will read, per boot section: its command line, dom0, the guests with their
+    /// domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build`
+    /// writes.
+    Explain(ExplainArgs),
+    /// Convert another tool's configuration into a xen.cfg.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Decompile a DTB to DTS.
     Dts {
         /// The device tree blob.
@@ -42,9 +59,18 @@ pub struct CommonArgs {
     /// The boot section the emitted cfg boots by default (else `[global] default=`).
     #[arg(long)]
     pub section: Option<String>,
-    /// The Xen release to target (4.16 … 4.22).
+    /// The Xen release to target (4.16 … 4.22); default: the version of --xen, else of
+    /// --xen-config, else the newest.
     #[arg(long, value_name = "VERSION")]
     pub xen_version: Option<String>,
+    /// The Xen EFI binary: its version is the target unless --xen-version says otherwise
+    /// (`build --stage` also stages it as `<efi-name>.efi`).
+    #[arg(long, value_name = "FILE")]
+    pub xen: Option<PathBuf>,
+    /// The `.config` Xen was built with: properties whose build option it lacks are errors.
+    /// Without it, build options are not judged.
+    #[arg(long, value_name = "FILE")]
+    pub xen_config: Option<PathBuf>,
     /// Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI).
     #[arg(long, default_value = "xen", value_name = "NAME")]
     pub efi_name: String,
@@ -78,9 +104,6 @@ pub struct BuildArgs {
     /// Also copy every referenced file (and --xen) into DIR at its ESP path.
     #[arg(long)]
     pub stage: bool,
-    /// The Xen EFI binary, staged as `<efi-name>.efi` (with --stage).
-    #[arg(long, value_name = "FILE")]
-    pub xen: Option<PathBuf>,
     /// Also write `<section>.dts` for review.
     #[arg(long)]
     pub emit_dts: bool,
@@ -95,8 +118,39 @@ pub struct CheckArgs {
     pub common: CommonArgs,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in
+    /// section form. Settings with no EFI or cfg equivalent are reported, and kept as comments
+    /// where Xen still needs them.
+    Imagebuilder(ImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The ImageBuilder config (the file given to uboot-script-gen -c).
+    pub config: PathBuf,
+    /// Write the cfg here instead of to stdout (nothing is written when there are errors).
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Also print each host's memory map: RAM, reservations, static memory, shared memory and
+    /// passthrough MMIO, labelled with their owners, overlaps marked.
+    #[arg(long)]
+    pub memory: bool,
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    /// rustc-style text on stderr.
     Human,
+    /// One JSON object per diagnostic, one per line.
     Json,
+    /// One SARIF 2.1.0 log, for CI code scanning.
+    Sarif,
 }

@@ -26,6 +26,8 @@ pub struct CompileOptions {
     pub efi_name: String,
     /// Compute sha256 of every file (build) or only sniff them (check).
     pub hash: bool,
+    /// Counts the bytes hashed, for a progress line.
+    pub progress: Option<std::sync::Arc<crate::progress::Progress>>,
 }
 
 /// A compiled system, ready to emit.
@@ -37,6 +39,10 @@ pub struct Compiled {
     pub merged: Vec<Option<Fdt>>,
     /// The trimmed cfg's bytes.
     pub cfg_bytes: Vec<u8>,
+    /// Passthrough fragments xencfg built (`passthrough=`), to write.
+    pub fragments: Vec<emit::fragment::GeneratedFragment>,
+    /// Per boot section: the host devices each guest gets.
+    pub passthrough: Vec<emit::passthrough::Assignments>,
 }
 
 /// A failure to run at all (exit status 2), as opposed to findings.
@@ -91,9 +97,10 @@ pub fn compile(
         target: &opts.target,
     };
     let mut system = lower::lower(&input, diags);
+    crate::structures::derive_memory(&mut system);
     let default_section = choose_default(&doc, &system, opts, diags);
 
-    let facts = checks::files::inspect(&system, opts.hash, diags);
+    let mut facts = checks::files::inspect(&system, opts.hash, opts.progress.as_deref(), diags);
     checks::files::shared_compressed_kernels(&system, &facts, diags);
     checks::sections::case_clashes(&system, diags);
 
@@ -116,6 +123,8 @@ pub fn compile(
         }
         hosts.push(host);
     }
+    let fragments = emit::fragment::generate_all(&mut system, &hosts, &mut facts, opts.hash, diags);
+    let mut passthrough = Vec::new();
 
     for (section, host) in system.sections.iter().zip(&hosts) {
         if section.dtb.is_none() && !section.guests.is_empty() {
@@ -140,6 +149,22 @@ pub fn compile(
             diags,
         );
         checks::guests::check_section(section, diags);
+        passthrough.push(checks::passthrough::check_section(
+            section,
+            host.as_ref(),
+            &facts,
+            &fragments,
+            &opts.target,
+            diags,
+        ));
+        checks::resources::check_section(
+            &system,
+            section,
+            host.as_ref(),
+            &facts,
+            &opts.target,
+            diags,
+        );
         if let (Some(host), Some(dtb)) = (host, &section.dtb) {
             checks::host::check_chosen(host, &dtb.source, section, diags);
         }
@@ -159,9 +184,11 @@ pub fn compile(
         .sections
         .iter()
         .zip(&hosts)
-        .map(|(section, host)| {
+        .zip(&passthrough)
+        .map(|((section, host), assignments)| {
             let host = host.as_ref()?;
-            let fdt = emit::dtb::merge(host, section);
+            let mut fdt = emit::dtb::merge(host, section, &system.pools, &opts.target);
+            emit::passthrough::mark(&mut fdt, assignments);
             let len = fdt.to_bytes_padded(emit::dtb::padding_for(section)).len();
             if let Some(dtb) = &section.dtb {
                 checks::host::check_size(len, cfg_bytes.len(), dtb.span, &section.name, diags);
@@ -176,6 +203,8 @@ pub fn compile(
         facts,
         merged,
         cfg_bytes,
+        fragments,
+        passthrough,
     })
 }
 

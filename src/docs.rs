@@ -3,8 +3,8 @@
 //!
 //! Whatever has a source elsewhere is derived from it, not restated: the
 //! command pages and completions from the clap definitions in
-//! [`crate::cli`], the property list of `xencfg.cfg(5)` from
-//! [`binding::PROPERTIES`], and the check codes it cites from the
+//! [`crate::cli`], the property and structure lists of `xencfg.cfg(5)` from
+//! [`binding::PROPERTIES`] and [`binding::STRUCTURES`], and the check codes it cites from the
 //! [`registry`](crate::checks::registry) constants. The files are committed;
 //! `cargo run --example gen-docs` rewrites them and `tests/docs_current.rs`
 //! fails when they are stale. Output is deterministic (no dates, stable
@@ -298,7 +298,9 @@ fn cfg_page() -> Vec<u8> {
     lexical_rules(&mut p);
     sections(&mut p);
     guest_forms(&mut p);
+    passthrough(&mut p);
     properties(&mut p);
+    structures(&mut p);
     values(&mut p);
     paths(&mut p);
     examples(&mut p);
@@ -390,8 +392,8 @@ fn lexical_rules(p: &mut Page) {
     ));
     p.bullet(&format!(
         "The first key wins: Xen reads only the first _KEY_`=` of a section and never sees \
-         the others {}. xencfg's own repeatable keys, `dtbo=`, `property=` and \
-         `domu`_N_`_property=`, are read every time.",
+         the others {}. xencfg's own repeatable keys, `dtbo=`, `property=`, \
+         `passthrough=` and `domu`_N_`_property=`, are read every time.",
         code(&c::DUPLICATE_KEY)
     ));
     p.bullet(&format!(
@@ -521,7 +523,7 @@ fn guest_forms(p: &mut Page) {
     p.item("`domu`_N_`_ramdisk=`_FILE_", "The guest's initial ramdisk.");
     p.item(
         "`domu`_N_`_dtb=`_FILE_",
-        "A passthrough device tree fragment for the guest.",
+        "A passthrough device tree fragment for the guest (see DEVICE PASSTHROUGH).",
     );
     p.item(
         "`domu`_N_`_property=`_NAME_[`=`_VALUE_]",
@@ -572,6 +574,70 @@ fn guest_forms(p: &mut Page) {
     ));
 }
 
+fn passthrough(p: &mut Page) {
+    p.section("DEVICE PASSTHROUGH");
+    p.para(
+        "A guest gets host devices through a device tree fragment, Xen's \
+         `multiboot,device-tree` module. Either name a fragment written by hand with \
+         `dtb=` (`domu`_N_`_dtb=`), or let xencfg build it from the host DTB:",
+    );
+    p.item(
+        "`passthrough=`_HOST-NODE-PATH_",
+        &format!(
+            "(xencfg; repeatable) Pass the host node at this full path (with its unit \
+             address, e.g. `/pl031@9010000`) to the guest. Also written \
+             `property=passthrough=`_PATH_ or `domu`_N_`_property=passthrough=`_PATH_. A value \
+             starting with `/` is a host node; `passthrough=enabled` stays Xen's own property \
+             (4.19+). xencfg copies the node under the fragment's `/passthrough` bus with \
+             `xen,reg` mapping its pages 1:1, `xen,path`, its GIC interrupts with \
+             `interrupt-parent = <65000>`, and `xen,force-assign-without-iommu` when it has \
+             no `iommus`; clocks from `fixed-clock` nodes come along, other references to \
+             host nodes are left out with a warning {}. The fragment is written as \
+             _GUEST_`-passthrough.dtb` next to the merged DTB {}. The node must exist and be \
+             memory-mapped {}; a guest cannot have both `passthrough=` and `dtb=` {}.",
+            code(&c::DANGLING_PHANDLE),
+            code(&c::FRAGMENT_NAME_CLASH),
+            code(&c::PASSTHROUGH_NODE),
+            code(&c::PASSTHROUGH_WITH_DTB)
+        ),
+    );
+    p.para(&format!(
+        "Hand-written fragments are checked as Xen reads them: only the root nodes `/gic`, \
+         `/aliases` and `/passthrough` count {}; `/passthrough` needs `compatible = \
+         \"simple-bus\"`, `ranges` and its cells {}; every node with `interrupts` needs an \
+         `interrupt-parent` naming the guest GIC {}; `xen,reg` is whole, page-aligned \
+         tuples {} inside the host node's registers {}; `xen,path` names a host node {} and \
+         comes with `xen,reg` {}; the interrupts match the host node's {}; a device not \
+         behind an IOMMU needs `xen,force-assign-without-iommu` {}; phandles stay below \
+         65000 {}; references to nodes outside the fragment are reported {}, and so is a \
+         device whose host node has clocks while the fragment gives it none {}.",
+        code(&c::FRAGMENT_IGNORED_NODE),
+        code(&c::FRAGMENT_BUS),
+        code(&c::FRAGMENT_INTERRUPT_PARENT),
+        code(&c::BAD_XEN_REG),
+        code(&c::XEN_REG_OUTSIDE_DEVICE),
+        code(&c::XEN_PATH_NOT_FOUND),
+        code(&c::PASSTHROUGH_INCOMPLETE),
+        code(&c::FRAGMENT_INTERRUPTS_MISMATCH),
+        code(&c::PASSTHROUGH_WITHOUT_IOMMU),
+        code(&c::FRAGMENT_PHANDLE),
+        code(&c::DANGLING_PHANDLE),
+        code(&c::FRAGMENT_MISSING_CLOCKS)
+    ));
+    p.para(&format!(
+        "Across the guests of a boot section, a device, MMIO page or interrupt goes to one \
+         guest {}; interrupts must fit the guest's `nr_spis` {} and not be IRQ 32 when the \
+         guest has `vpl011` {}; guest addresses must not cover the guest's RAM, vGIC, \
+         vPL011, grant table or magic pages {}. When the section boots a dom0 (`kernel=`), \
+         every passed-through host node gets `xen,passthrough` in the merged DTB, so that \
+         dom0 leaves it alone.",
+        code(&c::DEVICE_IN_TWO_GUESTS),
+        code(&c::IRQ_NOT_ROUTABLE),
+        code(&c::IRQ_VPL011_CLASH),
+        code(&c::GUEST_MMIO_OVERLAP)
+    ));
+}
+
 /// One entry per row of the binding table: this is the list the tests
 /// compare against [`binding::PROPERTIES`].
 fn properties(p: &mut Page) {
@@ -603,16 +669,70 @@ fn property_text(spec: &PropertySpec) -> String {
         ValueKind::Mib => "size; a bare number is MiB".to_string(),
         ValueKind::Str { allowed: [] } => "string".to_string(),
         ValueKind::Str { allowed } => {
-            let list: Vec<String> = allowed.iter().map(|a| format!("`{a}`")).collect();
+            let list: Vec<String> = allowed
+                .iter()
+                .map(|a| match a.since > spec.since {
+                    true => format!("`{}` (Xen {} and later)", a.value, a.since),
+                    false => format!("`{}`", a.value),
+                })
+                .collect();
             format!("one of {}", list.join(", "))
         }
+        ValueKind::SveBits => "empty or `max`, or a vector length in bits".to_string(),
+        ValueKind::Capabilities => "capability names, or a number from 0 to 7".to_string(),
     };
     let required = if spec.required { "; required" } else { "" };
+    let needs = spec
+        .requires
+        .map(|symbol| format!("; needs {symbol}"))
+        .unwrap_or_default();
     format!(
-        "{kind}; Xen {} and later{required}. {}.",
+        "{kind}; Xen {} and later{required}{needs}. {}.",
         spec.since,
         upper_first(spec.summary)
     )
+}
+
+/// One entry per row of the structure table ([`binding::STRUCTURES`]).
+fn structures(p: &mut Page) {
+    p.section("STRUCTURES");
+    p.para(&format!(
+        "Keys of a guest for the parts of the binding that link nodes by phandle. xencfg          allocates the phandles above the host tree's highest and writes both ends. A value          that does not parse is an error {}; a key the target Xen does not read yet is an          error {}, as is one whose build option the target lacks {} (judged only with          `--xen-config`). Values that hold blanks (`evtchn=`, `shared-mem=`) need a key of          their own, not `properties=`.",
+        code(&c::BAD_STRUCTURE),
+        code(&c::UNKNOWN_PROPERTY),
+        code(&c::BUILD_OPTION_MISSING)
+    ));
+    for spec in binding::STRUCTURES {
+        let needs = spec
+            .requires
+            .map(|symbol| format!("; needs {symbol}"))
+            .unwrap_or_default();
+        let repeat = if spec.repeatable { "; repeatable" } else { "" };
+        p.item(
+            &format!("`{}`", spec.syntax),
+            &format!(
+                "Xen {} and later{needs}{repeat}. {}; writes {}.",
+                spec.since,
+                upper_first(spec.summary),
+                spec.writes
+            ),
+        );
+    }
+    p.para(&format!(
+        "Pools: every CPU must be a host CPU node {}, in one pool only; `sched=` must be a          scheduler Xen has {}. Event channels: the peer must be a domain of the boot section          {}, ports 1 to 1023 for guests {}, each port once per domain {}. Static memory:          inside host RAM {}, clear of other static, reserved and shared ranges {}, in whole          pages {}, adding up to `memory` {}. Shared memory: ids of at most 15 characters {},          one range per id {}, one owner {}.",
+        code(&c::CPUPOOL_CPU),
+        code(&c::CPUPOOL_SCHED),
+        code(&c::EVTCHN_PEER),
+        code(&c::EVTCHN_PORT),
+        code(&c::EVTCHN_PORT_REUSED),
+        code(&c::STATIC_MEM_OUTSIDE_RAM),
+        code(&c::STATIC_MEM_OVERLAP),
+        code(&c::STATIC_MEM_UNALIGNED),
+        code(&c::STATIC_MEM_SIZE),
+        code(&c::SHM_ID),
+        code(&c::SHM_MISMATCH),
+        code(&c::SHM_ROLE)
+    ));
 }
 
 fn upper_first(s: &str) -> String {
@@ -754,6 +874,15 @@ fn examples(p: &mut Page) {
         "kernel=guests/Image-guest2 console=ttyAMA0",
         "properties=cpus=1 memory=128M",
         "property=xen,enhanced=enabled",
+    ]);
+    p.para("A guest that gets the host's PL031 real-time clock:");
+    p.example(&[
+        "[rtc]",
+        "kernel=Image-rtc console=ttyAMA0",
+        "cpus=1",
+        "memory=256M",
+        "vpl011",
+        "passthrough=/pl031@9010000",
     ]);
     p.para(
         "Comments sit on lines of their own: a `#` after a value would leave the blanks \

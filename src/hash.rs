@@ -9,6 +9,7 @@
 //! (unreadable).
 
 use crate::image::{self, ImageFormat, SNIFF_LEN};
+use crate::progress::Progress;
 use sha2::{Digest, Sha256};
 use std::fs::File;
 use std::io::{self, Read};
@@ -50,7 +51,7 @@ pub fn sniff_file(path: &Path) -> io::Result<FileFacts> {
 /// Size, format and sha256 in one streaming pass.
 pub fn hash_file(path: &Path) -> io::Result<FileFacts> {
     let mut chunk = vec![0u8; CHUNK_LEN];
-    hash_file_with(path, &mut chunk)
+    hash_file_with(path, &mut chunk, None)
 }
 
 /// [`hash_file`] for many files, in parallel; results in input order.
@@ -59,6 +60,15 @@ pub fn hash_file(path: &Path) -> io::Result<FileFacts> {
 /// next file index from a shared counter, so one large file does not hold
 /// up the small ones queued behind it. Each worker reuses one chunk buffer.
 pub fn hash_files(paths: &[PathBuf]) -> Vec<io::Result<FileFacts>> {
+    hash_files_with_progress(paths, None)
+}
+
+/// [`hash_files`], adding every byte read to `progress` (for the progress
+/// line `build` draws on a terminal).
+pub fn hash_files_with_progress(
+    paths: &[PathBuf],
+    progress: Option<&Progress>,
+) -> Vec<io::Result<FileFacts>> {
     let workers = thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
@@ -67,7 +77,7 @@ pub fn hash_files(paths: &[PathBuf]) -> Vec<io::Result<FileFacts>> {
         let mut chunk = vec![0u8; CHUNK_LEN];
         return paths
             .iter()
-            .map(|p| hash_file_with(p, &mut chunk))
+            .map(|p| hash_file_with(p, &mut chunk, progress))
             .collect();
     }
 
@@ -84,7 +94,7 @@ pub fn hash_files(paths: &[PathBuf]) -> Vec<io::Result<FileFacts>> {
                         // distinct indices; results travel through join().
                         let index = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = paths.get(index) else { break };
-                        done.push((index, hash_file_with(path, &mut chunk)));
+                        done.push((index, hash_file_with(path, &mut chunk, progress)));
                     }
                     done
                 })
@@ -111,7 +121,11 @@ pub fn hash_files(paths: &[PathBuf]) -> Vec<io::Result<FileFacts>> {
 }
 
 /// One streaming pass with a caller-provided chunk buffer.
-fn hash_file_with(path: &Path, chunk: &mut [u8]) -> io::Result<FileFacts> {
+fn hash_file_with(
+    path: &Path,
+    chunk: &mut [u8],
+    progress: Option<&Progress>,
+) -> io::Result<FileFacts> {
     let mut file = open_regular(path)?;
     let mut hasher = Sha256::new();
     let mut head = [0u8; SNIFF_LEN];
@@ -138,6 +152,9 @@ fn hash_file_with(path: &Path, chunk: &mut [u8]) -> io::Result<FileFacts> {
             }
         }
         size = size.saturating_add(n as u64);
+        if let Some(p) = progress {
+            p.add(n as u64);
+        }
     }
     let head = head.get(..head_len).unwrap_or(&[]);
     Ok(FileFacts {

@@ -13,7 +13,9 @@ use crate::cfg::{Document, Entry, Section, Word};
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::esp::EspPath;
+use crate::model::structures::GuestStructures;
 use crate::model::{BootSection, Guest, GuestProperty, Module, ModuleRole, Spanned, System};
+use crate::structures;
 use crate::target::Target;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -24,6 +26,9 @@ const XEN_SECTION_KEYS: &[&str] = &[
 ];
 const XENCFG_SECTION_KEYS: &[&str] = &["dtbo", "domains", "guests"];
 const GLOBAL_KEYS: &[&str] = &["default", "chain", "video"];
+/// The key that is both Xen's `passthrough` property (`enabled`) and
+/// xencfg's host-device key (`passthrough=/path`).
+const PASSTHROUGH_KEY: &str = "passthrough";
 /// Keys of a guest section that are not binding properties.
 const GUEST_MODULE_KEYS: &[&str] = &["kernel", "ramdisk", "dtb", "property", "properties"];
 
@@ -38,15 +43,19 @@ pub struct LowerInput<'a> {
 pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
     let doc = input.doc;
     let guest_refs = guest_section_names(doc);
+    let pool_refs = structures::parse::pool_section_names(doc);
     let mut lowerer = Lowerer {
         input,
         diags,
         templates: BTreeMap::new(),
         pending_rejected: Vec::new(),
+        pending_passthrough: Vec::new(),
+        pending_structures: Vec::new(),
         section_by_name: first_section_by_name(doc),
         bare_words: bare_words_by_section(doc),
         unknown_guest_sections: 0,
     };
+    let mut pools = Vec::new();
 
     let mut default_section = None;
     let mut global_video = None;
@@ -66,6 +75,15 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             continue;
         }
         if guest_refs.contains_key(section.name.as_str()) {
+            continue;
+        }
+        let named_pool = pool_refs.contains_key(&section.name);
+        if structures::parse::is_pool_section(section, named_pool) {
+            if !named_pool {
+                structures::parse::report_unused_pool(section, lowerer.diags);
+            }
+            lowerer.check_keys(section, index, &[], structures::POOL_KEYS);
+            pools.push(structures::parse::lower_pool(section, lowerer.diags));
             continue;
         }
         sections.push(lowerer.boot_section(section, index));
@@ -88,6 +106,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         default_section,
         global_video,
         sections,
+        pools,
     }
 }
 
@@ -175,8 +194,10 @@ struct GuestTemplate {
     kernel: Option<Module>,
     ramdisk: Option<Module>,
     dtb: Option<Module>,
+    passthrough: Vec<Spanned<String>>,
     properties: Properties,
     rejected: Vec<String>,
+    structures: GuestStructures,
     /// A kernel key was given (its path may have been rejected).
     kernel_named: bool,
 }
@@ -187,6 +208,10 @@ struct Lowerer<'a, 'd> {
     templates: BTreeMap<String, Option<GuestTemplate>>,
     /// Known properties whose values were rejected since the last take.
     pending_rejected: Vec<String>,
+    /// `passthrough=/host/path` values read since the last take.
+    pending_passthrough: Vec<Spanned<String>>,
+    /// Structure keys read since the last take.
+    pending_structures: Vec<structures::parse::Item>,
     /// See [`first_section_by_name`].
     section_by_name: HashMap<&'a str, usize>,
     /// See [`bare_words_by_section`].
@@ -229,8 +254,10 @@ struct FlatGuest {
     kernel: Option<Module>,
     ramdisk: Option<Module>,
     dtb: Option<Module>,
+    passthrough: Vec<Spanned<String>>,
     properties: Properties,
     rejected: Vec<String>,
+    structures: GuestStructures,
     kernel_named: bool,
 }
 
@@ -357,8 +384,10 @@ impl Lowerer<'_, '_> {
                     kernel: None,
                     ramdisk: None,
                     dtb: None,
+                    passthrough: Vec::new(),
                     properties: Properties::default(),
                     rejected: Vec::new(),
+                    structures: GuestStructures::default(),
                     kernel_named: false,
                 })));
                 slots.slots.len() - 1
@@ -375,6 +404,9 @@ impl Lowerer<'_, '_> {
             let property = self.property_assignment(&entry.value, entry.value_span);
             if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
                 guest.rejected.append(&mut self.pending_rejected);
+                guest.passthrough.append(&mut self.pending_passthrough);
+                let items = self.pending_structures.drain(..);
+                structures::parse::attach(&mut guest.structures, items, self.diags);
                 if let Some(p) = property {
                     push_property(self.diags, &mut guest.properties, p);
                 }
@@ -423,8 +455,10 @@ impl Lowerer<'_, '_> {
                     kernel: g.kernel,
                     ramdisk: g.ramdisk,
                     dtb: g.dtb,
+                    passthrough: g.passthrough,
                     properties: g.properties.list,
                     rejected: g.rejected,
+                    structures: g.structures,
                 },
                 g.kernel_named,
             ),
@@ -439,8 +473,10 @@ impl Lowerer<'_, '_> {
                         kernel: template.kernel.clone(),
                         ramdisk: template.ramdisk.clone(),
                         dtb: template.dtb.clone(),
+                        passthrough: template.passthrough.clone(),
                         properties: template.properties.list.clone(),
                         rejected: template.rejected.clone(),
+                        structures: template.structures.clone(),
                     },
                     kernel_named,
                 )
@@ -507,8 +543,10 @@ impl Lowerer<'_, '_> {
             kernel: None,
             ramdisk: None,
             dtb: None,
+            passthrough: Vec::new(),
             properties: Properties::default(),
             rejected: Vec::new(),
+            structures: GuestStructures::default(),
             kernel_named: false,
         };
         for entry in &section.entries {
@@ -565,6 +603,9 @@ impl Lowerer<'_, '_> {
         }
         t.properties.sort_by_span();
         t.rejected.append(&mut self.pending_rejected);
+        t.passthrough.append(&mut self.pending_passthrough);
+        let items = self.pending_structures.drain(..);
+        structures::parse::attach(&mut t.structures, items, self.diags);
         t
     }
 
@@ -610,6 +651,10 @@ impl Lowerer<'_, '_> {
         text: &str,
         value_span: Span,
     ) -> Option<GuestProperty> {
+        if name == PASSTHROUGH_KEY && !text.trim().is_empty() && text.trim() != "enabled" {
+            self.host_passthrough(text, value_span);
+            return None;
+        }
         let dt_name_of = |n: &str| binding::lookup(n).map(|s| s.dt_name.to_string());
         if let Some(raw) = value::parse_raw(text) {
             return match raw {
@@ -643,6 +688,13 @@ impl Lowerer<'_, '_> {
                 }
             };
         }
+        let target = self.input.target;
+        if let Some(item) =
+            structures::parse::lower_key(name, name_span, text, value_span, target, self.diags)
+        {
+            self.pending_structures.push(item);
+            return None;
+        }
         let Some(spec) = binding::lookup(name) else {
             let mut d = Diagnostic::at(
                 &c::UNKNOWN_PROPERTY,
@@ -659,7 +711,7 @@ impl Lowerer<'_, '_> {
             self.diags.push(d);
             return None;
         };
-        if spec.since > self.input.target.version {
+        if spec.since > target.version {
             self.diags.push(
                 Diagnostic::at(
                     &c::UNKNOWN_PROPERTY,
@@ -675,6 +727,11 @@ impl Lowerer<'_, '_> {
                     spec.since
                 )),
             );
+            return None;
+        }
+        if let Some(symbol) = spec.requires
+            && !crate::checks::target::require(target, name, symbol, name_span, self.diags)
+        {
             return None;
         }
         let bad = |diags: &mut Diagnostics, check, msg: String, help: String| {
@@ -780,10 +837,11 @@ impl Lowerer<'_, '_> {
             },
             ValueKind::Str { allowed } => {
                 let s = text.trim();
-                if !allowed.is_empty() && !allowed.contains(&s) {
+                let choice = allowed.iter().find(|a| a.value == s);
+                if !allowed.is_empty() && choice.is_none() {
                     let expected = allowed
                         .iter()
-                        .map(|a| format!("`{a}`"))
+                        .map(|a| format!("`{}`", a.value))
                         .collect::<Vec<_>>()
                         .join(", ");
                     bad(
@@ -794,14 +852,100 @@ impl Lowerer<'_, '_> {
                     );
                     return None;
                 }
+                if let Some(newer) = choice.filter(|a| a.since > target.version) {
+                    self.diags.push(
+                        Diagnostic::at(
+                            &c::VALUE_TOO_NEW,
+                            value_span,
+                            format!(
+                                "`{name}={s}` is read by Xen {} and later; the target is Xen {}",
+                                newer.since, target.version
+                            ),
+                        )
+                        .note(format!(
+                            "Xen {} treats an unknown value like no `{}` at all",
+                            target.version, spec.dt_name
+                        ))
+                        .help(format!(
+                            "use a value Xen {} knows, or target `--xen-version {}`",
+                            target.version, newer.since
+                        )),
+                    );
+                    return None;
+                }
+                if spec.dt_name == "llc-colors" {
+                    // Written back canonically: Xen reads `010` as octal.
+                    return match structures::parse::color_list(s, value_span) {
+                        Ok(colors) => Some(GuestProperty {
+                            dt_name: spec.dt_name.to_string(),
+                            value: PropertyValue::Str(crate::model::structures::list_text(&colors)),
+                            span: name_span,
+                        }),
+                        Err((at, msg)) => {
+                            self.diags.push(
+                                Diagnostic::at(&c::BAD_LLC_COLORS, at, msg)
+                                    .note("Xen panics at boot: \"parse error\" in `llc-colors`")
+                                    .help("write colors and ranges, e.g. `llc-colors=0-3,8`"),
+                            );
+                            None
+                        }
+                    };
+                }
                 PropertyValue::Str(s.to_string())
             }
+            ValueKind::SveBits => match value::parse_sve(text) {
+                Ok(None) => PropertyValue::Flag,
+                Ok(Some(bits)) => PropertyValue::U32(bits),
+                Err(msg) => {
+                    self.diags.push(
+                        Diagnostic::at(&c::BAD_SVE, value_span, msg)
+                            .note("Xen panics at boot on an SVE vector length it cannot give")
+                            .help("write `sve` (the hardware's largest), `sve=0`, or a multiple of 128 up to 2048, e.g. `sve=256`"),
+                    );
+                    return None;
+                }
+            },
+            ValueKind::Capabilities => match value::parse_capabilities(text) {
+                Ok(mask) => PropertyValue::U32(mask),
+                Err(msg) => {
+                    self.diags.push(
+                        Diagnostic::at(&c::BAD_CAPABILITIES, value_span, msg)
+                            .note("Xen panics at boot on unknown capability bits")
+                            .help("write names joined by `,` (`control,xenstore`) or a number from 0 to 7"),
+                    );
+                    return None;
+                }
+            },
         };
         Some(GuestProperty {
             dt_name: spec.dt_name.to_string(),
             value,
             span: name_span,
         })
+    }
+
+    /// `passthrough=` with a value other than `enabled` is xencfg's own key:
+    /// a host device node to pass through. Xen's `passthrough` property
+    /// (4.19+) only knows `enabled`, so a value starting with `/` is
+    /// unambiguous; anything else is reported with both meanings.
+    fn host_passthrough(&mut self, text: &str, span: Span) {
+        let path = text.trim();
+        let leading = text.len() - text.trim_start().len();
+        let span = sub_span(span, leading, path.len());
+        if path.starts_with('/') && !path.contains(char::is_whitespace) {
+            self.pending_passthrough
+                .push(Spanned::new(path.to_string(), span));
+            return;
+        }
+        self.diags.push(
+            Diagnostic::at(
+                &c::BAD_STRING,
+                span,
+                format!("`passthrough={path}` is neither `enabled` nor a host node path"),
+            )
+            .note("`passthrough=enabled` is Xen's property (4.19+); `passthrough=/path` names a host device node for xencfg to pass through")
+            .help("write the host node's full path, e.g. `passthrough=/pl031@9010000`, or `passthrough=enabled`"),
+        );
     }
 
     fn module(
@@ -819,6 +963,7 @@ impl Lowerer<'_, '_> {
             source,
             span,
             bootargs: args.map(|(a, _)| a.trim().to_string()),
+            generated: false,
         })
     }
 

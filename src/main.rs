@@ -2,15 +2,21 @@
 //! the library; this file renders diagnostics and maps outcomes to 0/1/2.
 
 use clap::Parser;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
+use std::sync::Arc;
 use xencfg::build::{self, BuildOptions};
 use xencfg::checks::registry;
-use xencfg::cli::{Cli, Command, CommonArgs, Format};
-use xencfg::compile::{self, CompileOptions, FatalError};
-use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render};
+use xencfg::cli::{Cli, ColorWhen, Command, CommonArgs, Format, ImportArgs, ImportCommand};
+use xencfg::compile::{self, CompileOptions, Compiled, FatalError};
+use xencfg::diag::style::{ColorChoice, Role, Style, use_color};
+use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render, sarif};
+use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
-use xencfg::target::{Target, XenVersion};
+use xencfg::import::imagebuilder;
+use xencfg::progress::{Meter, Progress};
+use xencfg::target::Target;
+use xencfg::target::resolve::{self, TargetArgs};
 
 const EXIT_OK: u8 = 0;
 const EXIT_CONFIG_ERRORS: u8 = 1;
@@ -18,25 +24,31 @@ const EXIT_FAILURE: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let style = stderr_style(cli.color);
     let result = match cli.command {
-        Command::Check(args) => run(&args.common, None),
+        Command::Check(args) => run(&args.common, None, style),
         Command::Build(args) => {
             let build = (
                 args.out.clone(),
                 args.stage,
-                args.xen.clone(),
+                args.common.xen.clone(),
                 args.emit_dts,
                 args.force,
             );
-            run(&args.common, Some(build))
+            run(&args.common, Some(build), style)
         }
+        Command::Explain(args) => explain_command(&args.common, args.memory, style),
+        Command::Import(ImportCommand::Imagebuilder(args)) => import_command(&args, style),
         Command::Dts { file } => dts_command(&file),
         Command::Checks { code } => checks_command(code.as_deref()),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!(
+                "{} {e}",
+                style.paint(Role::Severity(Severity::Error), "error:")
+            );
             ExitCode::from(EXIT_FAILURE)
         }
     }
@@ -49,6 +61,36 @@ type BuildRequest = (
     bool,
     bool,
 );
+
+/// Colour for what goes to stderr (see `diag::style`).
+fn stderr_style(choice: ColorWhen) -> Style {
+    let choice = match choice {
+        ColorWhen::Auto => ColorChoice::Auto,
+        ColorWhen::Always => ColorChoice::Always,
+        ColorWhen::Never => ColorChoice::Never,
+    };
+    let no_color = std::env::var("NO_COLOR").ok();
+    let term = std::env::var("TERM").ok();
+    Style {
+        color: use_color(
+            choice,
+            std::io::stderr().is_terminal(),
+            no_color.as_deref(),
+            term.as_deref(),
+        ),
+    }
+}
+
+/// A progress line for hashing, only where someone watches it.
+fn progress_meter(hash: bool) -> (Option<Arc<Progress>>, Option<Meter>) {
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    if !hash || dumb || !std::io::stderr().is_terminal() {
+        return (None, None);
+    }
+    let progress = Arc::new(Progress::new());
+    let meter = Meter::start(Arc::clone(&progress));
+    (Some(progress), Some(meter))
+}
 
 fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
     let mut levels = Levels::default();
@@ -68,31 +110,45 @@ fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
     Ok(levels)
 }
 
-fn target(args: &CommonArgs) -> Result<Target, FatalError> {
-    let version = match &args.xen_version {
-        Some(v) => v.parse::<XenVersion>().map_err(FatalError)?,
-        None => XenVersion::NEWEST,
+fn target(args: &CommonArgs, diags: &mut Diagnostics) -> Result<Target, FatalError> {
+    let inputs = TargetArgs {
+        version: args.xen_version.as_deref(),
+        xen: args.xen.as_deref(),
+        config: args.xen_config.as_deref(),
     };
-    Ok(Target { version })
+    resolve::resolve(&inputs, diags).map_err(FatalError)
 }
 
-fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError> {
+/// Compile as `check` does and apply the user's levels.
+fn compile(
+    args: &CommonArgs,
+    hash: bool,
+) -> Result<(Compiled, SourceMap, Diagnostics, Target), FatalError> {
     let levels = levels(args)?;
-    let target = target(args)?;
+    let mut diags = Diagnostics::default();
+    let target = target(args, &mut diags)?;
+    let (progress, meter) = progress_meter(hash);
     let options = CompileOptions {
         cfg: args.cfg.clone(),
         root: args.root.clone(),
         section: args.section.clone(),
         target: target.clone(),
         efi_name: args.efi_name.clone(),
-        hash: build.is_some(),
+        hash,
+        progress,
     };
     let mut sources = SourceMap::default();
-    let mut diags = Diagnostics::default();
-    let compiled = compile::compile(&options, &mut sources, &mut diags)?;
+    let compiled = compile::compile(&options, &mut sources, &mut diags);
+    drop(meter); // erases the progress line before anything else is printed
+    let compiled = compiled?;
     diags.apply_levels(&levels);
     diags.sort();
-    print_diagnostics(&diags, &sources, args.format);
+    Ok((compiled, sources, diags, target))
+}
+
+fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u8, FatalError> {
+    let (compiled, sources, diags, target) = compile(args, build.is_some())?;
+    print_diagnostics(&diags, &sources, args.format, Stream::Stdout, style);
     if diags.has_errors() {
         return Ok(EXIT_CONFIG_ERRORS);
     }
@@ -113,27 +169,136 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>) -> Result<u8, FatalError>
     Ok(EXIT_OK)
 }
 
-fn print_diagnostics(diags: &Diagnostics, sources: &SourceMap, format: Format) {
+/// `explain` prints its text on stdout, so its diagnostics, in any
+/// format, go to stderr.
+fn explain_command(args: &CommonArgs, memory: bool, style: Style) -> Result<u8, FatalError> {
+    let (compiled, sources, diags, target) = compile(args, false)?;
+    print_diagnostics(&diags, &sources, args.format, Stream::Stderr, style);
+    let text = explain::explain(
+        &compiled,
+        &sources,
+        &diags,
+        &ExplainOptions {
+            target: &target,
+            efi_name: &args.efi_name,
+            section: args.section.as_deref(),
+            memory,
+        },
+    );
+    print!("{text}");
+    Ok(if diags.has_errors() {
+        EXIT_CONFIG_ERRORS
+    } else {
+        EXIT_OK
+    })
+}
+
+/// Where machine-readable diagnostics go (human text is always stderr).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stream {
+    Stdout,
+    Stderr,
+}
+
+fn print_diagnostics(
+    diags: &Diagnostics,
+    sources: &SourceMap,
+    format: Format,
+    machine: Stream,
+    style: Style,
+) {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     match format {
         Format::Human => {
             for d in diags.iter() {
-                let _ = writeln!(err, "{}", render::human(d, sources));
+                let _ = writeln!(err, "{}", render::human_styled(d, sources, style));
             }
             let (errors, warnings) = (diags.count(Severity::Error), diags.count(Severity::Warning));
             if errors + warnings > 0 {
-                let _ = writeln!(err, "{}", render::summary(errors, warnings));
+                let _ = writeln!(err, "{}", render::summary_styled(errors, warnings, style));
             }
         }
-        Format::Json => {
+        Format::Json | Format::Sarif => {
             let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            for d in diags.iter() {
-                let _ = writeln!(out, "{}", render::json(d, sources));
+            let mut out: Box<dyn Write> = match machine {
+                Stream::Stdout => Box::new(stdout.lock()),
+                Stream::Stderr => Box::new(err),
+            };
+            if format == Format::Sarif {
+                let _ = writeln!(out, "{}", sarif::log(diags.iter(), sources));
+            } else {
+                for d in diags.iter() {
+                    let _ = writeln!(out, "{}", render::json(d, sources));
+                }
             }
         }
     }
+}
+
+/// `import imagebuilder`: the cfg on stdout or in `--out`, diagnostics on
+/// stderr; nothing is written when there are errors.
+fn import_command(args: &ImportArgs, style: Style) -> Result<u8, FatalError> {
+    let bytes = compile::read_cfg(&args.config)?;
+    let mut sources = SourceMap::default();
+    let file = sources.add(&args.config, bytes);
+    let mut diags = Diagnostics::default();
+    let name = args
+        .config
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let cfg = imagebuilder::import(file, &name, &sources.get(file).bytes, &mut diags);
+    diags.sort();
+    print_diagnostics(&diags, &sources, Format::Human, Stream::Stderr, style);
+    let Some(cfg) = cfg else {
+        return Ok(EXIT_CONFIG_ERRORS);
+    };
+    let bytes: Vec<u8> = cfg
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
+        .collect();
+    match &args.out {
+        None => {
+            let stdout = std::io::stdout();
+            let mut out = stdout.lock();
+            out.write_all(&bytes)
+                .and_then(|()| out.flush())
+                .map_err(|e| FatalError(format!("cannot write the cfg: {e}")))?;
+        }
+        Some(path) => write_file_atomically(path, &args.config, &bytes)?,
+    }
+    Ok(EXIT_OK)
+}
+
+/// Write `bytes` to `path` through a temporary file in the same directory,
+/// so a reader never sees half a file; never over the input.
+fn write_file_atomically(
+    path: &std::path::Path,
+    input: &std::path::Path,
+    bytes: &[u8],
+) -> Result<(), FatalError> {
+    let same = |a: &std::path::Path, b: &std::path::Path| matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y);
+    if same(path, input) {
+        return Err(FatalError(format!(
+            "refusing to write the cfg over its input {}",
+            input.display()
+        )));
+    }
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let fail = |e: std::io::Error| FatalError(format!("cannot write {}: {e}", path.display()));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    // NamedTempFile is private (0600); a cfg is an ordinary file.
+    use std::os::unix::fs::PermissionsExt;
+    tmp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o644))
+        .map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }
 
 fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {

@@ -70,6 +70,8 @@ fn generation_is_deterministic() {
         "man/xencfg-check.1",
         "man/xencfg-checks.1",
         "man/xencfg-dts.1",
+        "man/xencfg-explain.1",
+        "man/xencfg-import.1",
         "man/xencfg.cfg.5",
         "completions/xencfg.bash",
         "completions/_xencfg",

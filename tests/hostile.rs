@@ -574,7 +574,7 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     use xencfg::build::{self, BuildOptions};
     use xencfg::compile::{self, CompileOptions};
     use xencfg::diag::{Diagnostics, SourceMap};
-    use xencfg::target::{Target, XenVersion};
+    use xencfg::target::Target;
 
     let dir = scratch();
     let out = dir.path().join("out");
@@ -583,11 +583,10 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
             cfg: dir.path().join("xen.cfg"),
             root: None,
             section: None,
-            target: Target {
-                version: XenVersion::NEWEST,
-            },
+            target: Target::default(),
             efi_name: "xen".into(),
             hash: true,
+            progress: None,
         };
         let mut diags = Diagnostics::default();
         let compiled =
@@ -602,9 +601,7 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
         xen: None,
         emit_dts: false,
         force: false,
-        target: Target {
-            version: XenVersion::NEWEST,
-        },
+        target: Target::default(),
     };
     build::build(&compile_now(), &build_opts).expect("first build");
     let before = fs::read(out.join("manifest.json")).unwrap();

@@ -402,12 +402,12 @@ proptest! {
         use xencfg::build::{self, BuildOptions};
         use xencfg::compile::{self, CompileOptions};
         use xencfg::diag::{Diagnostics, SourceMap, render};
-        use xencfg::target::{Target, XenVersion};
+        use xencfg::target::Target;
 
         let dir = scratch_example("sections");
         let cfg = dir.path().join("xen.cfg");
         fs::write(&cfg, &text).unwrap();
-        let target = Target { version: XenVersion::NEWEST };
+        let target = Target::default();
         let options = CompileOptions {
             cfg,
             root: None,
@@ -415,6 +415,7 @@ proptest! {
             target: target.clone(),
             efi_name: "xen".into(),
             hash: build,
+            progress: None,
         };
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();

@@ -1,9 +1,11 @@
 //! The `xen,domain` binding as data (reference §2.4).
 //!
 //! One table says, for every property a guest may carry, its DT name, how
-//! its cfg value is read and encoded, and the first Xen release that reads
-//! it. Lowering, checks and documentation all walk this table, so nothing
-//! about a property is written in two places.
+//! its cfg value is read and encoded, the first Xen release that reads it
+//! and the build option it needs. A second table does the same for the
+//! structures xencfg writes with phandles (cpupools, event channels, shared
+//! and static memory, vCPU affinity). Lowering, checks and documentation all
+//! walk these tables, so nothing about a property is written in two places.
 
 pub mod value;
 
@@ -22,7 +24,28 @@ pub enum ValueKind {
     /// A size in MiB written as one cell. Bare numbers are MiB.
     Mib,
     /// A string; when `allowed` is not empty, one of those values.
-    Str { allowed: &'static [&'static str] },
+    Str { allowed: &'static [Choice] },
+    /// `sve`: empty (the hardware's largest vector length) or a length in
+    /// bits (0, or a multiple of 128 up to 2048), one cell.
+    SveBits,
+    /// `capabilities`: names (`control`, `hardware`, `xenstore`) or a
+    /// number, written as one cell.
+    Capabilities,
+}
+
+/// One accepted value of a string property, and the first release that
+/// knows it (a newer value on an older Xen reads as "no property").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub value: &'static str,
+    pub since: XenVersion,
+}
+
+const fn choice(value: &'static str, minor: u8) -> Choice {
+    Choice {
+        value,
+        since: v(minor),
+    }
 }
 
 #[derive(Debug)]
@@ -34,6 +57,8 @@ pub struct PropertySpec {
     pub since: XenVersion,
     /// Xen refuses to create the domain without it.
     pub required: bool,
+    /// The build option (`CONFIG_…`) without which Xen ignores or rejects it.
+    pub requires: Option<&'static str>,
     pub summary: &'static str,
 }
 
@@ -55,6 +80,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::U32 { min: 1, max: 128 },
         since: v(15),
         required: true,
+        requires: None,
         summary: "number of vCPUs (1..128 on arm64)",
     },
     PropertySpec {
@@ -62,6 +88,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::MemoryKib,
         since: v(15),
         required: true,
+        requires: None,
         summary: "guest RAM; a bare number is KiB, units K/M/G/T allowed; a multiple of 4 KiB",
     },
     PropertySpec {
@@ -69,6 +96,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::Flag,
         since: v(15),
         required: false,
+        requires: None,
         summary: "emulated PL011 UART at 0x22000000 (SPI 0); its output appears on Xen's console as `(XEN) DOM<id>:`",
     },
     PropertySpec {
@@ -76,6 +104,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::U32 { min: 0, max: 960 },
         since: v(15),
         required: false,
+        requires: None,
         summary: "number of SPIs of the guest's vGIC (default: the host's)",
     },
     PropertySpec {
@@ -83,6 +112,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::U32 { min: 2, max: 2 },
         since: v(15),
         required: false,
+        requires: None,
         summary: "cells of module addresses; xencfg always writes 2 (the EFI loader places modules above 4 GiB)",
     },
     PropertySpec {
@@ -90,6 +120,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::U32 { min: 1, max: 2 },
         since: v(15),
         required: false,
+        requires: None,
         summary: "cells of module sizes; xencfg writes 2 unless told otherwise",
     },
     PropertySpec {
@@ -97,15 +128,21 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::Flag,
         since: v(17),
         required: false,
-        summary: "map guest RAM 1:1 to host addresses (needs static memory)",
+        requires: Some("CONFIG_STATIC_MEMORY"),
+        summary: "map guest RAM 1:1 to host addresses (needs `static-mem`)",
     },
     PropertySpec {
         dt_name: "xen,enhanced",
         kind: ValueKind::Str {
-            allowed: &["enabled", "no-xenstore", "legacy"],
+            allowed: &[
+                choice("enabled", 17),
+                choice("no-xenstore", 17),
+                choice("legacy", 21),
+            ],
         },
         since: v(17),
         required: false,
+        requires: None,
         summary: "PV interfaces: `enabled` (grant table + xenstore), `no-xenstore`, `legacy` (4.21+)",
     },
     PropertySpec {
@@ -113,6 +150,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::Mib,
         since: v(17),
         required: false,
+        requires: None,
         summary: "P2M pool size in MiB",
     },
     PropertySpec {
@@ -120,6 +158,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::U32 { min: 1, max: 2 },
         since: v(18),
         required: false,
+        requires: None,
         summary: "highest grant table version (1 on Arm unless Xen runs with gnttab=max-ver:2)",
     },
     PropertySpec {
@@ -130,6 +169,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         },
         since: v(18),
         required: false,
+        requires: None,
         summary: "grant table frames (default 64)",
     },
     PropertySpec {
@@ -140,15 +180,17 @@ pub static PROPERTIES: &[PropertySpec] = &[
         },
         since: v(18),
         required: false,
+        requires: None,
         summary: "maptrack frames (default 1024)",
     },
     PropertySpec {
         dt_name: "passthrough",
         kind: ValueKind::Str {
-            allowed: &["enabled"],
+            allowed: &[choice("enabled", 19)],
         },
         since: v(19),
         required: false,
+        requires: None,
         summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB",
     },
     PropertySpec {
@@ -156,32 +198,138 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::Str { allowed: &[] },
         since: v(20),
         required: false,
+        requires: Some("CONFIG_LLC_COLORING"),
         summary: "LLC colors, e.g. `0-3,8`",
     },
     PropertySpec {
         dt_name: "capabilities",
-        kind: ValueKind::U32 { min: 0, max: 7 },
+        kind: ValueKind::Capabilities,
         since: v(21),
         required: false,
-        summary: "bitmask: 0x1 control, 0x2 hardware, 0x4 xenstore",
+        requires: None,
+        summary: "`control`, `hardware`, `xenstore` (joined by `,`), or the bitmask 0x1, 0x2, 0x4",
     },
     PropertySpec {
         dt_name: "trap-unmapped-accesses",
         kind: ValueKind::U32 { min: 0, max: 1 },
         since: v(21),
         required: false,
+        requires: None,
         summary: "1 (default) traps accesses to unmapped MMIO, 0 reads as zero",
     },
     PropertySpec {
         dt_name: "xen,sci_type",
         kind: ValueKind::Str {
-            allowed: &["none", "scmi_smc"],
+            allowed: &[choice("none", 21), choice("scmi_smc", 21)],
         },
         since: v(21),
         required: false,
+        requires: None,
         summary: "firmware interface (`none`, `scmi_smc`)",
     },
+    PropertySpec {
+        dt_name: "sve",
+        kind: ValueKind::SveBits,
+        since: v(18),
+        required: false,
+        requires: Some("CONFIG_ARM64_SVE"),
+        summary: "SVE vector length in bits (a multiple of 128 up to 2048, 0 disables); bare `sve` or `sve=max` asks for the hardware's largest",
+    },
+    PropertySpec {
+        dt_name: "v8r_el1_msa",
+        kind: ValueKind::Str {
+            allowed: &[choice("mpu", 22), choice("mmu", 22)],
+        },
+        since: v(22),
+        required: false,
+        requires: Some("CONFIG_MPU"),
+        summary: "EL1 memory system of an Armv8-R guest; only MPU builds of Xen read it, and those have no EFI loader",
+    },
 ];
+
+/// A cfg key that xencfg turns into linked DT structures (spec §1.4).
+#[derive(Debug)]
+pub struct StructureSpec {
+    /// The key as written; `vcpu<N>-affinity` stands for `vcpu0-affinity`, …
+    pub cfg_key: &'static str,
+    /// What xencfg writes for it.
+    pub writes: &'static str,
+    pub since: XenVersion,
+    pub requires: Option<&'static str>,
+    /// The key may be given several times per guest.
+    pub repeatable: bool,
+    pub syntax: &'static str,
+    pub summary: &'static str,
+}
+
+/// The structure keys of a guest.
+pub static STRUCTURES: &[StructureSpec] = &[
+    StructureSpec {
+        cfg_key: "cpupool",
+        writes: "`domain-cpupool` and a `/chosen` `xen,cpupool` node",
+        since: v(17),
+        requires: Some("CONFIG_BOOT_TIME_CPUPOOLS"),
+        repeatable: false,
+        syntax: "cpupool=NAME",
+        summary: "run the guest in the boot-time cpupool described by the section `[NAME]` (`cpus=` host CPU node paths or MPIDR values, optional `sched=`)",
+    },
+    StructureSpec {
+        cfg_key: "evtchn",
+        writes: "a pair of `xen,evtchn-v1` nodes that reference each other",
+        since: v(17),
+        requires: Some("CONFIG_STATIC_EVTCHN"),
+        repeatable: true,
+        syntax: "evtchn=LOCAL-PORT PEER:PEER-PORT",
+        summary: "a static event channel to another guest of the boot section, or to `dom0`",
+    },
+    StructureSpec {
+        cfg_key: "shared-mem",
+        writes: "a `xen,domain-shared-memory-v1` node",
+        since: v(17),
+        requires: Some("CONFIG_STATIC_SHM"),
+        repeatable: true,
+        syntax: "shared-mem=ID [host=ADDR] guest=ADDR size=SIZE [role=owner|borrower]",
+        summary: "static shared memory with the other guests naming the same ID (`host=` is needed before Xen 4.19)",
+    },
+    StructureSpec {
+        cfg_key: "static-mem",
+        writes: "`xen,static-mem` in `/chosen`'s cells (and `memory` when absent)",
+        since: v(16),
+        requires: Some("CONFIG_STATIC_MEMORY"),
+        repeatable: false,
+        syntax: "static-mem=ADDR:SIZE[,ADDR:SIZE...]",
+        summary: "give the guest these host RAM ranges instead of heap memory",
+    },
+    StructureSpec {
+        cfg_key: "vcpu<N>-affinity",
+        writes: "a `xen,vcpu` node with `id` and `hard-affinity`",
+        since: v(21),
+        requires: None,
+        repeatable: false,
+        syntax: "vcpu<N>-affinity=CPU-LIST",
+        summary: "pin vCPU N to these physical CPUs (numbers and ranges, e.g. `0-3,6`)",
+    },
+];
+
+/// The structure a cfg key describes (`vcpu2-affinity` →
+/// `vcpu<N>-affinity`).
+pub fn structure(key: &str) -> Option<&'static StructureSpec> {
+    let key = if vcpu_affinity_index(key).is_some() {
+        "vcpu<N>-affinity"
+    } else {
+        key
+    };
+    STRUCTURES.iter().find(|s| s.cfg_key == key)
+}
+
+/// N of a `vcpu<N>-affinity` key.
+pub fn vcpu_affinity_index(key: &str) -> Option<u32> {
+    let digits = key.strip_prefix("vcpu")?.strip_suffix("-affinity")?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
 
 /// The property whose cfg key (or DT name) is `key`.
 pub fn lookup(key: &str) -> Option<&'static PropertySpec> {
@@ -190,9 +338,22 @@ pub fn lookup(key: &str) -> Option<&'static PropertySpec> {
         .find(|p| p.cfg_key() == key || p.dt_name == key)
 }
 
-/// The closest known property name to `key`, for "did you mean".
+/// The closest known property or structure key to `key`, for "did you
+/// mean". The DT names of what structures write point to their cfg key.
 pub fn suggest(key: &str) -> Option<&'static str> {
-    closest(key, PROPERTIES.iter().map(|p| p.cfg_key()))
+    match key {
+        "xen,static-mem" => return Some("static-mem"),
+        "domain-cpupool" => return Some("cpupool"),
+        _ => {}
+    }
+    let structure_keys = STRUCTURES
+        .iter()
+        .map(|s| s.cfg_key)
+        .filter(|k| !k.contains('<'));
+    closest(
+        key,
+        PROPERTIES.iter().map(|p| p.cfg_key()).chain(structure_keys),
+    )
 }
 
 /// The candidate within a small edit distance of `word` (case-insensitive).
@@ -244,5 +405,42 @@ mod tests {
         assert_eq!(suggest("vpl01l"), Some("vpl011"));
         assert_eq!(suggest("enhanced"), Some("xen,enhanced"));
         assert_eq!(suggest("zzzzzz"), None);
+        assert_eq!(suggest("xen,static-mem"), Some("static-mem"));
+        assert_eq!(suggest("evtchns"), Some("evtchn"));
+    }
+
+    #[test]
+    fn finds_structure_keys() {
+        assert_eq!(structure("evtchn").unwrap().cfg_key, "evtchn");
+        assert_eq!(structure("vcpu12-affinity").unwrap().since, v(21));
+        assert_eq!(vcpu_affinity_index("vcpu12-affinity"), Some(12));
+        assert!(structure("vcpu-affinity").is_none());
+        assert!(structure("vcpux-affinity").is_none());
+        assert!(structure("vcpu99999999999-affinity").is_none());
+    }
+
+    #[test]
+    fn requirements_name_known_build_options() {
+        let requires = PROPERTIES
+            .iter()
+            .filter_map(|p| p.requires)
+            .chain(STRUCTURES.iter().filter_map(|s| s.requires));
+        for symbol in requires {
+            assert!(
+                crate::target::kconfig::option(symbol).is_some(),
+                "{symbol} is not in target::kconfig::OPTIONS"
+            );
+        }
+    }
+
+    #[test]
+    fn values_are_never_older_than_their_property() {
+        for p in PROPERTIES {
+            if let ValueKind::Str { allowed } = p.kind {
+                for c in allowed {
+                    assert!(c.since >= p.since, "{}={}", p.dt_name, c.value);
+                }
+            }
+        }
     }
 }

@@ -132,6 +132,54 @@ pub fn parse_flag(text: &str) -> Result<bool, String> {
     }
 }
 
+/// Parse `sve`: empty or `max` (the hardware's largest vector length, an
+/// empty property) or a length in bits: 0, or a multiple of 128 up to 2048.
+pub fn parse_sve(text: &str) -> Result<Option<u32>, String> {
+    let t = text.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("max") {
+        return Ok(None);
+    }
+    let bits = parse_u32(t)?;
+    if bits == 0 || (bits.is_multiple_of(128) && bits <= 2048) {
+        Ok(Some(bits))
+    } else {
+        Err(format!(
+            "`sve={t}` is not a vector length: 0, or a multiple of 128 from 128 to 2048"
+        ))
+    }
+}
+
+/// The `capabilities` bits by name (reference §2.4).
+pub const CAPABILITIES: &[(&str, u32)] = &[("control", 0x1), ("hardware", 0x2), ("xenstore", 0x4)];
+
+/// Parse `capabilities`: names joined by `,`, `|` or `+`
+/// (`control,xenstore`), or a number from 0 to 7.
+pub fn parse_capabilities(text: &str) -> Result<u32, String> {
+    let t = text.trim();
+    if t.starts_with(|c: char| c.is_ascii_digit()) {
+        let n = parse_u32(t)?;
+        return if n <= 7 {
+            Ok(n)
+        } else {
+            Err(format!(
+                "`capabilities={t}` sets bits Xen does not know (0x1 control, 0x2 hardware, 0x4 xenstore)"
+            ))
+        };
+    }
+    let mut mask = 0;
+    for name in t.split([',', '|', '+']).map(str::trim) {
+        let bit = CAPABILITIES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, b)| *b)
+            .ok_or_else(|| {
+                format!("`{name}` is not a capability (`control`, `hardware`, `xenstore`)")
+            })?;
+        mask |= bit;
+    }
+    Ok(mask)
+}
+
 /// Parse an explicit raw DT value: `<1 0x2>` cells, `"text"` (or several
 /// `"a", "b"`), or `[de ad be ef]` bytes. `None` when the text is not
 /// written as a raw value at all.
@@ -265,6 +313,30 @@ mod tests {
         assert!(matches!(parse_raw("<1 x>"), Some(Err(_))));
         assert!(matches!(parse_raw("[d]"), Some(Err(_))));
         assert!(matches!(parse_raw("\"open"), Some(Err(_))));
+    }
+
+    #[test]
+    fn sve_lengths() {
+        assert_eq!(parse_sve(""), Ok(None));
+        assert_eq!(parse_sve("max"), Ok(None));
+        assert_eq!(parse_sve("0"), Ok(Some(0)));
+        assert_eq!(parse_sve("256"), Ok(Some(256)));
+        assert_eq!(parse_sve("2048"), Ok(Some(2048)));
+        assert!(parse_sve("100").is_err());
+        assert!(parse_sve("2176").is_err());
+        assert!(parse_sve("x").is_err());
+    }
+
+    #[test]
+    fn capabilities_by_name_or_number() {
+        assert_eq!(parse_capabilities("control,hardware,xenstore"), Ok(7));
+        assert_eq!(parse_capabilities("xenstore"), Ok(4));
+        assert_eq!(parse_capabilities("Control | xenstore"), Ok(5));
+        assert_eq!(parse_capabilities("0x4"), Ok(4));
+        assert_eq!(parse_capabilities("0"), Ok(0));
+        assert!(parse_capabilities("8").is_err());
+        assert!(parse_capabilities("root").is_err());
+        assert!(parse_capabilities("").is_err());
     }
 
     #[test]

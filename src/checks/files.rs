@@ -9,6 +9,7 @@ use crate::esp::EspPath;
 use crate::hash::{self, FileFacts};
 use crate::image::ImageFormat;
 use crate::model::{Module, ModuleRole, System};
+use crate::progress::Progress;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 pub fn inspect(
     system: &System,
     hash: bool,
+    progress: Option<&Progress>,
     diags: &mut Diagnostics,
 ) -> BTreeMap<PathBuf, FileFacts> {
     // First reference of each file, for the diagnostic location.
@@ -28,6 +30,7 @@ pub fn inspect(
     }
 
     let mut readable: Vec<(PathBuf, &Module)> = Vec::new();
+    let mut total_size = 0u64;
     for (path, module) in &first {
         match fs::metadata(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -72,13 +75,19 @@ pub fn inspect(
                 )
                 .help("name the file itself"),
             ),
-            Ok(_) => readable.push((path.clone(), module)),
+            Ok(meta) => {
+                total_size += meta.len();
+                readable.push((path.clone(), module));
+            }
         }
     }
 
     let paths: Vec<PathBuf> = readable.iter().map(|(p, _)| p.clone()).collect();
     let results: Vec<io::Result<FileFacts>> = if hash {
-        hash::hash_files(&paths)
+        if let Some(p) = progress {
+            p.set_total(total_size);
+        }
+        hash::hash_files_with_progress(&paths, progress)
     } else {
         paths.iter().map(|p| hash::sniff_file(p)).collect()
     };

@@ -8,7 +8,10 @@
 //! Code ranges: XC01xx cfg text as Xen reads it, XC02xx structure of the
 //! cfg, XC03xx property values, XC04xx referenced files and images, XC05xx
 //! ESP paths, XC06xx guest naming and limits, XC07xx host device tree and
-//! `/chosen`.
+//! `/chosen`, XC08xx device passthrough (fragments and `passthrough=`),
+//! XC09xx the target Xen build, XC10xx guest resources (memory, static
+//! memory, shared memory, event channels, cpupools, vCPU affinity,
+//! xenstore), XC11xx importing other tools' configs.
 
 use crate::diag::Severity;
 
@@ -161,6 +164,28 @@ checks! {
     BAD_STRING = "XC0307" "bad-string-value" Error
         summary: "a string property with a value Xen does not accept"
         explain: "Some string properties accept a fixed set of values; anything else is ignored by Xen or makes it panic.";
+    BAD_SVE = "XC0308" "bad-sve" Error
+        summary: "`sve` is not empty, 0, or a multiple of 128 up to 2048"
+        explain: "`sve` gives a guest SVE: empty (a bare `sve` or `sve=max`) asks for the largest vector length the hardware has, 0 disables it, anything else is a vector length in bits that must be a multiple of 128 and at most 2048 (and at most what the CPU supports). Xen panics at boot on any other value, and on `sve` for a 32-bit (zImage) kernel.\n\nWrong:  sve=100\nRight:  sve=256";
+    VALUE_TOO_NEW = "XC0309" "value-too-new" Error
+        summary: "a property value that the target Xen does not know yet"
+        explain: "Some values were added after their property: `xen,enhanced=legacy` is read from Xen 4.21 on. Older releases treat an unknown value like no property at all, so the guest silently gets no PV interfaces. Use a value the target knows, or target the newer release with `--xen-version`.";
+    BAD_LLC_COLORS = "XC0310" "bad-llc-colors" Error
+        summary: "`llc-colors` is not a list of colors and ranges"
+        explain: "`llc-colors` is a comma-separated list of color numbers and inclusive ranges, e.g. `0-3,8`. Xen panics (\"parse error\") on anything else, and on a range whose start is above its end.\n\nWrong:  llc-colors=0..3\nRight:  llc-colors=0-3";
+    NR_SPIS_VPL011 = "XC0311" "nr-spis-vpl011" Error
+        summary: "`nr_spis=0` together with `vpl011`"
+        explain: "The emulated PL011 uses SPI 0 (vIRQ 32). Xen raises the SPI count for it only when `nr_spis` is absent; an explicit `nr_spis=0` leaves no SPI and domain creation panics. Drop `nr_spis`, or give at least 1.";
+    GRANT_VERSION = "XC0312" "grant-version" Error
+        summary: "`max_grant_version=2` while Xen allows only version 1"
+        explain: "On Arm Xen's grant table is limited to version 1 unless Xen's command line says `gnttab=max-ver:2`; a guest asking for more fails domain creation and Xen panics. Add `gnttab=max-ver:2` to `options=`, or use `max_grant_version=1`.";
+    SVE_32BIT = "XC0313" "sve-32bit-kernel" Error
+        summary: "`sve` for a guest with a 32-bit kernel"
+        explain: "SVE is an AArch64 feature: Xen refuses `sve` for a domain whose kernel is an arm32 zImage and panics at boot. Remove `sve`, or boot a 64-bit Image.";
+    BAD_CAPABILITIES = "XC0314" "bad-capabilities" Error
+        summary: "a `capabilities` value Xen does not accept"
+        explain: "`capabilities` is a bitmask, written as names (`control`, `hardware`, `xenstore`, joined by `,` or `|`) or as a number from 0 to 7: 0x1 control, 0x2 hardware, 0x4 xenstore. Other bits make Xen panic.";
+
 
     FILE_MISSING = "XC0401" "file-missing" Error
         summary: "a referenced file does not exist"
@@ -255,4 +280,180 @@ checks! {
     DTBO_FAILED = "XC0707" "overlay-failed" Error
         summary: "a `dtbo=` overlay cannot be applied"
         explain: "Overlays are applied as fdtoverlay does; every fragment needs a `target` phandle or `target-path` that exists in the host tree.";
+
+    FRAGMENT_IGNORED_NODE = "XC0801" "fragment-ignored-node" Warning
+        summary: "a passthrough fragment has root nodes or properties Xen ignores"
+        explain: "Xen copies only three root nodes of a guest's passthrough fragment: `/gic` (its phandle becomes the guest GIC's), `/aliases` and `/passthrough`, matched by their full name. Every other root node and every root property is ignored, and `passthrough@0` is not `passthrough`.\n\nWrong:  / { passthrough@0 { ... }; };\nRight:  / { passthrough { ... }; };";
+    FRAGMENT_BUS = "XC0802" "fragment-bus" Warning
+        summary: "a fragment's `/passthrough` lacks what the guest kernel needs"
+        explain: "Xen copies `/passthrough` into the guest's device tree as it is. The guest kernel only probes its children when it is a bus it knows: it needs `compatible = \"simple-bus\"`, `ranges` (empty: guest addresses are the addresses in the children's `reg`) and explicit `#address-cells`/`#size-cells`. A fragment without `/passthrough` passes nothing through.\n\nRight:  passthrough { compatible = \"simple-bus\"; ranges; #address-cells = <2>; #size-cells = <2>; ... };";
+    FRAGMENT_INTERRUPT_PARENT = "XC0803" "fragment-interrupt-parent" Error
+        summary: "a passed-through device with `interrupts` but no usable `interrupt-parent`"
+        explain: "Xen adds no `interrupt-parent` to the guest's root, so every node of the fragment that has `interrupts` needs its own (or a parent's inside `/passthrough`) pointing at the guest GIC: the phandle of the fragment's `/gic` node, or 65000 (Xen's GIC phandle) when there is no `/gic`. Otherwise the guest kernel finds no interrupt controller for the device.\n\nRight:  interrupt-parent = <65000>;";
+    BAD_XEN_REG = "XC0804" "bad-xen-reg" Error
+        summary: "`xen,reg` is not whole, page-aligned (host, size, guest) tuples"
+        explain: "`xen,reg = <host-address size guest-address>...` is read with the cells of the node's parent inside the fragment (`/passthrough`'s, 2 and 1 when absent), which must be 1 or 2 (Xen 4.22 refuses others; older releases divide by zero or misread). Every address and size must be a multiple of 4 KiB: Xen panics \"not page aligned addresses/sizes\" otherwise. A trailing partial tuple is silently ignored, so part of the device is not mapped.\n\nWrong:  xen,reg = <0x0 0x9010000 0x0 0x100 0x0 0x9010000>;\nRight:  xen,reg = <0x0 0x9010000 0x0 0x1000 0x0 0x9010000>;";
+    XEN_PATH_NOT_FOUND = "XC0805" "xen-path-not-found" Error
+        summary: "`xen,path` names no node of the host device tree"
+        explain: "Xen routes the device's interrupts and sets up its IOMMU from the host node named by `xen,path`, found by its full path (with unit addresses; names compare case-insensitively). A path that does not exist makes Xen print \"Couldn't find node ... in host_dt!\" and \"Failed to assign device to d1\": real Xen 4.17 then boots the guest without the device's interrupts (with `xen,force-assign-without-iommu`; the reference reads a panic in the source for other paths), so the guest's driver never works.";
+    PASSTHROUGH_INCOMPLETE = "XC0806" "passthrough-incomplete" Error
+        summary: "`xen,path` without `xen,reg`, or `xen,reg` without `xen,path`"
+        explain: "A passed-through device needs both `xen,reg` (what to map) and `xen,path` (the host node, for interrupts and IOMMU). `xen,reg` alone is allowed only with `xen,force-assign-without-iommu`; anything else makes Xen panic \"xen,reg or xen,path missing\".";
+    XEN_REG_OUTSIDE_DEVICE = "XC0807" "xen-reg-outside-device" Error
+        summary: "`xen,reg` maps host memory outside the device's own `reg`"
+        explain: "Xen maps whatever host range `xen,reg` names, without comparing it with the device. A range outside the host node's `reg` (rounded to pages) gives the guest another device's registers or host RAM.";
+    FRAGMENT_INTERRUPTS_MISMATCH = "XC0808" "fragment-interrupts-mismatch" Error
+        summary: "a fragment node's `interrupts` differ from its host node's"
+        explain: "Xen routes the interrupts of the host node named by `xen,path`, one to one; the `interrupts` in the fragment only tell the guest kernel what to expect. When they differ, the driver waits for an interrupt that never comes. Copy the host node's `interrupts`.";
+    PASSTHROUGH_WITHOUT_IOMMU = "XC0809" "passthrough-without-iommu" Error
+        summary: "a device passed through without IOMMU protection or `xen,force-assign-without-iommu`"
+        explain: "Without `xen,force-assign-without-iommu`, Xen assigns the device through the IOMMU, which needs the host node to have `iommus` (and the IOMMU enabled); otherwise the assignment fails and Xen panics. A device that does no DMA can be passed through without an IOMMU by adding `xen,force-assign-without-iommu;`. Xen 4.16 requests an IOMMU for every guest with a fragment, so there a host without an IOMMU cannot pass anything through.";
+    FRAGMENT_PHANDLE = "XC0810" "fragment-phandle" Error
+        summary: "a fragment phandle that collides with Xen's GIC phandle or is too large"
+        explain: "Xen gives the guest GIC the phandle 65000 unless the fragment has a `/gic` node with a phandle. A fragment node with phandle 65000 collides with it; Xen 4.22 also refuses any fragment phandle of 65000 or more. Before 4.20 a `/gic` node without a phandle makes the guest GIC's phandle 0, which breaks every interrupt.";
+    DANGLING_PHANDLE = "XC0811" "fragment-dangling-phandle" Warning
+        summary: "a passed-through node refers to a node the guest does not have"
+        explain: "Xen copies the fragment verbatim; phandles in `clocks`, `resets`, `power-domains`, `iommus`, `dmas`, `phys`, `pinctrl-*`, `*-gpios`, `*-supply` and the like must name nodes inside the fragment. A phandle of a host node (a clock controller, a pin controller) means nothing in the guest, and the guest driver fails or waits forever to probe. Describe what the device needs inside `/passthrough` (a `fixed-clock`, say) or drop the property.";
+    DEVICE_IN_TWO_GUESTS = "XC0812" "device-in-two-guests" Error
+        summary: "one host device, MMIO range or interrupt passed to two guests"
+        explain: "A device belongs to one domain: Xen panics when it routes an interrupt that another guest already has (\"already used\"), and two guests mapping the same MMIO corrupt each other's device state.";
+    IRQ_NOT_ROUTABLE = "XC0813" "irq-not-routable" Error
+        summary: "a passed-through interrupt the guest's vGIC cannot receive"
+        explain: "Xen routes a device's interrupts one to one (guest IRQ = host IRQ). The guest's vGIC has 32 + `nr_spis` (rounded up to 32) interrupts; a higher host IRQ makes Xen panic \"Unable to map IRQ\". PPIs and SGIs (below 32) cannot be routed to a guest at all. Raise `nr_spis` or leave it out (the default covers every host interrupt).";
+    IRQ_VPL011_CLASH = "XC0814" "irq-vpl011-clash" Error
+        summary: "a passed-through device uses IRQ 32, the guest's vPL011 interrupt"
+        explain: "The emulated PL011 (`vpl011`) always uses the guest's IRQ 32 (SPI 0), and passthrough IRQs are mapped one to one. Xen 4.16 panics; 4.17 and later let both share the interrupt silently. Drop `vpl011` or pass the device to another guest.";
+    GUEST_MMIO_OVERLAP = "XC0815" "guest-mmio-overlap" Warning
+        summary: "a passthrough mapping overlaps the guest's memory map"
+        explain: "The guest address in `xen,reg` is not checked by Xen. A range over the guest's RAM (0x40000000.., 0x200000000..), vGIC (0x03001000..), vPL011 (0x22000000), grant table (0x38000000) or magic pages (0x39000000) silently replaces what the guest expects there. Map the device elsewhere (QEMU virt and most SoCs keep MMIO below 0x03000000 or between 0x04000000 and 0x22000000).";
+    PASSTHROUGH_NODE = "XC0816" "passthrough-node" Error
+        summary: "`passthrough=` names a host node that cannot be passed through"
+        explain: "`passthrough=/path` builds the guest's fragment from a host node: it must exist (full path with unit address), be memory-mapped (a `reg` that translates to CPU addresses) and not be the GIC or a memory node.\n\nWrong:  passthrough=/pl031\nRight:  passthrough=/pl031@9010000";
+    PASSTHROUGH_WITH_DTB = "XC0817" "passthrough-with-dtb" Error
+        summary: "a guest with both `passthrough=/path` and `dtb=`"
+        explain: "A guest has one passthrough fragment. `passthrough=/path` makes xencfg build it; `dtb=` names a hand-written one. Use one or the other (put every device into the hand-written fragment).";
+    FRAGMENT_NAME_CLASH = "XC0818" "fragment-name-clash" Error
+        summary: "a generated fragment's file name is already used"
+        explain: "xencfg writes the fragment it builds for `passthrough=` as `<guest>-passthrough.dtb` next to the merged DTB. Another file of the cfg with that name (FAT compares names case-insensitively) would be overwritten; rename it.";
+    FRAGMENT_MISSING_CLOCKS = "XC0819" "fragment-missing-clocks" Warning
+        summary: "a passed-through device has clocks on the host but none in the fragment"
+        explain: "Many drivers will not probe a device without its clocks: every AMBA device (PL011, PL031, PL061...) needs its `apb_pclk`. On real Xen 4.17, QEMU's PL031 passed through without `clocks` boots, but the guest never registers the RTC; with a `fixed-clock` copied into `/passthrough` it does. Describe the clock inside the fragment (`passthrough=/path` does this for fixed clocks).\n\nRight:  apb_pclk: apb-pclk { compatible = \"fixed-clock\"; #clock-cells = <0>; clock-frequency = <24000000>; };\n        rtc@9010000 { clocks = <&apb_pclk>; clock-names = \"apb_pclk\"; ... };";
+    BUILD_OPTION_MISSING = "XC0901" "build-option-missing" Error
+        summary: "a property or structure needs a Xen build option the target lacks"
+        explain: "Parts of the binding exist only when Xen is built with them: static memory and `direct-map` (CONFIG_STATIC_MEMORY), shared memory (CONFIG_STATIC_SHM), cpupools (CONFIG_BOOT_TIME_CPUPOOLS), `llc-colors` (CONFIG_LLC_COLORING), `sve` (CONFIG_ARM64_SVE), static event channels (CONFIG_STATIC_EVTCHN, on by default), `v8r_el1_msa` (CONFIG_MPU, which has no EFI loader). Without the option Xen ignores the setting or panics. xencfg judges this only with `--xen-config` (the .config Xen was built with).";
+    TARGET_MISMATCH = "XC0902" "target-mismatch" Warning
+        summary: "the Xen version given differs from the Xen binary or its build configuration"
+        explain: "`--xen-version`, the version read from `--xen` and the header of `--xen-config` should name the same release: properties, limits and panics differ between releases. xencfg checks against `--xen-version` when given, else the binary's version, else the configuration's.";
+    XEN_VERSION_NOT_FOUND = "XC0903" "xen-version-not-found" Warning
+        summary: "`--xen` names a file without a Xen version in it"
+        explain: "An uncompressed Arm Xen binary (xen.efi) carries the compatible \"xen,xen-<major>.<minor>\", from which xencfg reads the target release. This file has none: it is not Xen, or it is compressed. xencfg then targets `--xen-version`, or the newest release it knows.";
+    TARGET_CANNOT_BOOT = "XC0904" "target-cannot-boot" Error
+        summary: "the target Xen cannot boot an EFI dom0less system"
+        explain: "xencfg's output needs an arm64 Xen with the EFI loader (CONFIG_ARM_EFI), release 4.16 or newer (the first whose EFI loader reads `xen,uefi-binary`).";
+    BAD_STRUCTURE = "XC1001" "bad-structure-value" Error
+        summary: "a `cpupool=`, `evtchn=`, `shared-mem=`, `static-mem=` or `vcpu<N>-affinity=` value that does not parse"
+        explain: "These keys describe structures that xencfg writes with phandles on both ends. Their forms are:\n  cpupool=NAME                         (and a [NAME] section with cpus= and sched=)\n  evtchn=LOCAL-PORT PEER:PEER-PORT     (PEER is a guest of the same boot section, or dom0)\n  shared-mem=ID [host=ADDR] guest=ADDR size=SIZE [role=owner|borrower]\n  static-mem=ADDR:SIZE[,ADDR:SIZE...]\n  vcpu<N>-affinity=CPU-LIST            (e.g. 0-3,6)\nNumbers are decimal or 0x hex; sizes take K, M, G or T.";
+    FIRST_BANK_TOO_SMALL = "XC1002" "first-bank-too-small" Error
+        summary: "the guest's first RAM bank cannot hold its kernel, DTB and initrd"
+        explain: "Xen places the kernel, the generated guest DTB and the initrd in the guest's first RAM bank (up to 3 GiB at 0x40000000, or the first static-mem range of a direct-mapped guest), each rounded up to 2 MiB. When they do not fit Xen panics \"Not enough memory in the first bank for the kernel+dtb+initrd\" or \"Unable to find suitable location for dtb+initrd\". Give the guest more memory.\n\nWrong:  memory=16M   (with a 20 MiB kernel)\nRight:  memory=256M";
+    STATIC_MEM_OUTSIDE_RAM = "XC1003" "static-mem-outside-ram" Error
+        summary: "a `static-mem` range outside the host's RAM"
+        explain: "Static memory is taken page by page from host RAM. A range that is not inside a host `/memory` node makes Xen touch page structures that do not exist and it panics (or crashes) while building the domain. Use ranges inside the host's memory nodes.";
+    STATIC_MEM_OVERLAP = "XC1004" "static-mem-overlap" Error
+        summary: "a `static-mem` range overlaps other static memory or a reserved range"
+        explain: "Each static range belongs to one domain. Overlapping another guest's static memory, `/reserved-memory`, a `/memreserve/` entry, `/chosen` `xen,static-heap` or a shared-memory host range panics Xen 4.18+ at early boot (\"Early FDT parsing failed\") and makes 4.16/4.17 fail when the second user acquires the pages. Note also that the EFI firmware places the boot modules wherever it likes (usually at the top of RAM): keep static ranges clear of memory the firmware hands out.";
+    STATIC_MEM_UNALIGNED = "XC1005" "static-mem-unaligned" Error
+        summary: "a `static-mem` or `shared-mem` address or size that is not a multiple of 4 KiB"
+        explain: "Xen maps guest memory in 4 KiB pages. Release builds truncate an unaligned static range (the size check then fails and Xen panics, or pages are lost); Xen 4.19+ panics on unaligned shared memory.";
+    STATIC_MEM_SIZE = "XC1006" "static-mem-size-mismatch" Error
+        summary: "the `static-mem` ranges do not add up to `memory`"
+        explain: "With static memory, `memory` must equal the sum of the ranges exactly; Xen panics \"doesn't match up\" otherwise. Leave `memory` out and xencfg derives it from `static-mem`.";
+    DIRECT_MAP_NEEDS_STATIC = "XC1007" "direct-map-without-static-mem" Error
+        summary: "`direct-map` without `static-mem`"
+        explain: "A direct-mapped guest sees host addresses, so its memory must be given as static ranges. Xen 4.17+ panics \"direct-map is not valid for domain ... without static allocation\".";
+    STATIC_MEM_BANKS = "XC1008" "static-mem-banks" Error
+        summary: "more static ranges than Xen can map, or static memory combined with LLC coloring"
+        explain: "A guest that is not direct-mapped gets its static ranges mapped one after another into the two guest RAM banks (3 GiB at 0x40000000, then 1016 GiB at 0x200000000); what does not fit panics \"Exhausted all possible guest banks\". Static memory and `llc-colors` exclude each other (Xen 4.20+ panics).";
+    SHM_ID = "XC1009" "shm-id" Error
+        summary: "a shared-memory id that is empty or longer than 15 characters"
+        explain: "Xen keeps shared-memory ids in 16 bytes including the terminating NUL and panics at boot on a longer `xen,shm-id`.";
+    SHM_MISMATCH = "XC1010" "shm-mismatch" Error
+        summary: "one shared-memory id with different ranges, or one range under two ids"
+        explain: "Every domain that shares a region names it with the same id, the same host address and the same size; two ids on one range, or one id with different ranges, make Xen panic at boot. Regions must also not overlap each other.";
+    SHM_ROLE = "XC1011" "shm-role" Error
+        summary: "shared-memory roles that Xen rejects"
+        explain: "A region has at most one `role=owner`; when one domain owns it, every other domain sharing it must say `role=borrower` explicitly (a role-less node meeting an owned region panics). A region where everyone is a borrower is accepted but nobody owns it.";
+    SHM_TOO_MANY = "XC1012" "shm-too-many" Error
+        summary: "more than 32 shared-memory regions"
+        explain: "Xen 4.19+ keeps at most 32 distinct static shared-memory regions (NR_SHMEM_BANKS) and panics past that.";
+    SHM_HOST_ADDRESS = "XC1013" "shm-host-address" Error
+        summary: "a shared-memory region without the host address this Xen needs"
+        explain: "Xen 4.17 and 4.18 need the host address of every shared-memory region (`host=`); 4.19+ can allocate it, except for a direct-mapped guest, whose guest address must equal the host address.";
+    EVTCHN_PEER = "XC1014" "evtchn-peer" Error
+        summary: "an event channel whose peer is not a domain of the boot section"
+        explain: "`evtchn=PORT PEER:PORT` links two domains of the same boot section. The peer is a guest's name or `dom0`; dom0 exists only when the section has `kernel=`. Xen panics \"could not find domains\" when an end is missing.";
+    EVTCHN_PORT = "XC1015" "evtchn-port" Error
+        summary: "an event-channel port out of range"
+        explain: "Ports start at 1 (0 means \"any\" and breaks the binding). A dom0less guest has at most port 1023 (Xen 4.17+ `max_evtchn_port`); dom0 is limited only by the 2-level ABI (4095). Xen panics when a port does not fit.";
+    EVTCHN_PORT_REUSED = "XC1016" "evtchn-port-reused" Error
+        summary: "one event-channel port used twice in a domain, or the two ends disagree"
+        explain: "A port can be bound once per domain; a second channel on it makes Xen panic (-EBUSY). When both ends describe the same channel they must agree on both ports.";
+    EVTCHN_NO_ENHANCED = "XC1017" "evtchn-without-enhanced" Warning
+        summary: "a guest with static event channels but no `xen,enhanced`"
+        explain: "Without `xen,enhanced` a dom0less guest gets no hypervisor node in its device tree and cannot find or use its event channels. Xen's documentation: include `xen,enhanced = \"no-xenstore\"` (or `enabled`).";
+    CPUPOOL_UNKNOWN = "XC1018" "cpupool-unknown" Error
+        summary: "`cpupool=` names no pool section, or a pool section is unusable"
+        explain: "`cpupool=NAME` needs a `[NAME]` section with `cpus=` (host CPU node paths such as `/cpus/cpu@1`, or MPIDR values) and optionally `sched=`. The pool becomes a `/chosen` node of that name, so the name must be a valid node name that no guest uses. Xen panics on an empty pool.";
+    CPUPOOL_CPU = "XC1019" "cpupool-cpu" Error
+        summary: "a pool CPU that is not a host CPU, or a CPU in two pools"
+        explain: "Every `cpus=` entry must name a CPU node of the host DTB (by path or by its `reg`, the MPIDR). Xen panics \"Error retrieving logical cpu\" for an unknown CPU and when a CPU is in two pools.";
+    CPUPOOL_SCHED = "XC1020" "cpupool-scheduler" Error
+        summary: "a pool scheduler that this Xen does not have"
+        explain: "`sched=` must name a scheduler built into Xen: `credit`, `credit2`, `rtds`, `arinc653` or `null` (with `--xen-config`, those enabled by CONFIG_SCHED_*). Xen panics \"Scheduler ... does not exists!\".";
+    AFFINITY = "XC1021" "vcpu-affinity" Error
+        summary: "a `vcpu<N>-affinity` for a vCPU the guest does not have, or naming no usable pCPU"
+        explain: "`vcpu<N>-affinity` pins vCPU N (N < `cpus`) to physical CPUs, numbered as Xen numbers them (the boot CPU is 0, the others follow in DT order). Every pCPU must exist and at least one must belong to the guest's cpupool; Xen panics otherwise.";
+    XENSTORE = "XC1022" "xenstore-domain" Error
+        summary: "`xen,enhanced` asks for xenstore but there is no xenstore domain, or there are two"
+        explain: "`xen,enhanced=enabled` (or `legacy`) gives a guest xenstore. Xen 4.17-4.20 need dom0 for that (\"Xenstore support requires dom0\"); 4.21+ need exactly one xenstore domain: dom0, or else one guest with the xenstore capability. Two xenstore domains panic \"Only 1 xenstore domain can be specified!\". A dom0less system without dom0 uses `xen,enhanced=no-xenstore`.";
+    CAPABILITIES = "XC1023" "capabilities-conflict" Error
+        summary: "a hardware-domain capability that clashes with dom0 or the guest's other settings"
+        explain: "Only one domain can be the hardware domain: a guest with the `hardware` capability next to a classic dom0 (`kernel=`), or two such guests, panic \"Only 1 hardware domain\". A hardware domain needs `direct-map` (or an IOMMU) and must not use `passthrough`, `nr_spis` or a passthrough DTB.";
+    GUEST_DTB_BUDGET = "XC1024" "guest-dtb-budget" Error
+        summary: "the guest's generated device tree would not fit Xen's buffer"
+        explain: "Xen builds each guest's device tree in a fixed buffer: 4 KiB in 4.16/4.17 (the passthrough fragment included), 4 KiB plus the fragment in 4.18-4.21. About 1.6 KiB is fixed, each vCPU adds about 112 bytes, plus the command line, shared memory and event channel nodes. When it overflows Xen panics \"Device tree generation failed\". Xen 4.22 sizes the buffer for 128 vCPUs.";
+    MEMORY_EXCEEDS_HOST = "XC1025" "memory-exceeds-host" Error
+        summary: "the domains need more memory than the host has"
+        explain: "Xen allocates every guest's memory (and dom0's `dom0_mem=`, 512 MiB by default) from host RAM at boot, while the EFI-loaded boot modules still occupy it. When the sum does not fit Xen panics \"Failed to allocate requested domain memory\". xencfg counts RAM from the host DTB's memory nodes minus reserved ranges; Xen's own memory comes on top.";
+    SHM_GUEST_OVERLAP = "XC1026" "shm-guest-overlap" Warning
+        summary: "shared memory placed over the guest's RAM or an emulated device"
+        explain: "Xen maps a shared-memory region at the guest address given, without checking it against the guest's own layout: RAM at 0x40000000 (3 GiB) and 0x200000000, the GIC at 0x03001000, the vPL011 at 0x22000000, the grant table at 0x38000000 and the magic pages at 0x39000000 (a direct-mapped guest's RAM is its static ranges). A region there silently replaces what the guest expects. Choose a guest address none of these use.";
+    CPUPOOL_BOOT_CPU = "XC1027" "cpupool-boot-cpu" Warning
+        summary: "a cpupool holds the boot CPU, so Xen makes it pool 0"
+        explain: "Xen numbers boot-time pools in DT order, puts every CPU no pool lists into one extra pool, and then swaps the pool holding the boot CPU to id 0. Pool 0 is where dom0 and every guest without `cpupool=` run, so a pool meant to isolate a guest, if it holds the boot CPU, is shared with all of them. Leave the boot CPU out of dedicated pools.";
+    CPUPOOL_UNUSED = "XC1028" "cpupool-unused" Warning
+        summary: "a pool section that no guest names with `cpupool=`"
+        explain: "A section holding only `cpus=` and `sched=` describes a cpupool. xencfg writes a pool into a boot section's DTB only when one of its guests says `cpupool=NAME`; a pool nobody names is left out, usually because `cpupool=` was forgotten or misspelt.";
+
+    IMPORT_NOT_DATA = "XC1101" "import-not-data" Error
+        summary: "an imported config line is not plain data"
+        explain: "`xencfg import` reads a config file (ImageBuilder's is a bash script of variables) as data and never runs it. Commands, command substitution (`$(...)`, backquotes), arithmetic (`$((...))`), parameter operators (`${A:-b}`), `+=` and control flow are reported and skipped; `$NAME` and `${NAME}` are expanded only from assignments made earlier in the same file.\n\nWrong:  DOMU_KERNEL[0]=$(ls Image-*)\nRight:  DOMU_KERNEL[0]=Image-domu0";
+    IMPORT_IGNORED = "XC1102" "import-ignored-by-imagebuilder" Warning
+        summary: "a setting ImageBuilder itself silently ignores"
+        explain: "ImageBuilder loops `i < NUM_DOMUS` (and `NUM_DT_OVERLAY`, `NUM_CPUPOOLS`): entries at or past the count are never read, and `DOMU_CPUPOOL` does nothing without `NUM_CPUPOOLS`. The importer leaves them out, as ImageBuilder did, and says so.\n\nWrong:  NUM_DOMUS=1\n        DOMU_KERNEL[1]=Image-b\nRight:  NUM_DOMUS=2";
+    IMPORT_NO_EFI = "XC1103" "import-no-efi-equivalent" Warning
+        summary: "a U-Boot setting with no EFI equivalent, dropped"
+        explain: "Under EFI, Xen's own loader reads every file (wherever the firmware allocates memory) and there is no boot script: `MEMORY_START`/`MEMORY_END`, `LOAD_CMD`, `BOOT_CMD`, `UBOOT_*`, FIT and `FDTEDIT` have nothing to map to. Settings for ImageBuilder's disk image or bare-metal Linux mode are not part of a boot configuration either.";
+    IMPORT_UNSUPPORTED = "XC1104" "import-unsupported" Warning
+        summary: "a setting xencfg's cfg cannot express yet, written as a comment"
+        explain: "A few ImageBuilder settings have no key in the cfg language: Xilinx's downstream `colors` (upstream Xen reads `llc-colors`), `viommu`, and the Xen static heap (a `/chosen` property of the host DTB). The importer writes the original setting as a comment in the cfg instead of inventing a key, so nothing is lost silently; add it to the host DTS, or as a raw `property=` if your Xen reads it.";
+    IMPORT_BAD_VALUE = "XC1105" "import-bad-value" Error
+        summary: "a value ImageBuilder would turn into a broken boot script"
+        explain: "ImageBuilder pastes values into `fdt set` commands without checking them: `DOMU_MEM[0]=512M` (MB are expected) writes `memory <0 512M>` and still exits 0. The importer requires numbers where numbers are meant, every guest's `DOMU_KERNEL`, and values the cfg can hold (no `#`, no control bytes); with any such error it writes nothing.\n\nWrong:  DOMU_MEM[0]=512M\nRight:  DOMU_MEM[0]=512";
+    IMPORT_UNKNOWN_VARIABLE = "XC1106" "import-unknown-variable" Warning
+        summary: "a variable ImageBuilder does not know"
+        explain: "ImageBuilder reads a fixed set of variables; anything else is ignored, usually a typo (`DOMU_KERNELS`) or a variable of a newer or downstream ImageBuilder. It is not imported.";
+    IMPORT_DIFFERS = "XC1107" "import-differs" Warning
+        summary: "the imported cfg deliberately differs from ImageBuilder's output"
+        explain: "Where ImageBuilder's behaviour is a known bug or depends on its U-Boot flow, the importer writes what the config evidently means and says so: `DOMU_ENHANCED=2` is `no-xenstore` even with dom0 (ImageBuilder writes `enabled`), `XEN_CMD` wins over `DOM0_MEM`, absolute paths become file names on the ESP, guests ImageBuilder does not boot stay commented out.";
 }

@@ -2,10 +2,12 @@
 //!
 //! Every stage of the pipeline pushes [`Diagnostic`]s into one [`Diagnostics`]
 //! list; rendering (human text, JSON) happens once, at the edge, in
-//! [`render`]. A diagnostic always names its check (a stable code from
+//! [`render`] and [`sarif`]. A diagnostic always names its check (a stable code from
 //! [`crate::checks::registry`]) so users can look it up and re-level it.
 
 pub mod render;
+pub mod sarif;
+pub mod style;
 
 use crate::checks::registry::Check;
 use serde::Serialize;

@@ -1,41 +1,72 @@
 //! Rendering diagnostics: rustc-style text for people, JSON lines for tools.
 
+use super::style::{Role, Style};
 use super::{Diagnostic, Location, Severity, SourceMap};
 use serde::Serialize;
 
 /// rustc-style text: header, `-->` location, the source line with a caret
 /// under the exact bytes, then notes and help.
 pub fn human(d: &Diagnostic, sources: &SourceMap) -> String {
-    let mut out = format!("{}[{}]: {}\n", d.severity.as_str(), d.check.code, d.message);
+    human_styled(d, sources, Style::PLAIN)
+}
+
+/// [`human`] with colour when `style` says so (see [`super::style`]).
+pub fn human_styled(d: &Diagnostic, sources: &SourceMap, style: Style) -> String {
+    let severity = Role::Severity(d.severity);
+    let gutter = |text: &str| style.paint(Role::Gutter, text);
+    let mut out = format!(
+        "{}{}\n",
+        style.paint(
+            severity,
+            &format!("{}[{}]", d.severity.as_str(), d.check.code)
+        ),
+        style.paint(Role::Emphasis, &format!(": {}", d.message))
+    );
     match &d.location {
         Location::Text(span) => {
             let path = sources.path(span.file).display();
             let number = span.line.to_string();
             let pad = " ".repeat(number.len());
-            out.push_str(&format!("{pad}--> {path}:{}:{}\n", span.line, span.col));
+            out.push_str(&format!(
+                "{pad}{} {path}:{}:{}\n",
+                gutter("-->"),
+                span.line,
+                span.col
+            ));
             let line = sources.line_text(span.file, span.line);
             let start = (span.col as usize).saturating_sub(1).min(line.len());
             let width = span.len.clamp(1, line.len().saturating_sub(start).max(1));
             let (shown, caret_at, caret_width) = window(line, start, width);
             out.push_str(&format!(
-                "{pad} |\n{number} | {shown}\n{pad} | {}{}\n",
+                "{}\n{} {shown}\n{} {}{}\n",
+                gutter(&format!("{pad} |")),
+                gutter(&format!("{number} |")),
+                gutter(&format!("{pad} |")),
                 " ".repeat(caret_at),
-                "^".repeat(caret_width)
+                style.paint(severity, &"^".repeat(caret_width))
             ));
         }
-        location => out.push_str(&format!("  --> {}\n", describe(location, sources))),
+        location => out.push_str(&format!(
+            "  {} {}\n",
+            gutter("-->"),
+            describe(location, sources)
+        )),
     }
+    let note = style.paint(Role::Label, "= note:");
     for (location, label) in &d.related {
         out.push_str(&format!(
-            "  = note: {label}: {}\n",
+            "  {note} {label}: {}\n",
             describe(location, sources)
         ));
     }
-    for note in &d.notes {
-        out.push_str(&format!("  = note: {note}\n"));
+    for text in &d.notes {
+        out.push_str(&format!("  {note} {text}\n"));
     }
     if let Some(help) = &d.help {
-        out.push_str(&format!("  = help: {help}\n"));
+        out.push_str(&format!(
+            "  {} {help}\n",
+            style.paint(Role::Label, "= help:")
+        ));
     }
     out
 }
@@ -99,11 +130,23 @@ pub fn describe(location: &Location, sources: &SourceMap) -> String {
 
 /// The closing summary line, e.g. `2 errors, 1 warning`.
 pub fn summary(errors: usize, warnings: usize) -> String {
-    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    summary_styled(errors, warnings, Style::PLAIN)
+}
+
+/// [`summary`], the counts coloured by severity when they are not zero.
+pub fn summary_styled(errors: usize, warnings: usize, style: Style) -> String {
+    let plural = |n: usize, word: &str, severity: Severity| {
+        let text = format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+        if n == 0 {
+            text
+        } else {
+            style.paint(Role::Severity(severity), &text)
+        }
+    };
     format!(
         "{}, {}",
-        plural(errors, "error"),
-        plural(warnings, "warning")
+        plural(errors, "error", Severity::Error),
+        plural(warnings, "warning", Severity::Warning)
     )
 }
 

@@ -7,7 +7,9 @@
 //! their `reg` itself: no load address is ever computed here.
 
 use crate::fdt::{Fdt, Node, Property, value};
+use crate::model::structures::CpuPool;
 use crate::model::{BootSection, Guest, Module};
+use crate::target::Target;
 
 /// Room left in the blob for the EFI stub's in-place edits (reference
 /// §1.10.2): `xen,xen-bootargs` (up to 4 KiB), the cfg module nodes, a `reg`
@@ -18,8 +20,9 @@ pub fn padding_for(section: &BootSection) -> usize {
     8192 + 128 * modules
 }
 
-/// Add the section's guests to a copy of the host tree.
-pub fn merge(host: &Fdt, section: &BootSection) -> Fdt {
+/// Add the section's guests (and the cpupools, event channels and other
+/// structures they link to) to a copy of the host tree.
+pub fn merge(host: &Fdt, section: &BootSection, pools: &[CpuPool], target: &Target) -> Fdt {
     let mut fdt = host.clone();
     let root = &mut fdt.root;
     if root.child("chosen").is_none() {
@@ -40,6 +43,7 @@ pub fn merge(host: &Fdt, section: &BootSection) -> Fdt {
     for guest in &section.guests {
         chosen.children.push(domain_node(guest));
     }
+    super::structures::add(&mut fdt, section, pools, target);
     fdt
 }
 

@@ -7,10 +7,13 @@
 use crate::hash::FileFacts;
 use crate::image::ImageFormat;
 use crate::model::{Module, ModuleRole, System};
-use crate::target::XenVersion;
+use crate::target::{Built, Target, VersionSource, XenVersion, kconfig};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// The `source` of a file xencfg writes itself.
+const GENERATED: &str = "generated";
 
 #[derive(Serialize)]
 pub struct Manifest {
@@ -28,6 +31,21 @@ pub struct Manifest {
 #[derive(Serialize)]
 pub struct TargetInfo {
     pub xen_version: XenVersion,
+    /// Where the version came from (`option`, `xen-binary`, `xen-config`,
+    /// `default`).
+    pub version_source: VersionSource,
+    /// The full version string read from `--xen`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xen_full_version: Option<String>,
+    /// The `--xen-config` file, when given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xen_config: Option<String>,
+    /// The build options xencfg judged, with whether the target has them
+    /// (only with `--xen-config`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub build_options: BTreeMap<&'static str, bool>,
+    /// The build options this configuration relies on.
+    pub required_options: Vec<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -38,6 +56,10 @@ pub struct SectionInfo {
     pub dom0: Vec<ModuleInfo>,
     pub guests: Vec<GuestInfo>,
     pub efi_modules: EfiModules,
+    /// Host device nodes given `xen,passthrough` in this section's DTB
+    /// (only with a dom0).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub xen_passthrough: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -53,6 +75,10 @@ pub struct GuestInfo {
     pub cpus: Option<u32>,
     pub memory_kib: Option<u64>,
     pub modules: Vec<ModuleInfo>,
+    /// Host device nodes passed through to the guest (its fragment's
+    /// `xen,path`s).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passthrough: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -79,7 +105,7 @@ pub struct FileInfo {
 /// What the manifest needs beyond the model.
 pub struct ManifestInput<'a> {
     pub system: &'a System,
-    pub xen_version: XenVersion,
+    pub target: &'a Target,
     pub cfg_name: &'a str,
     pub default_section: &'a str,
     /// Facts of every source file, by host path.
@@ -89,6 +115,8 @@ pub struct ManifestInput<'a> {
     pub limit: usize,
     pub efi_counts: Vec<usize>,
     pub options: Vec<Option<String>>,
+    /// Per section, the host devices each guest gets.
+    pub passthrough: &'a [crate::emit::passthrough::Assignments],
 }
 
 pub fn build(input: ManifestInput) -> Manifest {
@@ -97,7 +125,11 @@ pub fn build(input: ManifestInput) -> Manifest {
         ModuleInfo {
             role: m.role,
             esp_path: m.path.to_efi_string(),
-            source: m.source.clone(),
+            source: if m.generated {
+                PathBuf::from(GENERATED)
+            } else {
+                m.source.clone()
+            },
             size: facts.map_or(0, |f| f.size),
             sha256: facts.and_then(|f| f.sha256.clone()).unwrap_or_default(),
             format: facts.map_or(ImageFormat::Unknown, |f| f.format),
@@ -129,12 +161,22 @@ pub fn build(input: ManifestInput) -> Manifest {
                     cpus: g.cpus(),
                     memory_kib: g.memory_kib(),
                     modules: g.modules().map(module).collect(),
+                    passthrough: input
+                        .passthrough
+                        .get(i)
+                        .map(|a| a.of(&g.name).to_vec())
+                        .unwrap_or_default(),
                 })
                 .collect(),
             efi_modules: EfiModules {
                 count: input.efi_counts.get(i).copied().unwrap_or(0),
                 limit: input.limit,
             },
+            xen_passthrough: input
+                .passthrough
+                .get(i)
+                .map(|a| a.marked_nodes())
+                .unwrap_or_default(),
         })
         .collect();
 
@@ -148,7 +190,11 @@ pub fn build(input: ManifestInput) -> Manifest {
             esp_path: info.esp_path,
             size: info.size,
             sha256: info.sha256,
-            source: display(&m.source),
+            source: if m.generated {
+                GENERATED.to_string()
+            } else {
+                display(&m.source)
+            },
         });
     }
     for g in input.generated {
@@ -159,13 +205,40 @@ pub fn build(input: ManifestInput) -> Manifest {
         schema: 1,
         generator: "xencfg",
         xencfg_version: env!("CARGO_PKG_VERSION"),
-        target: TargetInfo {
-            xen_version: input.xen_version,
-        },
+        target: target_info(input.system, input.target),
         cfg: input.cfg_name.to_string(),
         default_section: input.default_section.to_string(),
         sections,
         files: files.into_values().collect(),
+    }
+}
+
+fn target_info(system: &System, target: &Target) -> TargetInfo {
+    let build_options = match &target.config {
+        Some(_) => kconfig::OPTIONS
+            .iter()
+            .filter_map(|o| match target.builds(o.symbol) {
+                Built::Yes => Some((o.symbol, true)),
+                Built::No => Some((o.symbol, false)),
+                Built::Unknown => None,
+            })
+            .collect(),
+        None => BTreeMap::new(),
+    };
+    let required: std::collections::BTreeSet<&'static str> = system
+        .sections
+        .iter()
+        .flat_map(|s| crate::checks::target::required_options(system, s))
+        // An option older releases build unconditionally is not one to ask for.
+        .filter(|symbol| kconfig::option(symbol).is_none_or(|o| o.since <= target.version))
+        .collect();
+    TargetInfo {
+        xen_version: target.version,
+        version_source: target.version_source,
+        xen_full_version: target.full_version.clone(),
+        xen_config: target.config.as_ref().map(|c| display(&c.path)),
+        build_options,
+        required_options: required.into_iter().collect(),
     }
 }
 

@@ -6,5 +6,8 @@
 
 pub mod cfg;
 pub mod dtb;
+pub mod fragment;
 pub mod manifest;
 pub mod output;
+pub mod passthrough;
+pub mod structures;

@@ -10,7 +10,9 @@
 
 pub mod dts;
 pub mod overlay;
+pub mod query;
 pub mod read;
+pub mod references;
 pub mod write;
 
 use std::fmt;

@@ -4,6 +4,8 @@
 //! checks and emitters only ever see this model. Every item keeps the span
 //! of the cfg text it came from, for diagnostics.
 
+pub mod structures;
+
 use crate::binding::value::PropertyValue;
 use crate::diag::Span;
 use crate::esp::EspPath;
@@ -35,6 +37,8 @@ pub struct System {
     /// `[global] video=`: Xen falls back to it for sections without one.
     pub global_video: Option<Spanned<String>>,
     pub sections: Vec<BootSection>,
+    /// Cpupool sections (named by some guest's `cpupool=`).
+    pub pools: Vec<structures::CpuPool>,
 }
 
 impl System {
@@ -156,6 +160,10 @@ pub struct Module {
     pub span: Span,
     /// The kernel command line (kernels only).
     pub bootargs: Option<String>,
+    /// xencfg writes this file itself (a passthrough fragment built from
+    /// `passthrough=`): `source` is then its path in the output directory,
+    /// not an input to read or stage.
+    pub generated: bool,
 }
 
 /// A dom0less guest: one `xen,domain` node.
@@ -170,11 +178,16 @@ pub struct Guest {
     pub kernel: Option<Module>,
     pub ramdisk: Option<Module>,
     pub dtb: Option<Module>,
+    /// Host device nodes to pass through (`passthrough=/path`, repeatable),
+    /// in cfg order: xencfg builds the guest's fragment from them.
+    pub passthrough: Vec<Spanned<String>>,
     /// Properties in cfg order, each at most once.
     pub properties: Vec<GuestProperty>,
     /// Known properties given with a value that was rejected (already
     /// reported; not to be reported again as missing).
     pub rejected: Vec<String>,
+    /// Cpupool, event channels, shared and static memory, vCPU affinity.
+    pub structures: structures::GuestStructures,
 }
 
 impl Guest {

@@ -1,9 +1,17 @@
-//! The Xen release being targeted (`--xen-version`).
+//! The Xen being targeted: its release (`--xen-version`, or read from
+//! `--xen` / `--xen-config`) and, when known, its build options.
 //!
 //! Properties, limits and behaviours differ between releases (reference §5);
 //! 4.16 is the oldest release whose EFI loader can boot dom0less guests
-//! (`xen,uefi-binary`), and the newest known one is the default.
+//! (`xen,uefi-binary`), and the newest known one is the default. Build
+//! options ([`kconfig`]) decide whether optional parts of the binding exist;
+//! without `--xen-config` they are not judged.
 
+pub mod kconfig;
+pub mod resolve;
+pub mod xen_image;
+
+use kconfig::BuildConfig;
 use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
@@ -63,15 +71,75 @@ impl FromStr for XenVersion {
 }
 
 /// Everything about the Xen build that changes what is valid.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Target {
     pub version: XenVersion,
+    /// Where `version` came from.
+    pub version_source: VersionSource,
+    /// The full version string read from the Xen binary (`4.17.7+13-…`).
+    pub full_version: Option<String>,
+    /// The `.config` Xen was built with; `None`: build options are not judged.
+    pub config: Option<BuildConfig>,
 }
 
 impl Default for Target {
     fn default() -> Self {
+        Target::release(XenVersion::NEWEST, VersionSource::Default)
+    }
+}
+
+/// Where the target release was taken from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VersionSource {
+    /// `--xen-version`.
+    Option,
+    /// The Xen binary given with `--xen`.
+    XenBinary,
+    /// The header of the `--xen-config` file.
+    XenConfig,
+    /// Nothing said: the newest release xencfg knows.
+    Default,
+}
+
+/// Whether the target Xen has a build option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Built {
+    Yes,
+    No,
+    /// No `--xen-config`: not judged.
+    Unknown,
+}
+
+impl Target {
+    pub fn release(version: XenVersion, version_source: VersionSource) -> Target {
         Target {
-            version: XenVersion::NEWEST,
+            version,
+            version_source,
+            full_version: None,
+            config: None,
+        }
+    }
+
+    /// Whether this Xen is built with `symbol` (`CONFIG_STATIC_MEMORY`).
+    pub fn builds(&self, symbol: &str) -> Built {
+        let option = kconfig::option(symbol);
+        if let Some(known) = option.and_then(|o| o.efi_builds) {
+            return if known { Built::Yes } else { Built::No };
+        }
+        if let Some(o) = option
+            && self.version < o.since
+        {
+            return if o.built_before {
+                Built::Yes
+            } else {
+                Built::No
+            };
+        }
+        match &self.config {
+            None => Built::Unknown,
+            Some(c) if c.is_set(symbol) => Built::Yes,
+            Some(_) => Built::No,
         }
     }
 }

@@ -1,0 +1,231 @@
+//! Checks of properties that depend on each other or on the rest of the
+//! system (XC0311–XC0313, XC1022, XC1023): `xen,enhanced` against the
+//! xenstore domain, `capabilities`, `nr_spis` with `vpl011`,
+//! `max_grant_version` against Xen's command line, and `sve` with a 32-bit
+//! kernel (reference §2.4, §3.5, §3.12).
+
+use crate::binding::value::PropertyValue;
+use crate::checks::links::capabilities;
+use crate::checks::registry as c;
+use crate::checks::resources::SectionContext;
+use crate::diag::{Diagnostic, Diagnostics, Location, Severity, Span};
+use crate::image::ImageFormat;
+use crate::model::Guest;
+use crate::target::XenVersion;
+
+const CAP_HARDWARE: u32 = 0x2;
+const CAP_XENSTORE: u32 = 0x4;
+
+pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
+    xenstore(cx, diags);
+    hardware_domain(cx, diags);
+    for guest in &cx.section.guests {
+        nr_spis(guest, diags);
+        grant_version(cx, guest, diags);
+        sve(cx, guest, diags);
+    }
+}
+
+fn string_of<'g>(guest: &'g Guest, name: &str) -> Option<(&'g str, Span)> {
+    let p = guest.property(name)?;
+    match &p.value {
+        PropertyValue::Str(s) => Some((s.as_str(), p.span)),
+        _ => None,
+    }
+}
+
+/// Guests asking for xenstore (`xen,enhanced` = `enabled`, empty, `legacy`).
+fn wants_xenstore(guest: &Guest) -> Option<Span> {
+    let (value, span) = string_of(guest, "xen,enhanced")?;
+    matches!(value, "enabled" | "" | "legacy").then_some(span)
+}
+
+fn caps_span(guest: &Guest) -> Span {
+    guest
+        .property("capabilities")
+        .map_or(guest.name_span, |p| p.span)
+}
+
+fn xenstore(cx: &SectionContext, diags: &mut Diagnostics) {
+    let v = cx.target.version;
+    let section = cx.section;
+    if v < XenVersion::new(4, 21) {
+        if cx.has_dom0() {
+            return;
+        }
+        for guest in &section.guests {
+            if let Some(span) = wants_xenstore(guest) {
+                diags.push(
+                    Diagnostic::at(&c::XENSTORE, span, format!("`{}` asks for xenstore, but `[{}]` has no dom0", guest.name, section.name))
+                        .note(format!("Xen {v} runs xenstore in dom0 only and panics: \"Xenstore support requires dom0\""))
+                        .help("use `xen,enhanced=no-xenstore`, or give the section dom0's `kernel=`"),
+                );
+            }
+        }
+        return;
+    }
+    let store_guests: Vec<&Guest> = section
+        .guests
+        .iter()
+        .filter(|g| capabilities(g).is_some_and(|caps| caps & CAP_XENSTORE != 0))
+        .collect();
+    let pair = match (cx.section.dom0_kernel.as_ref(), store_guests.as_slice()) {
+        (Some(k), [g, ..]) => Some((*g, k.span, "dom0, which Xen makes the xenstore domain")),
+        (None, [a, b, ..]) => Some((*b, caps_span(a), "the first one")),
+        _ => None,
+    };
+    if let Some((second, first_at, first)) = pair {
+        diags.push(
+            Diagnostic::at(
+                &c::XENSTORE,
+                caps_span(second),
+                format!("`{}` would be a second xenstore domain", second.name),
+            )
+            .related(Location::Text(first_at), first)
+            .note(format!(
+                "Xen {v} panics: \"Only 1 xenstore domain can be specified!\""
+            ))
+            .help("give the xenstore capability to one domain only"),
+        );
+    }
+    let stores = store_guests.len() + usize::from(cx.has_dom0());
+    if stores == 0 {
+        for guest in &section.guests {
+            if let Some(span) = wants_xenstore(guest) {
+                diags.push(
+                    Diagnostic::at(
+                        &c::XENSTORE,
+                        span,
+                        format!(
+                            "`{}` asks for xenstore, but no domain of `[{}]` runs it",
+                            guest.name, section.name
+                        ),
+                    )
+                    .note(format!(
+                        "Xen {v} panics: \"xenstore requested, but xenstore domain not present\""
+                    ))
+                    .help(
+                        "use `xen,enhanced=no-xenstore`, or give one guest `capabilities=xenstore`",
+                    ),
+                );
+            }
+        }
+    }
+}
+
+fn hardware_domain(cx: &SectionContext, diags: &mut Diagnostics) {
+    let hardware: Vec<&Guest> = cx
+        .section
+        .guests
+        .iter()
+        .filter(|g| capabilities(g).is_some_and(|caps| caps & CAP_HARDWARE != 0))
+        .collect();
+    let first = match (cx.section.dom0_kernel.as_ref(), hardware.first()) {
+        (Some(k), _) => Some(k.span),
+        (None, Some(g)) => Some(caps_span(g)),
+        (None, None) => None,
+    };
+    let extra = if cx.has_dom0() {
+        &hardware[..]
+    } else {
+        hardware.get(1..).unwrap_or(&[])
+    };
+    for guest in extra {
+        let mut d = Diagnostic::at(
+            &c::CAPABILITIES,
+            caps_span(guest),
+            format!("`{}` would be a second hardware domain", guest.name),
+        )
+        .note("Xen panics at boot: \"Only 1 hardware domain\"")
+        .help(
+            "give the hardware capability to one domain only (dom0, if the section has `kernel=`)",
+        );
+        if let Some(first) = first {
+            d = d.related(Location::Text(first), "the first one");
+        }
+        diags.push(d);
+    }
+    for guest in &hardware {
+        let forbidden = [
+            guest
+                .property("passthrough")
+                .map(|p| ("`passthrough`", p.span)),
+            guest.property("nr_spis").map(|p| ("`nr_spis`", p.span)),
+            guest.dtb.as_ref().map(|m| ("a passthrough DTB", m.span)),
+        ];
+        for (what, span) in forbidden.into_iter().flatten() {
+            diags.push(
+                Diagnostic::at(&c::CAPABILITIES, span, format!("the hardware domain `{}` cannot have {what}", guest.name))
+                    .note("the hardware domain sees the host's devices and interrupts as they are; Xen panics")
+                    .help(format!("remove {what}")),
+            );
+        }
+        if guest.property("direct-map").is_none() {
+            diags.push(
+                Diagnostic::at(&c::CAPABILITIES, caps_span(guest), format!("the hardware domain `{}` is not direct-mapped", guest.name))
+                    .severity(Severity::Warning)
+                    .note("Xen needs the hardware domain direct-mapped unless an IOMMU translates its DMA")
+                    .help("add `direct-map` with `static-mem`, unless the host has an IOMMU"),
+            );
+        }
+    }
+}
+
+fn nr_spis(guest: &Guest, diags: &mut Diagnostics) {
+    let (Some(spis), Some(_)) = (guest.property("nr_spis"), guest.property("vpl011")) else {
+        return;
+    };
+    if spis.value == PropertyValue::U32(0) {
+        diags.push(
+            Diagnostic::at(&c::NR_SPIS_VPL011, spis.span, format!("`{}` has `nr_spis=0` and `vpl011`", guest.name))
+                .note("the emulated UART needs SPI 0 (vIRQ 32); Xen raises the count only when `nr_spis` is absent, and panics")
+                .help("remove `nr_spis`, or set it to at least 1"),
+        );
+    }
+}
+
+fn grant_version(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+    let Some(p) = guest.property("max_grant_version") else {
+        return;
+    };
+    if p.value != PropertyValue::U32(2) {
+        return;
+    }
+    let options = cx.section.options.as_ref().map_or("", |o| o.value.as_str());
+    let allows_v2 = options.split_ascii_whitespace().any(|w| {
+        w.strip_prefix("gnttab=")
+            .is_some_and(|v| v.split(',').any(|o| o == "max-ver:2"))
+    });
+    if !allows_v2 {
+        diags.push(
+            Diagnostic::at(&c::GRANT_VERSION, p.span, format!("`{}` asks for grant table version 2", guest.name))
+                .note("Xen on Arm allows version 1 unless its command line says `gnttab=max-ver:2`; domain creation fails and Xen panics")
+                .help("add `gnttab=max-ver:2` to `options=`, or use `max_grant_version=1`"),
+        );
+    }
+}
+
+fn sve(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+    let Some(p) = guest.property("sve") else {
+        return;
+    };
+    if p.value == PropertyValue::U32(0) {
+        return;
+    }
+    let zimage = guest
+        .kernel
+        .as_ref()
+        .and_then(|k| cx.facts.get(&k.source))
+        .is_some_and(|f| f.format == ImageFormat::ZImage);
+    if zimage {
+        diags.push(
+            Diagnostic::at(
+                &c::SVE_32BIT,
+                p.span,
+                format!("`{}` has `sve` but a 32-bit kernel", guest.name),
+            )
+            .note("SVE exists only for AArch64 guests; Xen panics at boot")
+            .help("remove `sve`, or boot an arm64 Image"),
+        );
+    }
+}

@@ -1,0 +1,537 @@
+//! Checks of guest memory (XC1002–XC1008, XC1024, XC1025): static memory
+//! against the host's RAM and reservations, the first RAM bank against the
+//! kernel, DTB and initrd placed in it, the generated guest DTB against
+//! Xen's buffer, and the sum of all domains against the host (reference
+//! §3.3, §3.7, §3.8, §3.13).
+
+use crate::binding::value::PropertyValue;
+use crate::checks::registry as c;
+use crate::checks::resources::SectionContext;
+use crate::diag::{Diagnostic, Diagnostics, Location, Span};
+use crate::image::ImageFormat;
+use crate::model::structures::PhysRange;
+use crate::model::{Guest, Module};
+use crate::target::XenVersion;
+use std::io::{Read, Seek, SeekFrom};
+
+const MIB: u64 = 1 << 20;
+const GIB: u64 = 1 << 30;
+/// GUEST_RAM0: the first guest bank holds up to 3 GiB.
+pub const GUEST_RAM0_SIZE: u64 = 3 * GIB;
+/// GUEST_RAM1 adds up to 1016 GiB.
+pub const GUEST_RAM1_SIZE: u64 = 1016 * GIB;
+/// Xen's default dom0 memory on Arm when `dom0_mem=` is absent.
+pub const DOM0_DEFAULT_MEM: u64 = 512 * MIB;
+/// Guest DTB buffer of Xen 4.15–4.21 (prepare_dtb_domU).
+pub const GUEST_DTB_BUFFER: u64 = 4096;
+
+pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
+    for guest in &cx.section.guests {
+        static_memory(cx, guest, diags);
+        first_bank(cx, guest, diags);
+        dtb_budget(cx, guest, diags);
+    }
+    static_overlaps(cx, diags);
+    host_total(cx, diags);
+}
+
+/// A size for messages: exact in the largest binary unit that divides it,
+/// else MiB with two decimals.
+fn mib(bytes: u64) -> String {
+    match bytes {
+        0 => "0 bytes".to_string(),
+        b if b.is_multiple_of(GIB) => format!("{} GiB", b / GIB),
+        b if b.is_multiple_of(MIB) => format!("{} MiB", b / MIB),
+        b if b < MIB => format!("{} KiB", b.div_ceil(1024)),
+        b => {
+            let text = format!("{:.2}", b as f64 / MIB as f64);
+            format!("{} MiB", text.trim_end_matches('0').trim_end_matches('.'))
+        }
+    }
+}
+
+fn memory_span(guest: &Guest) -> Span {
+    guest.property("memory").map_or(guest.name_span, |p| p.span)
+}
+
+fn static_memory(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+    let direct_map = guest.property("direct-map");
+    let Some(mem) = &guest.structures.static_mem else {
+        if let Some(dm) = direct_map
+            && !guest.structures.static_mem_rejected
+        {
+            diags.push(
+                Diagnostic::at(&c::DIRECT_MAP_NEEDS_STATIC, dm.span, format!("`{}` is direct-mapped but has no `static-mem`", guest.name))
+                    .note("Xen panics at boot: \"direct-map is not valid for domain without static allocation\"")
+                    .help("give the guest host RAM with `static-mem=ADDR:SIZE`, or remove `direct-map`"),
+            );
+        }
+        return;
+    };
+    for r in &mem.ranges {
+        if !r.value.start.is_multiple_of(4096) || !r.value.size.is_multiple_of(4096) {
+            diags.push(
+                Diagnostic::at(&c::STATIC_MEM_UNALIGNED, r.span, format!("static range {:#x} (+{:#x}) is not whole 4 KiB pages", r.value.start, r.value.size))
+                    .note("Xen truncates it to pages, then the size no longer matches `memory` and Xen panics")
+                    .help("align the address and the size to 4 KiB (0x1000)"),
+            );
+        }
+        if let Some(facts) = cx.host.as_ref().filter(|f| !f.ram.is_empty())
+            && !facts.in_ram(r.value)
+        {
+            let ram: Vec<String> = facts
+                .ram
+                .iter()
+                .map(|m| format!("{:#x}-{:#x}", m.start, m.end()))
+                .collect();
+            diags.push(
+                Diagnostic::at(&c::STATIC_MEM_OUTSIDE_RAM, r.span, format!("static range {:#x}-{:#x} is not inside host RAM", r.value.start, r.value.end()))
+                    .note("Xen takes static memory page by page from host RAM and panics (or crashes) building the domain")
+                    .help(format!("use a range inside the host's RAM: {}", ram.join(", "))),
+            );
+        }
+    }
+    let total = mem.total();
+    if let Some(p) = guest.property("memory")
+        && let PropertyValue::Memory(kib) = p.value
+        && p.span != mem.span
+        && kib.bytes() != total
+    {
+        diags.push(
+            Diagnostic::at(
+                &c::STATIC_MEM_SIZE,
+                p.span,
+                format!(
+                    "`memory` is {} but the static ranges add up to {}",
+                    mib(kib.bytes()),
+                    mib(total)
+                ),
+            )
+            .related(Location::Text(mem.span), "the static ranges")
+            .note("Xen panics at boot: the sizes \"doesn't match up\"")
+            .help("remove `memory` (xencfg derives it from `static-mem`) or make them agree"),
+        );
+    }
+    if direct_map.is_none() && total > GUEST_RAM0_SIZE + GUEST_RAM1_SIZE {
+        diags.push(
+            Diagnostic::at(&c::STATIC_MEM_BANKS, mem.span, format!("{} of static memory does not fit the guest's two RAM banks", mib(total)))
+                .note("Xen maps static ranges into 3 GiB at 0x40000000 and 1016 GiB at 0x200000000, then panics \"Exhausted all possible guest banks\"")
+                .help("give the guest less memory"),
+        );
+    }
+    let max_banks = if cx.target.version >= XenVersion::new(4, 17) {
+        256
+    } else {
+        128
+    };
+    if direct_map.is_some() && mem.ranges.len() > max_banks {
+        diags.push(
+            Diagnostic::at(&c::STATIC_MEM_BANKS, mem.span, format!("{} static ranges for a direct-mapped guest", mem.ranges.len()))
+                .note(format!("each range is one guest bank; Xen {} has room for {max_banks} and panics past that", cx.target.version))
+                .help("use fewer, larger ranges"),
+        );
+    }
+    if let Some(llc) = guest.property("llc-colors") {
+        diags.push(
+            Diagnostic::at(
+                &c::STATIC_MEM_BANKS,
+                llc.span,
+                format!("`{}` has both `llc-colors` and `static-mem`", guest.name),
+            )
+            .related(Location::Text(mem.span), "static memory")
+            .note("cache coloring chooses the guest's pages, static memory fixes them: Xen panics")
+            .help("remove one of them"),
+        );
+    }
+}
+
+/// Static ranges of every guest against each other, the host's reserved
+/// ranges and the shared-memory host ranges.
+fn static_overlaps(cx: &SectionContext, diags: &mut Diagnostics) {
+    let mut ranges: Vec<(PhysRange, Span, String)> = Vec::new();
+    for guest in &cx.section.guests {
+        let Some(mem) = &guest.structures.static_mem else {
+            continue;
+        };
+        for r in &mem.ranges {
+            ranges.push((
+                r.value,
+                r.span,
+                format!("static memory of `{}`", guest.name),
+            ));
+        }
+    }
+    for (n, (range, span, _)) in ranges.iter().enumerate() {
+        if let Some((_, first, what)) = ranges[..n].iter().find(|(r, _, _)| r.overlaps(*range)) {
+            diags.push(
+                Diagnostic::at(
+                    &c::STATIC_MEM_OVERLAP,
+                    *span,
+                    format!(
+                        "static range {:#x}-{:#x} overlaps {what}",
+                        range.start,
+                        range.end()
+                    ),
+                )
+                .related(Location::Text(*first), "the other range")
+                .note(overlap_note(cx))
+                .help("give each guest its own host RAM"),
+            );
+            continue;
+        }
+        if let Some(facts) = &cx.host
+            && let Some(reserved) = facts.reserved.iter().find(|r| r.range.overlaps(*range))
+        {
+            diags.push(
+                Diagnostic::at(
+                    &c::STATIC_MEM_OVERLAP,
+                    *span,
+                    format!(
+                        "static range {:#x}-{:#x} overlaps {} ({:#x}-{:#x})",
+                        range.start,
+                        range.end(),
+                        reserved.what,
+                        reserved.range.start,
+                        reserved.range.end()
+                    ),
+                )
+                .note(overlap_note(cx))
+                .help("move the static range clear of the host's reserved memory"),
+            );
+            continue;
+        }
+        let shm = cx
+            .section
+            .guests
+            .iter()
+            .flat_map(|g| &g.structures.shared_mem)
+            .find(|k| {
+                k.host.is_some_and(|h| {
+                    PhysRange {
+                        start: h,
+                        size: k.size,
+                    }
+                    .overlaps(*range)
+                })
+            });
+        if let Some(k) = shm {
+            diags.push(
+                Diagnostic::at(
+                    &c::STATIC_MEM_OVERLAP,
+                    *span,
+                    format!(
+                        "static range {:#x}-{:#x} overlaps shared memory `{}`",
+                        range.start,
+                        range.end(),
+                        k.id
+                    ),
+                )
+                .related(Location::Text(k.span), "the shared memory")
+                .note(overlap_note(cx))
+                .help("keep static memory and shared memory apart"),
+            );
+        }
+    }
+}
+
+fn overlap_note(cx: &SectionContext) -> String {
+    if cx.target.version >= XenVersion::new(4, 18) {
+        "Xen panics at early boot: \"Early FDT parsing failed\"".to_string()
+    } else {
+        format!(
+            "Xen {} panics when the second user acquires the pages",
+            cx.target.version
+        )
+    }
+}
+
+/// The guest's first RAM bank in bytes.
+fn first_bank_size(guest: &Guest) -> Option<u64> {
+    match &guest.structures.static_mem {
+        Some(mem) if guest.property("direct-map").is_some() => {
+            mem.ranges.first().map(|r| r.value.size)
+        }
+        Some(mem) => Some(mem.total().min(GUEST_RAM0_SIZE)),
+        None => guest
+            .memory_kib()
+            .map(|k| k.saturating_mul(1024).min(GUEST_RAM0_SIZE)),
+    }
+}
+
+/// How many bytes of the first bank a kernel occupies from the bank's
+/// start: `text_offset` plus the image (the decompressed image for gzip),
+/// as Xen's place_modules counts it.
+fn kernel_extent(module: &Module, cx: &SectionContext) -> Option<u64> {
+    let facts = cx.facts.get(&module.source)?;
+    Some(match facts.format {
+        ImageFormat::Arm64Image => arm64_text_offset(module)
+            .unwrap_or(0)
+            .saturating_add(facts.size),
+        ImageFormat::Gzip => gzip_isize(module).map_or(facts.size, u64::from),
+        ImageFormat::UImage => facts.size.saturating_sub(64),
+        _ => facts.size,
+    })
+}
+
+fn read_at(module: &Module, from: SeekFrom, buf: &mut [u8]) -> Option<()> {
+    let mut f = std::fs::File::open(&module.source).ok()?;
+    f.seek(from).ok()?;
+    f.read_exact(buf).ok()
+}
+
+/// The arm64 Image header's `text_offset` (u64 LE at byte 8).
+fn arm64_text_offset(module: &Module) -> Option<u64> {
+    let mut b = [0u8; 8];
+    read_at(module, SeekFrom::Start(8), &mut b)?;
+    Some(u64::from_le_bytes(b))
+}
+
+/// gzip's ISIZE (u32 LE in the last 4 bytes): the decompressed size, which
+/// is what Xen takes.
+fn gzip_isize(module: &Module) -> Option<u32> {
+    let mut b = [0u8; 4];
+    read_at(module, SeekFrom::End(-4), &mut b)?;
+    Some(u32::from_le_bytes(b))
+}
+
+fn round_2m(n: u64) -> u64 {
+    n.div_ceil(2 * MIB).saturating_mul(2 * MIB)
+}
+
+fn first_bank(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+    let (Some(kernel), Some(bank)) = (&guest.kernel, first_bank_size(guest)) else {
+        return;
+    };
+    let Some(kernel_end) = kernel_extent(kernel, cx) else {
+        return;
+    };
+    let initrd = guest
+        .ramdisk
+        .as_ref()
+        .and_then(|r| cx.facts.get(&r.source))
+        .map_or(0, |f| f.size);
+    // The guest DTB is always below 2 MiB: one 2 MiB slot.
+    let modules = round_2m(initrd).saturating_add(2 * MIB);
+    let kernel_size = round_2m(kernel_end);
+    let below_128m = bank >= 128 * MIB + modules && kernel_end <= 128 * MIB;
+    let after_kernel = bank.saturating_sub(modules) > kernel_size && kernel_size + modules <= bank;
+    if below_128m || after_kernel {
+        return;
+    }
+    let what = if initrd > 0 {
+        format!(
+            "its kernel ({}), device tree (2 MiB) and initrd ({})",
+            mib(kernel_size),
+            mib(round_2m(initrd))
+        )
+    } else {
+        format!("its kernel ({}) and device tree (2 MiB)", mib(kernel_size))
+    };
+    let needed = kernel_size + modules + 2 * MIB;
+    diags.push(
+        Diagnostic::at(&c::FIRST_BANK_TOO_SMALL, memory_span(guest), format!("`{}`'s first RAM bank ({}) cannot hold {what}", guest.name, mib(bank)))
+            .note("Xen places each in 2 MiB steps and panics: \"Not enough memory in the first bank for the kernel+dtb+initrd\"")
+            .help(format!("give the guest at least {} of memory", mib(needed))),
+    );
+}
+
+/// Xen 4.16–4.21 build the guest DTB in 4 KiB (plus the passthrough
+/// fragment from 4.18); estimate what goes in (reference §3.13).
+fn dtb_budget(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+    let v = cx.target.version;
+    if v >= XenVersion::new(4, 22) {
+        return;
+    }
+    let Some(cpus) = guest.cpus() else { return };
+    let bootargs = guest
+        .kernel
+        .as_ref()
+        .and_then(|k| k.bootargs.as_ref())
+        .map_or(0, |a| a.len() as u64 + 1);
+    let fragment = match &guest.dtb {
+        Some(dtb) if v < XenVersion::new(4, 18) => cx.facts.get(&dtb.source).map_or(0, |f| f.size),
+        _ => 0,
+    };
+    let shm = 160 * guest.structures.shared_mem.len() as u64;
+    let estimate = 1600 + 112 * u64::from(cpus.saturating_sub(1)) + bootargs + shm + fragment;
+    if estimate <= GUEST_DTB_BUFFER {
+        return;
+    }
+    let span = guest.property("cpus").map_or(guest.name_span, |p| p.span);
+    let mut d = Diagnostic::at(
+        &c::GUEST_DTB_BUDGET,
+        span,
+        format!(
+            "`{}`'s generated device tree would be about {estimate} bytes",
+            guest.name
+        ),
+    )
+    .note(format!(
+        "Xen {v} builds it in a 4096-byte buffer and panics \"Device tree generation failed\""
+    ))
+    .note(format!(
+        "estimate: 1600 fixed + 112 per extra vCPU ({cpus} vCPUs) + {bootargs} of bootargs{}{}",
+        if shm > 0 {
+            format!(" + {shm} of shared memory")
+        } else {
+            String::new()
+        },
+        if fragment > 0 {
+            format!(" + {fragment} of passthrough fragment")
+        } else {
+            String::new()
+        }
+    ));
+    d = d.help(if cpus > 23 {
+        "give the guest fewer vCPUs (about 23 fit), or target Xen 4.22, which sizes the buffer for 128".to_string()
+    } else {
+        "shorten the command line or the passthrough fragment".to_string()
+    });
+    diags.push(d);
+}
+
+/// `dom0_mem=` in Xen's command line: a size whose bare number is KiB
+/// (parse_size_and_unit).
+pub fn dom0_mem(options: &str) -> Option<u64> {
+    let value = options
+        .split_ascii_whitespace()
+        .filter_map(|w| w.strip_prefix("dom0_mem="))
+        .next_back()?; // Xen applies options in order: the last one wins
+    let digits_end = value
+        .find(|c: char| !c.is_ascii_alphanumeric() || c == ',')
+        .unwrap_or(value.len());
+    let size = &value[..digits_end];
+    let (number, shift) = match size.chars().last()? {
+        'T' | 't' => (&size[..size.len() - 1], 40),
+        'G' | 'g' => (&size[..size.len() - 1], 30),
+        'M' | 'm' => (&size[..size.len() - 1], 20),
+        'K' | 'k' => (&size[..size.len() - 1], 10),
+        'B' | 'b' => (&size[..size.len() - 1], 0),
+        _ => (size, 10),
+    };
+    let n = crate::binding::value::parse_u64(number).ok()?;
+    n.checked_mul(1u64 << shift)
+}
+
+/// P2M pool Xen 4.17+ gives a guest by default, in bytes
+/// (dom0less-build.c:domain_p2m_pages).
+fn p2m_pool(guest: &Guest) -> u64 {
+    if let Some(p) = guest.property("xen,domain-p2m-mem-mb")
+        && let PropertyValue::Mib(mb) = p.value
+    {
+        return u64::from(mb) * MIB;
+    }
+    let vcpus = u64::from(guest.cpus().unwrap_or(1));
+    let mem_mib = guest.memory_kib().unwrap_or(0) / 1024;
+    let kib = 4 * (256 * vcpus + mem_mib + 128);
+    kib.div_ceil(1024) * MIB
+}
+
+fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
+    let Some(facts) = cx.host.as_ref().filter(|f| !f.ram.is_empty()) else {
+        return;
+    };
+    let available = facts.ram_total().saturating_sub(facts.reserved_in_ram());
+    let v = cx.target.version;
+    let modules: u64 = cx
+        .section
+        .efi_loaded_files()
+        .iter()
+        .filter_map(|m| cx.facts.get(&m.source))
+        .map(|f| f.size)
+        .sum();
+    let mut used = modules;
+    let mut parts = vec![format!("{} of boot modules", mib(modules))];
+    if cx.has_dom0() {
+        let options = cx.section.options.as_ref().map_or("", |o| o.value.as_str());
+        let dom0 = dom0_mem(options).unwrap_or(DOM0_DEFAULT_MEM);
+        used = used.saturating_add(dom0);
+        parts.push(format!("dom0 {}", mib(dom0)));
+    }
+    for guest in &cx.section.guests {
+        let memory = match &guest.structures.static_mem {
+            Some(mem) => mem.total(),
+            None => guest.memory_kib().unwrap_or(0).saturating_mul(1024),
+        };
+        let pool = if v >= XenVersion::new(4, 17) {
+            p2m_pool(guest)
+        } else {
+            0
+        };
+        used = used.saturating_add(memory).saturating_add(pool);
+        parts.push(if pool > 0 {
+            format!("`{}` {} + {} P2M pool", guest.name, mib(memory), mib(pool))
+        } else {
+            format!("`{}` {}", guest.name, mib(memory))
+        });
+        if used > available {
+            diags.push(
+                Diagnostic::at(
+                    &c::MEMORY_EXCEEDS_HOST,
+                    memory_span(guest),
+                    format!(
+                        "the domains need {} but the host has {} of RAM",
+                        mib(used),
+                        mib(available)
+                    ),
+                )
+                .note(format!("counted so far: {}", parts.join(", ")))
+                .note("Xen panics at boot: \"Failed to allocate requested domain memory\"")
+                .note("RAM is read from the host DTB's memory nodes; if they understate it, `-W memory-exceeds-host` makes this a warning")
+                .help(format!(
+                    "give `{}` {} less memory, or boot on a host with more RAM",
+                    guest.name,
+                    mib(used - available)
+                )),
+            );
+            return;
+        }
+    }
+    if used > available
+        && let Some(k) = &cx.section.dom0_kernel
+    {
+        diags.push(
+            Diagnostic::at(
+                &c::MEMORY_EXCEEDS_HOST,
+                k.span,
+                format!(
+                    "dom0 and the boot modules need {} but the host has {} of RAM",
+                    mib(used),
+                    mib(available)
+                ),
+            )
+            .note("Xen panics at boot while allocating dom0's memory")
+            .help("lower `dom0_mem=` in `options=`"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_dom0_mem_as_xen_does() {
+        assert_eq!(dom0_mem("console=dtuart dom0_mem=512M"), Some(512 * MIB));
+        assert_eq!(dom0_mem("dom0_mem=1G,max:1G"), Some(GIB));
+        assert_eq!(dom0_mem("dom0_mem=1024"), Some(1024 * 1024));
+        assert_eq!(dom0_mem("dom0_mem=2g dom0_mem=1G"), Some(GIB));
+        assert_eq!(dom0_mem("console=dtuart"), None);
+        assert_eq!(dom0_mem("dom0_mem=xyzM"), None);
+    }
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(mib(2 * GIB), "2 GiB");
+        assert_eq!(mib(768 * MIB), "768 MiB");
+        assert_eq!(mib(614), "1 KiB");
+        assert_eq!(mib(2 * GIB - 64 * 1024), "2047.94 MiB");
+    }
+
+    #[test]
+    fn rounds_to_2_mib() {
+        assert_eq!(round_2m(0), 0);
+        assert_eq!(round_2m(1), 2 * MIB);
+        assert_eq!(round_2m(2 * MIB), 2 * MIB);
+    }
+}

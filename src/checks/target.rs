@@ -1,0 +1,89 @@
+//! Checks against the target Xen build (XC09xx): a property or structure
+//! whose build option the target lacks, and the list of build options a
+//! configuration relies on (recorded in the manifest).
+
+use crate::binding;
+use crate::checks::registry as c;
+use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::model::{BootSection, System};
+use crate::target::kconfig;
+use crate::target::{Built, Target};
+use std::collections::BTreeSet;
+
+/// Whether `what` (a property or key, as written) may be used on `target`,
+/// given that it needs `symbol`. Reports XC0901 and returns false when the
+/// target is known not to have it; without `--xen-config` nothing is judged.
+pub fn require(
+    target: &Target,
+    what: &str,
+    symbol: &str,
+    span: Span,
+    diags: &mut Diagnostics,
+) -> bool {
+    if target.builds(symbol) != Built::No {
+        return true;
+    }
+    let option = kconfig::option(symbol);
+    let known_for_efi = option.is_some_and(|o| o.efi_builds.is_some());
+    let mut d = Diagnostic::at(
+        &c::BUILD_OPTION_MISSING,
+        span,
+        format!("`{what}` needs Xen built with {symbol}"),
+    );
+    d = match (&target.config, known_for_efi) {
+        (_, true) => d.note(format!(
+            "every Xen that boots from EFI is built without {symbol}, so Xen {} never reads `{what}`",
+            target.version
+        )),
+        (Some(config), false) => d.note(format!(
+            "{} does not set it: Xen ignores `{what}` or panics on it",
+            config.path.display()
+        )),
+        (None, false) => d.note(format!("Xen {} does not have it", target.version)),
+    };
+    if let Some(o) = option {
+        d = d.note(format!("{symbol}: {}", o.what));
+    }
+    diags.push(d.help(if known_for_efi {
+        format!("remove `{what}`")
+    } else {
+        format!("remove `{what}`, or boot a Xen built with {symbol}=y")
+    }));
+    false
+}
+
+/// The build options a boot section relies on, by what its guests use
+/// (schedulers of its cpupools included).
+pub fn required_options(system: &System, section: &BootSection) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    for pool in crate::structures::resolve::pools(system, section) {
+        if let Some(o) = pool.sched.as_ref().and_then(|s| scheduler_option(&s.value)) {
+            out.insert(o);
+        }
+    }
+    for guest in &section.guests {
+        for p in &guest.properties {
+            if let Some(symbol) = binding::lookup(&p.dt_name).and_then(|s| s.requires) {
+                out.insert(symbol);
+            }
+        }
+        for key in guest.structures.keys_used() {
+            if let Some(symbol) = binding::structure(key).and_then(|s| s.requires) {
+                out.insert(symbol);
+            }
+        }
+    }
+    out
+}
+
+/// The Kconfig option that builds the scheduler Xen calls `name`.
+pub fn scheduler_option(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "credit" => "CONFIG_SCHED_CREDIT",
+        "credit2" => "CONFIG_SCHED_CREDIT2",
+        "rtds" => "CONFIG_SCHED_RTDS",
+        "arinc653" => "CONFIG_SCHED_ARINC653",
+        "null" => "CONFIG_SCHED_NULL",
+        _ => return None,
+    })
+}

@@ -1,0 +1,290 @@
+//! Facts about the host read from its device tree: RAM, the ranges Xen
+//! keeps for itself, and the CPUs with the logical numbers Xen gives them.
+//!
+//! Under EFI Xen takes RAM from the firmware's memory map, which on the
+//! machines xencfg targets mirrors the DT memory nodes; they are the best
+//! description of RAM available before boot.
+
+use crate::fdt::{Fdt, Node};
+use crate::model::structures::PhysRange;
+
+/// A range of host memory Xen keeps out of its heap.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reserved {
+    pub range: PhysRange,
+    /// What reserves it (`/reserved-memory/foo@…`, `/memreserve/`, …).
+    pub what: String,
+}
+
+/// A CPU node of the host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostCpu {
+    /// Its node path (`/cpus/cpu@1`).
+    pub path: String,
+    /// Its `reg`: the MPIDR affinity bits.
+    pub mpidr: u64,
+    /// The number Xen gives it: the boot CPU is 0, the others follow in DT
+    /// order (smpboot.c:dt_smp_init_cpus).
+    pub logical: u32,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostFacts {
+    /// `reg` of every `device_type = "memory"` node under the root.
+    pub ram: Vec<PhysRange>,
+    pub reserved: Vec<Reserved>,
+    pub cpus: Vec<HostCpu>,
+}
+
+impl HostFacts {
+    pub fn read(fdt: &Fdt) -> HostFacts {
+        let root = &fdt.root;
+        let root_cells = cells(root);
+        let mut facts = HostFacts::default();
+        for node in &root.children {
+            // Firmware fills in placeholder (zero-size) memory nodes at
+            // boot; they say nothing about RAM.
+            if node.property_strings("device_type").contains(&"memory") {
+                facts
+                    .ram
+                    .extend(reg(node, root_cells).into_iter().filter(|r| r.size > 0));
+            }
+        }
+        for r in &fdt.reservations {
+            facts.reserved.push(Reserved {
+                range: PhysRange {
+                    start: r.address,
+                    size: r.size,
+                },
+                what: "/memreserve/".to_string(),
+            });
+        }
+        if let Some(rm) = root.child("reserved-memory") {
+            let rm_cells = cells(rm);
+            for child in &rm.children {
+                for range in reg(child, rm_cells) {
+                    facts.reserved.push(Reserved {
+                        range,
+                        what: format!("/reserved-memory/{}", child.name),
+                    });
+                }
+            }
+        }
+        if let Some(chosen) = root.child("chosen") {
+            // `xen,static-heap` is decoded with the root's cells (§2.3).
+            let heap = chosen
+                .property("xen,static-heap")
+                .map(|p| ranges(&p.value, root_cells))
+                .unwrap_or_default();
+            for range in heap {
+                facts.reserved.push(Reserved {
+                    range,
+                    what: "/chosen xen,static-heap".to_string(),
+                });
+            }
+        }
+        facts.cpus = cpus(fdt);
+        facts
+    }
+
+    /// RAM in bytes (saturating).
+    pub fn ram_total(&self) -> u64 {
+        self.ram.iter().fold(0u64, |s, r| s.saturating_add(r.size))
+    }
+
+    /// Bytes of RAM covered by reserved ranges (overlaps counted once).
+    pub fn reserved_in_ram(&self) -> u64 {
+        let mut pieces: Vec<PhysRange> = Vec::new();
+        for r in &self.reserved {
+            for ram in &self.ram {
+                let start = r.range.start.max(ram.start);
+                let end = r.range.end().min(ram.end());
+                if start < end {
+                    pieces.push(PhysRange {
+                        start,
+                        size: end - start,
+                    });
+                }
+            }
+        }
+        union_size(&mut pieces)
+    }
+
+    pub fn in_ram(&self, range: PhysRange) -> bool {
+        self.ram.iter().any(|r| range.within(*r))
+    }
+
+    pub fn cpu_by_path(&self, path: &str) -> Option<&HostCpu> {
+        let path = path.trim_end_matches('/');
+        self.cpus.iter().find(|c| c.path == path)
+    }
+
+    pub fn cpu_by_mpidr(&self, mpidr: u64) -> Option<&HostCpu> {
+        self.cpus.iter().find(|c| c.mpidr == mpidr)
+    }
+}
+
+/// Total size of a set of ranges, overlaps counted once.
+fn union_size(pieces: &mut [PhysRange]) -> u64 {
+    pieces.sort();
+    let mut total = 0u64;
+    let mut covered_to = 0u64;
+    for p in pieces.iter() {
+        let start = p.start.max(covered_to);
+        if p.end() > start {
+            total = total.saturating_add(p.end() - start);
+        }
+        covered_to = covered_to.max(p.end());
+    }
+    total
+}
+
+/// (`#address-cells`, `#size-cells`) that `node` gives its children; the
+/// DT defaults 2 and 1 when absent.
+pub fn cells(node: &Node) -> (u32, u32) {
+    (
+        node.property_u32("#address-cells").unwrap_or(2),
+        node.property_u32("#size-cells").unwrap_or(1),
+    )
+}
+
+/// A node's `reg`, decoded with its parent's cells.
+pub fn reg(node: &Node, parent_cells: (u32, u32)) -> Vec<PhysRange> {
+    node.property("reg")
+        .map(|p| ranges(&p.value, parent_cells))
+        .unwrap_or_default()
+}
+
+/// (address, size) pairs; a trailing partial pair and cell counts Xen
+/// cannot use (0 or more than 2) give nothing.
+fn ranges(value: &[u8], (ac, sc): (u32, u32)) -> Vec<PhysRange> {
+    if !(1..=2).contains(&ac) || sc > 2 {
+        return Vec::new();
+    }
+    let stride = 4 * (ac + sc) as usize;
+    value
+        .chunks_exact(stride)
+        .map(|chunk| {
+            let (a, s) = chunk.split_at(4 * ac as usize);
+            PhysRange {
+                start: number(a),
+                size: number(s),
+            }
+        })
+        .collect()
+}
+
+/// A big-endian number of one or two cells.
+fn number(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b))
+}
+
+fn cpus(fdt: &Fdt) -> Vec<HostCpu> {
+    let Some(cpus_node) = fdt.root.child("cpus") else {
+        return Vec::new();
+    };
+    let ac = cpus_node.property_u32("#address-cells").unwrap_or(1);
+    let mut out: Vec<HostCpu> = Vec::new();
+    for node in &cpus_node.children {
+        let is_cpu = node.property_strings("device_type").contains(&"cpu");
+        let Some(reg) = node.property("reg") else {
+            continue;
+        };
+        if !is_cpu || !(1..=2).contains(&ac) || reg.value.len() < 4 * ac as usize {
+            continue;
+        }
+        out.push(HostCpu {
+            path: format!("/cpus/{}", node.name),
+            mpidr: number(&reg.value[..4 * ac as usize]),
+            logical: 0,
+        });
+    }
+    let boot = out
+        .iter()
+        .position(|c| c.mpidr == u64::from(fdt.boot_cpuid_phys))
+        .unwrap_or(0);
+    let mut next = 1;
+    for (i, cpu) in out.iter_mut().enumerate() {
+        if i == boot {
+            cpu.logical = 0;
+        } else {
+            cpu.logical = next;
+            next += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fdt::{Reservation, value};
+
+    fn host() -> Fdt {
+        let mut root = Node::new("");
+        root.set_property("#address-cells", value::u32(2));
+        root.set_property("#size-cells", value::u32(2));
+        let mut mem = Node::new("memory@40000000");
+        mem.set_property("device_type", value::string("memory"));
+        mem.set_property("reg", value::cells(&[0, 0x4000_0000, 0, 0x8000_0000]));
+        root.children.push(mem);
+        let mut cpus = Node::new("cpus");
+        cpus.set_property("#address-cells", value::u32(1));
+        cpus.set_property("#size-cells", value::u32(0));
+        for id in [0x100u32, 0x0, 0x1] {
+            let mut cpu = Node::new(format!("cpu@{id:x}"));
+            cpu.set_property("device_type", value::string("cpu"));
+            cpu.set_property("reg", value::u32(id));
+            cpus.children.push(cpu);
+        }
+        root.children.push(cpus);
+        let mut rm = Node::new("reserved-memory");
+        rm.set_property("#address-cells", value::u32(2));
+        rm.set_property("#size-cells", value::u32(2));
+        let mut fw = Node::new("fw@50000000");
+        fw.set_property("reg", value::cells(&[0, 0x5000_0000, 0, 0x10_0000]));
+        rm.children.push(fw);
+        root.children.push(rm);
+        Fdt {
+            boot_cpuid_phys: 0,
+            reservations: vec![Reservation {
+                address: 0x5000_0000,
+                size: 0x20_0000,
+            }],
+            root,
+        }
+    }
+
+    #[test]
+    fn reads_ram_reserved_and_cpus() {
+        let facts = HostFacts::read(&host());
+        assert_eq!(
+            facts.ram,
+            [PhysRange {
+                start: 0x4000_0000,
+                size: 0x8000_0000
+            }]
+        );
+        assert_eq!(facts.reserved.len(), 2);
+        // The two reservations overlap: counted once.
+        assert_eq!(facts.reserved_in_ram(), 0x20_0000);
+        let logical: Vec<(u64, u32)> = facts.cpus.iter().map(|c| (c.mpidr, c.logical)).collect();
+        assert_eq!(logical, [(0x100, 1), (0, 0), (1, 2)]);
+        assert_eq!(facts.cpu_by_path("/cpus/cpu@1").unwrap().mpidr, 1);
+        assert!(facts.in_ram(PhysRange {
+            start: 0x4000_0000,
+            size: 0x1000
+        }));
+        assert!(!facts.in_ram(PhysRange {
+            start: 0x3fff_f000,
+            size: 0x2000
+        }));
+    }
+
+    #[test]
+    fn odd_cells_give_nothing() {
+        assert!(ranges(&[0; 12], (0, 1)).is_empty());
+        assert!(ranges(&[0; 12], (3, 1)).is_empty());
+        assert_eq!(ranges(&[0; 13], (2, 1)).len(), 1);
+    }
+}

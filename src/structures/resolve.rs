@@ -1,0 +1,120 @@
+//! Tying the structure keys of one boot section together: the event
+//! channels between its domains, the shared-memory regions its guests
+//! share, and the cpupools they run in. Checks and the emitter both walk
+//! these, so they agree on what is linked to what.
+
+use crate::diag::Span;
+use crate::model::structures::{CpuPool, DOM0, SharedMemKey};
+use crate::model::{BootSection, System};
+
+/// A domain of the boot section.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Domain {
+    Dom0,
+    /// Index into the section's guests.
+    Guest(usize),
+}
+
+/// One end of an event channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct End {
+    pub domain: Domain,
+    pub port: u32,
+}
+
+/// A static event channel: `ends[0]` is the guest that declared it.
+#[derive(Clone, Debug)]
+pub struct Channel {
+    pub ends: [End; 2],
+    /// The declaring `evtchn=` value.
+    pub span: Span,
+}
+
+/// The domain an `evtchn=` peer names, if any.
+pub fn peer(section: &BootSection, name: &str) -> Option<Domain> {
+    if name == DOM0 {
+        return Some(Domain::Dom0);
+    }
+    section
+        .guests
+        .iter()
+        .position(|g| g.name == name)
+        .map(Domain::Guest)
+}
+
+/// Every event channel whose peer exists, in declaration order. A channel
+/// declared from both ends with the same ports is one channel; any other
+/// reuse of a port is kept for the checks to report.
+pub fn channels(section: &BootSection) -> Vec<Channel> {
+    let mut out: Vec<Channel> = Vec::new();
+    for (i, guest) in section.guests.iter().enumerate() {
+        for key in &guest.structures.evtchns {
+            let Some(peer) = peer(section, &key.peer) else {
+                continue;
+            };
+            let ends = [
+                End {
+                    domain: Domain::Guest(i),
+                    port: key.local_port,
+                },
+                End {
+                    domain: peer,
+                    port: key.peer_port,
+                },
+            ];
+            let same = |c: &Channel| {
+                (c.ends[0] == ends[0] && c.ends[1] == ends[1])
+                    || (c.ends[0] == ends[1] && c.ends[1] == ends[0])
+            };
+            if !out.iter().any(same) {
+                out.push(Channel {
+                    ends,
+                    span: key.span,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The guests sharing one region id.
+#[derive(Debug)]
+pub struct Region<'s> {
+    pub id: &'s str,
+    /// (guest index, its `shared-mem=`), in guest order.
+    pub members: Vec<(usize, &'s SharedMemKey)>,
+}
+
+/// The section's shared-memory regions by id, in first-use order.
+pub fn regions(section: &BootSection) -> Vec<Region<'_>> {
+    let mut out: Vec<Region> = Vec::new();
+    for (i, guest) in section.guests.iter().enumerate() {
+        for key in &guest.structures.shared_mem {
+            match out.iter_mut().find(|r| r.id == key.id) {
+                Some(r) => r.members.push((i, key)),
+                None => out.push(Region {
+                    id: &key.id,
+                    members: vec![(i, key)],
+                }),
+            }
+        }
+    }
+    out
+}
+
+/// The pools the section's guests run in, in first-use order (unknown
+/// names are skipped: the checks report them).
+pub fn pools<'s>(system: &'s System, section: &BootSection) -> Vec<&'s CpuPool> {
+    let mut out: Vec<&CpuPool> = Vec::new();
+    for guest in &section.guests {
+        let Some(name) = &guest.structures.cpupool else {
+            continue;
+        };
+        if let Some(pool) = system.pools.iter().find(|p| p.name == name.value)
+            && !out.iter().any(|p| p.name == pool.name)
+        {
+            out.push(pool);
+        }
+    }
+    out
+}

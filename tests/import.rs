@@ -1,0 +1,144 @@
+//! `xencfg import imagebuilder`: sample ImageBuilder configs convert to the
+//! golden cfgs, with the golden diagnostics; the converted cfgs pass
+//! `xencfg check` and `build` with the files they name; a config with
+//! errors writes nothing; every XC11xx check fires on some sample.
+//! Cases live in `testdata/imagebuilder/<case>/` (`config`, the files it
+//! names, `expected/`).
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+use support::golden::assert_golden;
+use support::*;
+use xencfg::checks::registry::ALL;
+
+fn import(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["import", "imagebuilder", "config"];
+    args.extend_from_slice(extra);
+    run(&args, dir)
+}
+
+fn case(name: &str) -> tempfile::TempDir {
+    scratch_example(&format!("imagebuilder/{name}"))
+}
+
+/// The codes in a human diagnostics text.
+fn codes(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter_map(|l| {
+            l.split_once("[XC")
+                .map(|(_, rest)| format!("XC{}", &rest[..4]))
+        })
+        .collect()
+}
+
+fn golden_case(name: &str) -> String {
+    let dir = case(name);
+    let out = import(dir.path(), &[]);
+    let stdout = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_golden(
+        &testdata(&format!("imagebuilder/{name}/expected/xen.cfg")),
+        &stdout,
+    );
+    let report = format!(
+        "exit: {}\n{}",
+        out.status.code().unwrap_or(-1),
+        stderr(&out)
+    );
+    assert_golden(
+        &testdata(&format!("imagebuilder/{name}/expected/stderr")),
+        &report,
+    );
+    report
+}
+
+/// Convert, then check and build the result where the config's files are.
+fn converts_and_checks(name: &str, allowed: &[&str]) {
+    golden_case(name);
+    let dir = case(name);
+    let out = import(dir.path(), &["-o", "xen.cfg"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let check = run(&["check", "xen.cfg"], dir.path());
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    let found = codes(&stderr(&check));
+    let allowed: BTreeSet<String> = allowed.iter().map(|s| s.to_string()).collect();
+    assert!(
+        found.is_subset(&allowed),
+        "unexpected findings on the imported cfg: {:?}\n{}",
+        found.difference(&allowed).collect::<Vec<_>>(),
+        stderr(&check)
+    );
+    let build = run(&["build", "xen.cfg", "-o", "out"], dir.path());
+    assert!(build.status.success(), "{}", stderr(&build));
+}
+
+#[test]
+fn dom0less_sample() {
+    converts_and_checks("dom0less", &[]);
+}
+
+#[test]
+fn dom0_static_sample() {
+    converts_and_checks("dom0-static", &[]);
+}
+
+#[test]
+fn errors_write_nothing() {
+    let report = golden_case("bad");
+    assert!(report.starts_with("exit: 1\n"), "{report}");
+    let dir = case("bad");
+    let out = import(dir.path(), &["-o", "xen.cfg"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    assert!(!dir.path().join("xen.cfg").exists(), "nothing is written");
+}
+
+#[test]
+fn every_import_check_fires_on_a_sample() {
+    let mut seen = BTreeSet::new();
+    for name in ["dom0less", "dom0-static", "bad"] {
+        seen.extend(codes(&golden_case(name)));
+    }
+    for check in ALL.iter().filter(|c| c.code.starts_with("XC11")) {
+        assert!(
+            seen.contains(check.code),
+            "no sample triggers {}",
+            check.code
+        );
+    }
+}
+
+#[test]
+fn never_writes_over_its_input() {
+    let dir = case("dom0less");
+    let before = fs::read(dir.path().join("config")).unwrap();
+    let out = import(dir.path(), &["-o", "config"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("refusing to write the cfg over its input"));
+    assert_eq!(fs::read(dir.path().join("config")).unwrap(), before);
+}
+
+#[test]
+fn output_file_is_the_same_as_stdout() {
+    let dir = case("dom0-static");
+    let printed = import(dir.path(), &[]).stdout;
+    let out = import(dir.path(), &["--out", "sub.cfg"]);
+    assert!(out.status.success());
+    assert_eq!(fs::read(dir.path().join("sub.cfg")).unwrap(), printed);
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(dir.path().join("sub.cfg"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o644);
+}
+
+#[test]
+fn missing_config_is_an_io_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = import(dir.path(), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("config"), "{}", stderr(&out));
+}
