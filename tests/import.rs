@@ -81,8 +81,7 @@ fn dom0less_sample() {
 
 #[test]
 fn dom0_static_sample() {
-    // xen,static-mem has no typed key yet: it is passed as a raw value.
-    converts_and_checks("dom0-static", &["XC0205"]);
+    converts_and_checks("dom0-static", &[]);
 }
 
 #[test]
