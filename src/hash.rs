@@ -18,8 +18,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
 /// Bytes read per `read` call: large enough that syscalls cost nothing next
-/// to hashing, small enough to stay in cache and keep memory flat.
-const CHUNK_LEN: usize = 1 << 20;
+/// to hashing, small enough that the buffer the kernel copies into stays in
+/// the core's L2 cache for the hash to read. Measured on a 512 MiB file:
+/// 64 and 128 KiB cost ~25% less CPU than 1 MiB (the copy to user space
+/// went from 41% of the time to what openssl's small buffers pay).
+pub const CHUNK_LEN: usize = 1 << 17;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileFacts {

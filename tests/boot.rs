@@ -17,7 +17,7 @@ mod harness;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use harness::{Assets, BOOT_TIMEOUT, BootLog, Esp, Outcome, Project, XEN_FAILURES, dtb_with_dts};
@@ -517,9 +517,8 @@ fn shared_gzip_kernel_fails_on_xen_as_xc0405_predicts() {
     eprintln!("Xen panicked as XC0405 predicts in {:.1?}", log.elapsed);
 }
 
-/// More guest memory than the machine has (QEMU has 2 GiB). xencfg has no
-/// check for this yet (it does not compare guest memory with the host
-/// DTB's `/memory`): the build succeeds silently, and Xen panics.
+/// More guest memory than the machine has (QEMU has 2 GiB): XC1025
+/// memory-exceeds-host predicts Xen's allocation panic.
 const TOO_MUCH_MEMORY_CFG: &str = "\
 [global]
 default=xen
@@ -538,17 +537,23 @@ vpl011
 ";
 
 #[test]
-fn memory_beyond_the_machine_fails_on_xen() {
+fn memory_beyond_the_machine_fails_on_xen_as_xc1025_predicts() {
     let Some(assets) = Assets::get() else { return };
-    let built = Project::new(assets, TOO_MUCH_MEMORY_CFG).build(assets, &[]);
+    let project = Project::new(assets, TOO_MUCH_MEMORY_CFG);
+    let refused = project.check(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("error[XC1025]"));
+
+    let built = project.build(assets, &["-W", "memory-exceeds-host"]);
+    assert!(built.diagnostics.contains("warning[XC1025]"));
     let log = built.esp.boot_expect_failure(
         &["Failed to allocate requested domain memory", "Panic on CPU"],
         FAILURE_TIMEOUT,
     );
     assert!(log.markers().is_empty(), "{}", log.report());
     eprintln!(
-        "Xen panicked on 4 GiB of guest memory in {:.1?}; xencfg said: {:?}",
-        log.elapsed, built.diagnostics
+        "Xen panicked on 4 GiB of guest memory in {:.1?}, as XC1025 predicts",
+        log.elapsed
     );
 }
 
@@ -727,4 +732,185 @@ fn host_dtb_is_the_booted_machine_without_seeds() {
         fdtget(dtb, &["-tx"], "/memory@40000000", Some("reg")),
         "0 40000000 0 80000000"
     );
+}
+
+/// Issue 5's proof: `passthrough=` builds the guest's fragment from the
+/// machine's own `/pl031@9010000` (with `xen,force-assign-without-iommu`,
+/// QEMU virt has no IOMMU) and the guest sees the device under
+/// `/proc/device-tree/passthrough`.
+const PASSTHROUGH_CFG: &str = "\
+[global]
+default=xen
+
+[xen]
+options=console=dtuart bootscrub=0
+dtb=virt.dtb
+domains=rtc
+
+[rtc]
+kernel=Image console=ttyAMA0 xencfg.name=rtc
+ramdisk=initrd.gz
+cpus=1
+memory=192M
+vpl011
+passthrough=/pl031@9010000
+";
+
+#[test]
+fn passthrough_of_the_pl031_reaches_the_guest() {
+    let Some(assets) = Assets::get() else { return };
+    let built = Project::new(assets, PASSTHROUGH_CFG).build(assets, &[]);
+    let fragment = built.esp.boot_dir().join("rtc-passthrough.dtb");
+    assert!(fragment.is_file(), "the generated fragment is staged");
+    assert_eq!(
+        fdtget(
+            &fragment,
+            &[],
+            "/passthrough/pl031@9010000",
+            Some("xen,path")
+        ),
+        "/pl031@9010000"
+    );
+    let log = built.esp.boot(
+        &[
+            "XENCFG-PASSTHROUGH name=rtc node=pl031@9010000",
+            "XENCFG-BOOT name=rtc",
+        ],
+        XEN_FAILURES,
+        BOOT_TIMEOUT,
+    );
+    assert_eq!(log.marker("rtc").domid, Some(1));
+}
+
+/// A hand-written fragment whose `xen,path` names no host node: xencfg
+/// reports XC0805, and with the check demoted Xen fails to assign the device
+/// as predicted (real 4.17 does not panic: it boots the guest without it).
+const BAD_FRAGMENT_DTS: &str = "\
+/dts-v1/;
+/ {
+	#address-cells = <2>;
+	#size-cells = <2>;
+	passthrough {
+		compatible = \"simple-bus\";
+		ranges;
+		#address-cells = <2>;
+		#size-cells = <2>;
+		pl031@9010000 {
+			compatible = \"arm,pl031\", \"arm,primecell\";
+			reg = <0x0 0x9010000 0x0 0x1000>;
+			interrupts = <0 2 4>;
+			interrupt-parent = <65000>;
+			xen,reg = <0x0 0x9010000 0x0 0x1000 0x0 0x9010000>;
+			xen,path = \"/pl031@9c10000\";
+			xen,force-assign-without-iommu;
+		};
+	};
+};
+";
+
+const BAD_FRAGMENT_CFG: &str = "\
+[global]
+default=xen
+
+[xen]
+options=console=dtuart bootscrub=0
+dtb=virt.dtb
+domains=rtc
+
+[rtc]
+kernel=Image console=ttyAMA0 xencfg.name=rtc
+ramdisk=initrd.gz
+dtb=rtc.dtb
+cpus=1
+memory=192M
+vpl011
+";
+
+#[test]
+fn fragment_naming_a_missing_host_node_fails_on_xen_as_xc0805_predicts() {
+    let Some(assets) = Assets::get() else { return };
+    let project = Project::new(assets, BAD_FRAGMENT_CFG);
+    let dtb = Command::new("dtc")
+        .args(["-q", "-I", "dts", "-O", "dtb"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(BAD_FRAGMENT_DTS.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    assert!(dtb.status.success());
+    project.write("rtc.dtb", dtb.stdout);
+    let refused = project.check(&[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("error[XC0805]"));
+
+    let built = project.build(assets, &["-W", "XC0805"]);
+    let log = built.esp.boot(
+        &[
+            "Couldn't find node /pl031@9c10000 in host_dt!",
+            "Failed to assign device to d1",
+            "XENCFG-BOOT name=rtc",
+        ],
+        XEN_FAILURES,
+        BOOT_TIMEOUT,
+    );
+    // Xen still copies the fragment's nodes into the guest's device tree,
+    // but it assigned nothing: the interrupt is not routed to the guest.
+    eprintln!(
+        "Xen failed to assign the device after {:.1?}, as XC0805 predicts",
+        log.elapsed
+    );
+}
+
+/// Issue 4 on Debian's 4.17 build (CONFIG_STATIC_EVTCHN): a static event
+/// channel between two guests with `xen,enhanced = "no-xenstore"`; Xen
+/// creates both ends at boot and both guests come up.
+const EVTCHN_CFG: &str = "\
+[global]
+default=xen
+
+[xen]
+options=console=dtuart bootscrub=0
+dtb=virt.dtb
+domains=ping,pong
+
+[ping]
+kernel=Image console=ttyAMA0 xencfg.name=ping
+ramdisk=initrd.gz
+cpus=1
+memory=192M
+vpl011
+xen,enhanced=no-xenstore
+evtchn=10 pong:20
+
+[pong]
+kernel=Image console=ttyAMA0 xencfg.name=pong
+ramdisk=initrd.gz
+cpus=1
+memory=192M
+vpl011
+xen,enhanced=no-xenstore
+";
+
+#[test]
+fn static_event_channel_between_two_guests_boots() {
+    let Some(assets) = Assets::get() else { return };
+    let built = Project::new(assets, EVTCHN_CFG).build(assets, &[]);
+    assert!(
+        !built.diagnostics.contains("error"),
+        "{}",
+        built.diagnostics
+    );
+    let log = boot_and_check(
+        &built.esp,
+        &[domu("ping", 1, 1, 192 * MIB), domu("pong", 2, 1, 192 * MIB)],
+    );
+    assert!(log.count("Panic") == 0, "{}", log.report());
 }

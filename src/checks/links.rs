@@ -1,6 +1,6 @@
-//! Checks of the structures that link domains (XC1009–XC1021): static event
-//! channels, shared memory, cpupools and vCPU affinity (reference §2.6–2.9,
-//! §3.9–3.11).
+//! Checks of the structures that link domains (XC1009–XC1021,
+//! XC1026–XC1028): static event channels, shared memory, cpupools and vCPU
+//! affinity (reference §2.6–2.9, §3.9–3.11).
 
 use crate::binding;
 use crate::checks::registry as c;

@@ -477,6 +477,7 @@ fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
                 )
                 .note(format!("counted so far: {}", parts.join(", ")))
                 .note("Xen panics at boot: \"Failed to allocate requested domain memory\"")
+                .note("RAM is read from the host DTB's memory nodes; if they understate it, `-W memory-exceeds-host` makes this a warning")
                 .help(format!(
                     "give `{}` {} less memory, or boot on a host with more RAM",
                     guest.name,

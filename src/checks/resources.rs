@@ -1,4 +1,4 @@
-//! Checks of what a boot section's domains use together (XC08xx): memory,
+//! Checks of what a boot section's domains use together (XC10xx): memory,
 //! static and shared memory, event channels, cpupools, vCPU affinity and
 //! the xenstore/capability rules. One entry point runs them all with what
 //! they need: the section, the host tree's facts, the files and the target.

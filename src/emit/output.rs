@@ -204,7 +204,7 @@ fn copy_verified(source: &Path, dest: &Path, sha256: &str) -> Result<(), OutputE
         .open(dest)
         .map_err(|e| err(dest, e))?;
     let mut hasher = Sha256::new();
-    let mut chunk = vec![0u8; 1 << 20];
+    let mut chunk = vec![0u8; crate::hash::CHUNK_LEN];
     loop {
         let n = match from.read(&mut chunk) {
             Ok(0) => break,

@@ -42,8 +42,12 @@ impl HostFacts {
         let root_cells = cells(root);
         let mut facts = HostFacts::default();
         for node in &root.children {
+            // Firmware fills in placeholder (zero-size) memory nodes at
+            // boot; they say nothing about RAM.
             if node.property_strings("device_type").contains(&"memory") {
-                facts.ram.extend(reg(node, root_cells));
+                facts
+                    .ram
+                    .extend(reg(node, root_cells).into_iter().filter(|r| r.size > 0));
             }
         }
         for r in &fdt.reservations {

@@ -757,7 +757,7 @@ fn not_found(host: &Fdt, wanted: &str, at: Location) -> Diagnostic {
         format!("`xen,path = \"{wanted}\"` names no node of the host DTB"),
     )
     .note(format!(
-        "Xen panics: \"Couldn't find node {wanted} in host_dt!\""
+        "Xen prints \"Couldn't find node {wanted} in host_dt!\" and \"Failed to assign device\": the guest boots without the device's interrupts (real Xen 4.17), or Xen panics when the device needs the IOMMU"
     ));
     if similar.is_empty() {
         d.help("write the host node's full path with its unit address, as `dtc -I dtb -O dts` shows it")
