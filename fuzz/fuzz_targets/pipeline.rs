@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 use xencfg::build::{self, BuildOptions};
 use xencfg::compile::{self, CompileOptions};
 use xencfg::diag::{Diagnostics, SourceMap, render};
-use xencfg::target::{Target, XenVersion};
+use xencfg::target::Target;
 
 fn scratch() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
@@ -39,9 +39,7 @@ fuzz_target!(|data: &[u8]| {
     let dir = scratch();
     let cfg = dir.join("xen.cfg");
     std::fs::write(&cfg, data).expect("write cfg");
-    let target = Target {
-        version: XenVersion::NEWEST,
-    };
+    let target = Target::default();
     let options = CompileOptions {
         cfg,
         root: None,
@@ -49,6 +47,7 @@ fuzz_target!(|data: &[u8]| {
         target: target.clone(),
         efi_name: "xen".into(),
         hash: true,
+        progress: None,
     };
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
