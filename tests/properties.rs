@@ -277,8 +277,8 @@ fn through_dtc(dtb: &Path) -> Vec<u8> {
     blob.stdout
 }
 
-/// The example host with 1 TiB of RAM, so that random guests of up to
-/// 64 GiB each never exceed it (memory-exceeds-host is tested elsewhere).
+/// The example host with 1 TiB of RAM, so that memory-exceeds-host never
+/// rejects a random valid model (that check has its own tests).
 fn host_with_ram_for_any_guests() -> Vec<u8> {
     let mut host = Fdt::from_bytes(&fs::read(testdata("sections/host.dtb")).unwrap()).unwrap();
     let memory = host
