@@ -355,8 +355,12 @@ impl SectionContext<'_> {
 
     fn file_facts(&self, m: &Module) -> String {
         match self.compiled.facts.get(&m.source) {
-            Some(f) if f.format == ImageFormat::Unknown => approx_size(f.size),
-            Some(f) => format!("{}, {}", f.format.describe(), approx_size(f.size)),
+            Some(f) if f.format == ImageFormat::Unknown => crate::progress::approx(f.size),
+            Some(f) => format!(
+                "{}, {}",
+                f.format.describe(),
+                crate::progress::approx(f.size)
+            ),
             None => "not readable".to_string(),
         }
     }
@@ -663,34 +667,5 @@ fn property_text(p: &crate::model::GuestProperty) -> String {
             let hex: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
             format!("{}=[{}] (raw)", p.dt_name, hex.join(" "))
         }
-    }
-}
-
-/// A file size for people: exact below 1 KiB, else one decimal.
-fn approx_size(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn approximate_sizes() {
-        assert_eq!(approx_size(0), "0 B");
-        assert_eq!(approx_size(1023), "1023 B");
-        assert_eq!(approx_size(1024), "1.0 KiB");
-        assert_eq!(approx_size(27 << 20), "27.0 MiB");
-        assert_eq!(approx_size(3 << 30), "3.0 GiB");
     }
 }

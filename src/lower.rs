@@ -191,6 +191,13 @@ pub fn sub_span(span: Span, start: usize, len: usize) -> Span {
 /// A guest section lowered once, shared by every boot section naming it.
 struct GuestTemplate {
     header: Span,
+    parts: GuestParts,
+}
+
+/// What a guest is made of, gathered from either form before it gets its
+/// name and domid.
+#[derive(Clone, Default)]
+struct GuestParts {
     kernel: Option<Module>,
     ramdisk: Option<Module>,
     dtb: Option<Module>,
@@ -200,6 +207,23 @@ struct GuestTemplate {
     structures: GuestStructures,
     /// A kernel key was given (its path may have been rejected).
     kernel_named: bool,
+}
+
+impl GuestParts {
+    fn into_guest(self, name: String, name_span: Span, domid: u32) -> Guest {
+        Guest {
+            name,
+            name_span,
+            domid,
+            kernel: self.kernel,
+            ramdisk: self.ramdisk,
+            dtb: self.dtb,
+            passthrough: self.passthrough,
+            properties: self.properties.list,
+            rejected: self.rejected,
+            structures: self.structures,
+        }
+    }
 }
 
 struct Lowerer<'a, 'd> {
@@ -251,14 +275,7 @@ fn parse_flat_key(key: &str) -> Option<(&str, FlatKey)> {
 struct FlatGuest {
     name: String,
     name_span: Span,
-    kernel: Option<Module>,
-    ramdisk: Option<Module>,
-    dtb: Option<Module>,
-    passthrough: Vec<Spanned<String>>,
-    properties: Properties,
-    rejected: Vec<String>,
-    structures: GuestStructures,
-    kernel_named: bool,
+    parts: GuestParts,
 }
 
 enum GuestSlot {
@@ -381,14 +398,7 @@ impl Lowerer<'_, '_> {
                 slots.slots.push(GuestSlot::Flat(Box::new(FlatGuest {
                     name,
                     name_span: entry.key_span,
-                    kernel: None,
-                    ramdisk: None,
-                    dtb: None,
-                    passthrough: Vec::new(),
-                    properties: Properties::default(),
-                    rejected: Vec::new(),
-                    structures: GuestStructures::default(),
-                    kernel_named: false,
+                    parts: GuestParts::default(),
                 })));
                 slots.slots.len() - 1
             }
@@ -403,12 +413,15 @@ impl Lowerer<'_, '_> {
         if is_property {
             let property = self.property_assignment(&entry.value, entry.value_span);
             if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
-                guest.rejected.append(&mut self.pending_rejected);
-                guest.passthrough.append(&mut self.pending_passthrough);
+                guest.parts.rejected.append(&mut self.pending_rejected);
+                guest
+                    .parts
+                    .passthrough
+                    .append(&mut self.pending_passthrough);
                 let items = self.pending_structures.drain(..);
-                structures::parse::attach(&mut guest.structures, items, self.diags);
+                structures::parse::attach(&mut guest.parts.structures, items, self.diags);
                 if let Some(p) = property {
-                    push_property(self.diags, &mut guest.properties, p);
+                    push_property(self.diags, &mut guest.parts.properties, p);
                 }
             }
             return;
@@ -436,50 +449,26 @@ impl Lowerer<'_, '_> {
         if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
             match role {
                 ModuleRole::Kernel => {
-                    guest.kernel_named = true;
-                    guest.kernel = module;
+                    guest.parts.kernel_named = true;
+                    guest.parts.kernel = module;
                 }
-                ModuleRole::Ramdisk => guest.ramdisk = module,
-                _ => guest.dtb = module,
+                ModuleRole::Ramdisk => guest.parts.ramdisk = module,
+                _ => guest.parts.dtb = module,
             }
         }
     }
 
     fn guest(&mut self, slot: GuestSlot, domid: u32) -> Option<Guest> {
         let (guest, kernel_named) = match slot {
-            GuestSlot::Flat(g) => (
-                Guest {
-                    name: g.name,
-                    name_span: g.name_span,
-                    domid,
-                    kernel: g.kernel,
-                    ramdisk: g.ramdisk,
-                    dtb: g.dtb,
-                    passthrough: g.passthrough,
-                    properties: g.properties.list,
-                    rejected: g.rejected,
-                    structures: g.structures,
-                },
-                g.kernel_named,
-            ),
+            GuestSlot::Flat(g) => {
+                let kernel_named = g.parts.kernel_named;
+                (g.parts.into_guest(g.name, g.name_span, domid), kernel_named)
+            }
             GuestSlot::Section(name, listed_at) => {
                 let template = self.template(&name, listed_at)?;
-                let kernel_named = template.kernel_named;
-                (
-                    Guest {
-                        name,
-                        name_span: template.header,
-                        domid,
-                        kernel: template.kernel.clone(),
-                        ramdisk: template.ramdisk.clone(),
-                        dtb: template.dtb.clone(),
-                        passthrough: template.passthrough.clone(),
-                        properties: template.properties.list.clone(),
-                        rejected: template.rejected.clone(),
-                        structures: template.structures.clone(),
-                    },
-                    kernel_named,
-                )
+                let parts = template.parts.clone();
+                let kernel_named = parts.kernel_named;
+                (parts.into_guest(name, template.header, domid), kernel_named)
             }
         };
         // A kernel whose path was rejected is already reported.
@@ -540,14 +529,7 @@ impl Lowerer<'_, '_> {
     fn guest_section(&mut self, section: &Section, index: usize) -> GuestTemplate {
         let mut t = GuestTemplate {
             header: section.name_span,
-            kernel: None,
-            ramdisk: None,
-            dtb: None,
-            passthrough: Vec::new(),
-            properties: Properties::default(),
-            rejected: Vec::new(),
-            structures: GuestStructures::default(),
-            kernel_named: false,
+            parts: GuestParts::default(),
         };
         for entry in &section.entries {
             let key = entry.key.as_str();
@@ -557,20 +539,22 @@ impl Lowerer<'_, '_> {
             match key {
                 "kernel" => {
                     let (file, args) = split_kernel(entry);
-                    t.kernel_named = true;
-                    t.kernel = self.module(ModuleRole::Kernel, file, args);
+                    t.parts.kernel_named = true;
+                    t.parts.kernel = self.module(ModuleRole::Kernel, file, args);
                 }
-                "ramdisk" => t.ramdisk = self.module(ModuleRole::Ramdisk, trimmed(entry), None),
-                "dtb" => t.dtb = self.module(ModuleRole::DeviceTree, trimmed(entry), None),
+                "ramdisk" => {
+                    t.parts.ramdisk = self.module(ModuleRole::Ramdisk, trimmed(entry), None)
+                }
+                "dtb" => t.parts.dtb = self.module(ModuleRole::DeviceTree, trimmed(entry), None),
                 "property" => {
                     if let Some(p) = self.property_assignment(&entry.value, entry.value_span) {
-                        push_property(self.diags, &mut t.properties, p);
+                        push_property(self.diags, &mut t.parts.properties, p);
                     }
                 }
                 "properties" => {
                     for (item, span) in blank_items(entry) {
                         if let Some(p) = self.property_assignment(item, span) {
-                            push_property(self.diags, &mut t.properties, p);
+                            push_property(self.diags, &mut t.parts.properties, p);
                         }
                     }
                 }
@@ -590,7 +574,7 @@ impl Lowerer<'_, '_> {
                 _ => {
                     let value = entry.value.trim_end();
                     if let Some(p) = self.property(key, entry.key_span, value, entry.value_span) {
-                        push_property(self.diags, &mut t.properties, p);
+                        push_property(self.diags, &mut t.parts.properties, p);
                     }
                 }
             }
@@ -598,14 +582,14 @@ impl Lowerer<'_, '_> {
         let words = self.bare_words.get(&index).cloned().unwrap_or_default();
         for word in words {
             if let Some(p) = self.property(&word.text, word.span, "", word.span) {
-                push_property(self.diags, &mut t.properties, p);
+                push_property(self.diags, &mut t.parts.properties, p);
             }
         }
-        t.properties.sort_by_span();
-        t.rejected.append(&mut self.pending_rejected);
-        t.passthrough.append(&mut self.pending_passthrough);
+        t.parts.properties.sort_by_span();
+        t.parts.rejected.append(&mut self.pending_rejected);
+        t.parts.passthrough.append(&mut self.pending_passthrough);
         let items = self.pending_structures.drain(..);
-        structures::parse::attach(&mut t.structures, items, self.diags);
+        structures::parse::attach(&mut t.parts.structures, items, self.diags);
         t
     }
 

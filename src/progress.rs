@@ -61,7 +61,8 @@ pub fn line(done: u64, total: u64) -> String {
     )
 }
 
-fn approx(bytes: u64) -> String {
+/// A size for people: exact below 1 KiB, else one decimal (`72.0 MiB`).
+pub fn approx(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if bytes < 1024 {
         return format!("{bytes} B");
@@ -132,6 +133,15 @@ fn draw_until_stopped(progress: &Progress, stop: &(Mutex<bool>, Condvar)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn approximate_sizes() {
+        assert_eq!(approx(0), "0 B");
+        assert_eq!(approx(1023), "1023 B");
+        assert_eq!(approx(1024), "1.0 KiB");
+        assert_eq!(approx(27 << 20), "27.0 MiB");
+        assert_eq!(approx(3 << 30), "3.0 GiB");
+    }
 
     #[test]
     fn line_shows_amounts_and_percent() {

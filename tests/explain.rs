@@ -270,3 +270,36 @@ fn missing_host_dtb_still_explains_the_rest() {
     );
     assert!(Path::new(&dir.path().join("xen.cfg")).exists());
 }
+
+/// Every bad input of the catalogue is explained (with its memory map):
+/// exit 0 or 1, never a usage/IO failure or a crash.
+#[test]
+fn explains_every_bad_input() {
+    let bad = testdata("bad");
+    let mut cases: Vec<_> = fs::read_dir(&bad)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir() && !p.file_name().unwrap().to_string_lossy().starts_with('_'))
+        .collect();
+    cases.sort();
+    assert!(cases.len() > 20);
+    for case in cases {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&bad.join("_base"), dir.path());
+        copy_tree(&case, dir.path());
+        let extra: Vec<String> = fs::read_to_string(case.join("args"))
+            .map(|s| s.lines().map(str::to_string).collect())
+            .unwrap_or_default();
+        let mut args = vec!["explain", "xen.cfg", "--memory"];
+        args.extend(extra.iter().map(String::as_str));
+        let out = run(&args, dir.path());
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{}: exit {:?}\n{}",
+            case.display(),
+            out.status.code(),
+            stderr(&out)
+        );
+        assert!(stdout(&out).starts_with("What Xen "), "{}", case.display());
+    }
+}

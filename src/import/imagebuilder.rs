@@ -1219,6 +1219,89 @@ mod tests {
         (out, codes)
     }
 
+    /// Assignments a config may hold, mostly valid (so that most generated
+    /// configs import), some not.
+    const LINES: &[&str] = &[
+        "DOMU_MEM[0]=256",
+        "DOMU_MEM[1]=64",
+        "DOMU_VCPUS[1]=2",
+        "DOMU_CMD[0]=\"console=ttyAMA0  rw\"",
+        "DOMU_RAMDISK[0]=r.cpio.gz",
+        "DOMU_RAMDISK[1]=r.cpio.gz",
+        "DOMU_PASSTHROUGH_DTB[0]=p.dtb",
+        "DOMU_PASSTHROUGH_PATHS[1]=\"/a@0 /b@1\"",
+        "DOMU_STATIC_MEM[0]=\"0x50000000 0x10000000\"",
+        "DOMU_STATIC_MEM[1]=\"0x60000000 0x1000000 0x70000000 0x1000000\"",
+        "DOMU_DIRECT_MAP[0]=0",
+        "DOMU_ENHANCED[0]=2",
+        "DOMU_ENHANCED[1]=0",
+        "DOMU_VPL011[1]=0",
+        "DOMU_NR_SPIS[0]=32",
+        "DOMU_GRANT_FRAMES[1]=8",
+        "DOMU_CAPS[1]=control",
+        "DOMU_SHARED_MEM[0]=\"s 0x7fe00000 0x7fe00000 0x200000\"",
+        "DOMU_SHARED_MEM[1]=\"s 0x40000000 0x200000\"",
+        "DOMU_STATIC_EVTCHNS[0]=\"10 1 20; 11 1 21\"",
+        "DOMU_VCPU_HARD_AFFINITY[1,0]=\"0-1\"",
+        "DOMU_NOBOOT[1]=1",
+        "DOMU_COLORS[0]=0-3",
+        "DOMU_VIOMMU[1]=1",
+        "NUM_CPUPOOLS=1",
+        "CPUPOOL[0]=\"cpu@1,cpu@2 null\"",
+        "DOMU_CPUPOOL[1]=0",
+        "XEN_CMD=\"console=dtuart bootscrub=0\"",
+        "DOM0_KERNEL=Image",
+        "DOM0_RAMDISK=r0.cpio.gz",
+        "DOM0_CMD=\"console=hvc0\"",
+        "DOM0_MEM=1024",
+        "DEVICE_TREE=/boot/host.dtb",
+        "NUM_DT_OVERLAY=1",
+        "DT_OVERLAY[0]=o.dtbo",
+        "XEN=xen",
+        "XEN_POLICY=policy",
+        "XEN_STATIC_HEAP=\"0x80000000 0x1000000\"",
+        "MEMORY_START=0x0",
+        "LOAD_CMD=\"tftpb\"",
+        "IMAGES=img",
+        "DOMU_KERNEL[1]=\"$IMAGES/k1\"",
+        "DOMU_KERNEL[3]=ignored",
+        "FOO=bar",
+        "declare -A DOMU_VCPU_HARD_AFFINITY",
+        // Invalid ones.
+        "DOMU_MEM[0]=512M",
+        "DOMU_KERNEL[0]=$(ls)",
+        "DOMU_CMD[1]=\"a # b\"",
+        "NUM_DOMUS=x",
+    ];
+
+    proptest::proptest! {
+        /// Configs of ImageBuilder assignments: importing never panics, and
+        /// what it writes is a cfg Xen reads as written (ASCII lines, no
+        /// control bytes, no cfg-text quirk, newline at the end).
+        #[test]
+        fn imported_cfgs_read_as_written(
+            picks in proptest::collection::vec(proptest::sample::select(LINES), 0..16)
+        ) {
+            let mut text = String::from("NUM_DOMUS=2\nDOMU_KERNEL[0]=k0\nDOMU_KERNEL[1]=k1\n");
+            for line in picks {
+                text.push_str(line);
+                text.push('\n');
+            }
+            let mut diags = Diagnostics::default();
+            if let Some(cfg) = import(FileId(0), "p", text.as_bytes(), &mut diags) {
+                proptest::prop_assert!(cfg.ends_with('\n'));
+                proptest::prop_assert!(!cfg.chars().any(|c| c.is_control() && c != '\n'), "{}", cfg);
+                let bytes: Vec<u8> = cfg.chars().map(|c| c as u32 as u8).collect();
+                let mut quirks = Diagnostics::default();
+                crate::cfg::Document::parse(FileId(1), &bytes, &mut quirks);
+                let codes: Vec<&str> = quirks.iter().map(|d| d.check.code).collect();
+                proptest::prop_assert!(codes.is_empty(), "{:?} in\n{}", codes, cfg);
+            } else {
+                proptest::prop_assert!(diags.has_errors(), "no cfg, but no error either");
+            }
+        }
+    }
+
     #[test]
     fn numbers_are_decimal_or_hex() {
         assert_eq!(number("512"), Some(512));
