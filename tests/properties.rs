@@ -26,7 +26,7 @@ struct GuestSpec {
     flat_number: Option<u32>,
     cpus: u32,
     memory_kib: u64,
-    /// How `memory` is written: 0 bare decimal KiB, 1 hex KiB, 2 M, 3 K.
+    /// How `memory` is written: 0 bare decimal KiB, 1 hex KiB, 2 M, 3 K, 4 G.
     memory_style: u8,
     kernel: String,
     ramdisk: Option<String>,
@@ -50,15 +50,16 @@ fn esp_path() -> impl Strategy<Value = String> {
     prop::collection::vec("[A-Za-z0-9_-]{1,12}", 1..=3).prop_map(|parts| parts.join("/"))
 }
 
-/// Memory in KiB and how it is written. From 8 MiB (the first bank must
-/// hold the kernel, DTB and ramdisk in 2 MiB steps: XC1002) to 128 MiB per
-/// guest, so 8 guests fit in the test host's 2 GiB (XC1025).
+/// Memory in KiB and how it is written: from 8 MiB (the first bank must
+/// hold the kernel, DTB and ramdisk in 2 MiB steps: XC1002) to 64 GiB per
+/// guest, which 8 guests fit in the 1 TiB host below (XC1025).
 fn memory() -> impl Strategy<Value = (u64, u8)> {
     prop_oneof![
         (2048u64..=32768).prop_map(|pages| (pages * 4, 0)),
         (2048u64..=32768).prop_map(|pages| (pages * 4, 1)),
         (8u64..=128).prop_map(|mib| (mib * 1024, 2)),
         (2048u64..=32768).prop_map(|pages| (pages * 4, 3)),
+        (1u64..=64).prop_map(|gib| (gib << 20, 4)),
     ]
 }
 
@@ -114,7 +115,8 @@ fn memory_text(g: &GuestSpec) -> String {
         0 => g.memory_kib.to_string(),
         1 => format!("{:#x}", g.memory_kib),
         2 => format!("{}M", g.memory_kib / 1024),
-        _ => format!("{}K", g.memory_kib),
+        3 => format!("{}K", g.memory_kib),
+        _ => format!("{}G", g.memory_kib >> 20),
     }
 }
 
