@@ -490,6 +490,27 @@ fn cfg_itself_is_not_a_file() {
     );
 }
 
+#[test]
+fn xen_binary_and_config_that_are_not_files() {
+    let dir = scratch();
+    if !mkfifo(&dir.path().join("fifo")) {
+        eprintln!("mkfifo not available; skipping");
+        return;
+    }
+    for flag in ["--xen", "--xen-config"] {
+        for path in ["fifo", "/dev/zero", "."] {
+            let out = run_bounded(&["check", "xen.cfg", flag, path], dir.path());
+            expect(&out, 2, &["not a regular file"]);
+        }
+    }
+    let staged = run_bounded(
+        &["build", "xen.cfg", "-o", "out", "--stage", "--xen", "fifo"],
+        dir.path(),
+    );
+    expect(&staged, 2, &["not a regular file"]);
+    assert!(!dir.path().join("out").exists());
+}
+
 // ---------------------------------------------------------------- files
 
 #[test]

@@ -98,7 +98,8 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
 }
 
 fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
-    let file = std::fs::File::open(path)
+    // Not File::open: a FIFO would block the open until a writer came.
+    let file = crate::input::open_regular(path)
         .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
     let meta = file
         .metadata()

@@ -171,7 +171,14 @@ fn read(path: &Path, size: u64) -> Result<Vec<u8>, String> {
             "is {size} bytes; Xen builds the guest's whole device tree in 2 MiB"
         ));
     }
-    std::fs::read(path).map_err(|e| format!("cannot be read: {e}"))
+    // Bounded and non-blocking even if the file was swapped since it was
+    // hashed (for a FIFO, fs::read would block).
+    crate::input::read_capped(path, MAX_FRAGMENT_SIZE).map_err(|e| match e {
+        crate::input::ReadError::TooLarge { size, .. } => {
+            format!("is {size} bytes; Xen builds the guest's whole device tree in 2 MiB")
+        }
+        crate::input::ReadError::Io(e) => format!("cannot be read: {e}"),
+    })
 }
 
 #[cfg(test)]
