@@ -57,6 +57,11 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         compiled.cfg_bytes.clone(),
     );
     for (section, merged) in system.sections.iter().zip(&compiled.merged) {
+        // No `dtb=`: the section boots on the firmware's tree (checks made
+        // sure it has no guests or overlays that would need one).
+        let Some(name) = emit_mod::cfg::dtb_name(section) else {
+            continue;
+        };
         let merged = merged.as_ref().ok_or_else(|| {
             FatalError(format!(
                 "section [{}] has no host DTB to build",
@@ -64,7 +69,7 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
             ))
         })?;
         let blob = merged.to_bytes_padded(emit_mod::dtb::padding_for(section));
-        add_generated(&mut files, emit_mod::cfg::dtb_name(section), blob);
+        add_generated(&mut files, name, blob);
         if opts.emit_dts {
             files.push(OutputFile {
                 relative: PathBuf::from(format!("{}.dts", section.name)),

@@ -127,6 +127,20 @@ pub fn compile(
     let mut passthrough = Vec::new();
 
     for (section, host) in system.sections.iter().zip(&hosts) {
+        if let (None, Some(overlay)) = (&section.dtb, section.dtbos.first()) {
+            diags.push(
+                Diagnostic::at(
+                    &c::MISSING_HOST_DTB,
+                    overlay.span,
+                    format!(
+                        "section `[{}]` has `dtbo=` but no `dtb=` to apply it to",
+                        section.name
+                    ),
+                )
+                .note("xencfg applies overlays to the host DTB at build time")
+                .help("add `dtb=<host DTB>` to the section, or remove the `dtbo=`"),
+            );
+        }
         if section.dtb.is_none() && !section.guests.is_empty() {
             diags.push(
                 Diagnostic::at(

@@ -388,9 +388,8 @@ impl SectionContext<'_> {
         };
         let _ = writeln!(
             out,
-            "    dtb={}: {}{plus}, with the guests added under /chosen{state}",
-            emit::cfg::dtb_name(s),
-            dtb.path
+            "    dtb={}.dtb: {}{plus}, with the guests added under /chosen{state}",
+            s.name, dtb.path
         );
         out
     }
@@ -472,12 +471,18 @@ impl SectionContext<'_> {
                 self.file_facts(m)
             );
         }
-        let _ = writeln!(
-            out,
-            "    not counted: {} (the device tree) and {}.cfg",
-            emit::cfg::dtb_name(s),
-            self.opts.efi_name
-        );
+        match emit::cfg::dtb_name(s) {
+            Some(dtb) => {
+                let _ = writeln!(
+                    out,
+                    "    not counted: {dtb} (the device tree) and {}.cfg",
+                    self.opts.efi_name
+                );
+            }
+            None => {
+                let _ = writeln!(out, "    not counted: {}.cfg", self.opts.efi_name);
+            }
+        }
         out
     }
 
@@ -499,10 +504,10 @@ impl SectionContext<'_> {
     }
 
     fn chosen_dts(&self) -> String {
-        let mut out = format!(
-            "  /chosen as `xencfg build` writes it into {}\n",
-            emit::cfg::dtb_name(self.section)
-        );
+        let Some(dtb) = emit::cfg::dtb_name(self.section) else {
+            return "  /chosen: no dtb=, so xencfg writes no device tree for this section\n".into();
+        };
+        let mut out = format!("  /chosen as `xencfg build` writes it into {dtb}\n");
         let Some(chosen) = self.merged.and_then(|m| m.node("/chosen")) else {
             out.push_str("    not available: the host DTB could not be read\n");
             return out;
@@ -551,7 +556,7 @@ impl SectionContext<'_> {
                 }
                 let m = g.dtb.as_ref()?;
                 self.compiled.facts.get(&m.source)?;
-                let bytes = std::fs::read(&m.source).ok()?;
+                let bytes = crate::checks::passthrough::read_fragment(&m.source).ok()?;
                 Some((g, Fdt::from_bytes(&bytes).ok()?))
             })
             .collect();

@@ -74,7 +74,11 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             lowerer.check_keys(section, index, GLOBAL_KEYS, &[]);
             continue;
         }
-        if guest_refs.contains_key(section.name.as_str()) {
+        if guest_refs.contains_key(section.name.as_str())
+            || unlistable_parts(&section.name).any(|part| guest_refs.contains_key(part))
+        {
+            // A guest section, or one meant as a guest that `domains=`
+            // cannot name (reported there): not a boot section either way.
             continue;
         }
         let named_pool = pool_refs.contains_key(&section.name);
@@ -129,6 +133,17 @@ fn bare_words_by_section(doc: &Document) -> HashMap<usize, Vec<&Word>> {
         }
     }
     words
+}
+
+/// For a section name `domains=` cannot list because it holds a comma or a
+/// blank (`[web,1]`), the items a list naming it would split into; nothing
+/// for any other name.
+fn unlistable_parts(name: &str) -> impl Iterator<Item = &str> {
+    let is_separator = |ch: char| ch == ',' || ch.is_ascii_whitespace();
+    let parts = name
+        .contains(is_separator)
+        .then(|| name.split(is_separator));
+    parts.into_iter().flatten().filter(|part| !part.is_empty())
 }
 
 /// Names listed by any `domains=`/`guests=`, with where they are first listed.
@@ -513,9 +528,25 @@ impl Lowerer<'_, '_> {
                         listed_at,
                         format!("there is no section `[{name}]` for this guest"),
                     );
-                    d = match binding::closest(name, known) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help(format!("add a section `[{name}]` with the guest's `kernel=`, `cpus=` and `memory=`")),
+                    // `[web,1]` can never be listed: the list splits at
+                    // commas and blanks, so `domains=web,1` asks for `web`
+                    // and `1`.
+                    let unlistable = doc
+                        .sections
+                        .iter()
+                        .find(|s| unlistable_parts(&s.name).any(|part| part == name));
+                    d = match (unlistable, binding::closest(name, known)) {
+                        (Some(s), _) => d
+                            .note(format!(
+                                "`domains=` and `guests=` split at commas and blanks, so the section `[{}]` cannot be listed",
+                                s.name
+                            ))
+                            .help(format!(
+                                "rename the section without commas or blanks, e.g. `[{}]`, and list that name",
+                                unlistable_parts(&s.name).collect::<Vec<_>>().join("-")
+                            )),
+                        (None, Some(s)) => d.help(format!("did you mean `{s}`?")),
+                        (None, None) => d.help(format!("add a section `[{name}]` with the guest's `kernel=`, `cpus=` and `memory=`")),
                     };
                     self.diags.push(d);
                     None

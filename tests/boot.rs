@@ -914,3 +914,67 @@ fn static_event_channel_between_two_guests_boots() {
     );
     assert!(log.count("Panic") == 0, "{}", log.report());
 }
+
+/// A dom0-only section without `dtb=`: xencfg writes no DTB and no `dtb=`
+/// line for it, and warns (XC0215) that the boot now depends on the
+/// firmware's device tree.
+const FIRMWARE_TREE_CFG: &str = "\
+[global]
+default=xen
+
+[xen]
+options=console=dtuart bootscrub=0 dom0_mem=512M
+kernel=dom0/Image console=hvc0 xencfg.name=dom0 xencfg.role=dom0
+ramdisk=dom0/initrd.gz
+";
+
+/// How long Xen gets to print its first console line. It prints it ~1 s
+/// after the EFI loader starts; when it has no device tree it never does.
+const FIRST_LINE_TIMEOUT: Duration = Duration::from_secs(25);
+
+#[test]
+fn section_without_dtb_boots_only_where_the_firmware_has_a_tree_as_xc0215_warns() {
+    let Some(assets) = Assets::get() else { return };
+    let project = Project::new(assets, FIRMWARE_TREE_CFG);
+    project.link("dom0/Image", &assets.image);
+    project.link("dom0/initrd.gz", assets.initrd());
+    let built = project.build(assets, &[]);
+    assert!(
+        built.diagnostics.contains("warning[XC0215]"),
+        "{}",
+        built.diagnostics
+    );
+    let boot_dir = built.esp.boot_dir();
+    let cfg = fs::read_to_string(boot_dir.join("BOOTAA64.cfg")).unwrap();
+    assert!(!cfg.contains("dtb="), "{cfg}");
+    assert!(!boot_dir.join("xen.dtb").exists());
+
+    // EDK2 with ACPI tables (QEMU's default) installs no FDT: Xen, built
+    // without ACPI, stops after the EFI loader's last line.
+    let log = built
+        .esp
+        .watch(&["(XEN) "], XEN_FAILURES, FIRST_LINE_TIMEOUT);
+    assert!(
+        matches!(log.outcome, Outcome::TimedOut { .. }),
+        "expected Xen to stop silently without a device tree\n{}",
+        log.report()
+    );
+    assert!(
+        log.first_at("Using bootargs from Xen configuration file")
+            .is_some(),
+        "the EFI loader did not get as far as expected\n{}",
+        log.report()
+    );
+
+    // With ACPI off, EDK2 hands over QEMU's device tree and dom0 boots.
+    let esp = built.esp.without_acpi();
+    boot_and_check(
+        &esp,
+        &[Expect {
+            name: "dom0",
+            domid: None,
+            cpus: 2,
+            memory_kib: 512 * MIB,
+        }],
+    );
+}

@@ -228,3 +228,37 @@ fn assert_no_temporaries(dir: &Path) {
         assert!(!name.contains(".xencfg-"), "temporary {name} left behind");
     }
 }
+
+/// A dom0-only section without `dtb=` boots on the firmware's device tree:
+/// `check` accepts it, so `build` must build it, with no `dtb=` line and no
+/// DTB for that section, while a sibling section with guests gets both.
+#[test]
+fn section_without_dtb_boots_on_the_firmware_tree() {
+    let dir = scratch_example("rfc");
+    let cfg = fs::read_to_string(dir.path().join("xen.cfg")).unwrap();
+    let dom0_only = "\n[dom0-only]\noptions=console=dtuart\nkernel=Image-domu1.bin console=hvc0\n";
+    fs::write(dir.path().join("xen.cfg"), cfg + dom0_only).unwrap();
+
+    let check = run(&["check", "xen.cfg"], dir.path());
+    assert!(check.status.success(), "{}", stderr(&check));
+    let out = run(&["build", "xen.cfg", "-o", "out", "--stage"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out_dir = dir.path().join("out");
+    let trimmed = fs::read_to_string(out_dir.join("xen.cfg")).unwrap();
+    let section = trimmed.split("[dom0-only]").nth(1).expect("section kept");
+    assert!(!section.contains("dtb="), "{trimmed}");
+    assert!(section.contains("kernel=Image-domu1.bin console=hvc0"));
+    assert!(!out_dir.join("dom0-only.dtb").exists());
+    assert!(
+        out_dir.join("Image-domu1.bin").is_file(),
+        "dom0's kernel staged"
+    );
+
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    let sections = manifest["sections"].as_array().unwrap();
+    let entry = sections.iter().find(|s| s["name"] == "dom0-only").unwrap();
+    assert!(entry["dtb"].is_null(), "{entry}");
+    assert!(sections.iter().any(|s| s["dtb"] == "xen.dtb"));
+}

@@ -274,7 +274,8 @@ fn kernel_extent(module: &Module, cx: &SectionContext) -> Option<u64> {
 }
 
 fn read_at(module: &Module, from: SeekFrom, buf: &mut [u8]) -> Option<()> {
-    let mut f = std::fs::File::open(&module.source).ok()?;
+    // Not File::open: the path may have become a FIFO since it was hashed.
+    let mut f = crate::input::open_regular(&module.source).ok()?;
     f.seek(from).ok()?;
     f.read_exact(buf).ok()
 }

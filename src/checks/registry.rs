@@ -131,8 +131,8 @@ checks! {
         summary: "a guest section holds keys only a boot section uses"
         explain: "A section named in `domains=` describes a guest; `options=`, `xsm=` or `domains=` in it are ignored.";
     MISSING_HOST_DTB = "XC0211" "missing-host-dtb" Error
-        summary: "a boot section with guests has no `dtb=`"
-        explain: "Guests are described in the host device tree, which xencfg builds from the boot section's `dtb=`. Without it there is nothing to add the guests to.";
+        summary: "a boot section with guests or overlays has no `dtb=`"
+        explain: "Guests are described in the host device tree, which xencfg builds from the boot section's `dtb=`, and `dtbo=` overlays are applied to it. Without it there is nothing to add the guests to or apply the overlays to. A section with dom0 alone needs no `dtb=`: Xen then boots on the firmware's device tree, and xencfg writes no DTB for it.";
     UNKNOWN_SECTION_ARG = "XC0212" "unknown-section" Error
         summary: "`--section` names no boot section"
         explain: "The section given on the command line must be a boot section of the cfg.";
@@ -142,6 +142,9 @@ checks! {
     NO_DEFAULT_SECTION = "XC0214" "no-default-section" Warning
         summary: "no `[global] default=`"
         explain: "Without `default=` (and no section on Xen's command line) Xen selects no section and looks every key up in the whole file, taking its first occurrence anywhere. xencfg emits `default=` naming the first boot section, which is what such a file usually means; say so explicitly.";
+    FIRMWARE_DEVICE_TREE = "XC0215" "firmware-device-tree" Warning
+        summary: "a boot section without `dtb=` boots on the firmware's device tree"
+        explain: "Without `dtb=` Xen takes the device tree the firmware installed as an EFI configuration table, which xencfg cannot see or check, and xencfg writes no DTB for the section. Firmware that installs ACPI tables instead (EDK2 on QEMU's virt machine by default, many servers) leaves Xen an empty tree: a Xen built without ACPI support (Debian's, upstream's default) then stops before its first console line. Seen on Xen 4.17 under QEMU: silent with ACPI on, dom0 boots with `acpi=off`. Give the section `dtb=` with the board's DTB, or allow this check when the firmware is known to provide one.";
 
     BAD_NUMBER = "XC0301" "bad-number" Error
         summary: "a value that is not a number of the expected form"

@@ -44,6 +44,21 @@ pub fn check_section(
             .help("add dom0's `kernel=` or dom0less guests (`domains=` or `domu1_kernel=`)"),
         );
     }
+    // With guests, a missing `dtb=` is an error (XC0211) instead.
+    if section.dtb.is_none() && section.dom0_kernel.is_some() && section.guests.is_empty() {
+        diags.push(
+            Diagnostic::at(
+                &c::FIRMWARE_DEVICE_TREE,
+                section.header,
+                format!(
+                    "section `[{}]` has no `dtb=`: Xen boots it on the firmware's device tree",
+                    section.name
+                ),
+            )
+            .note("firmware that installs ACPI tables and no device tree leaves Xen without a console or devices: it stops silently")
+            .help("add `dtb=<the board's DTB>`, or `--allow firmware-device-tree` when the firmware provides one"),
+        );
+    }
     check_options(section, target, efi_name, host_bootargs, diags);
 }
 

@@ -18,9 +18,14 @@ pub struct CfgInput<'a> {
     pub target: &'a Target,
 }
 
-/// The ESP file name of a boot section's merged DTB.
-pub fn dtb_name(section: &BootSection) -> String {
-    format!("{}.dtb", section.name)
+/// The ESP file name of a boot section's merged DTB. A section without
+/// `dtb=` (dom0 only, on the firmware's device tree) gets none: Xen then
+/// uses the firmware's tree, which is what such a section asked for.
+pub fn dtb_name(section: &BootSection) -> Option<String> {
+    section
+        .dtb
+        .as_ref()
+        .map(|_| format!("{}.dtb", section.name))
 }
 
 pub fn render(input: &CfgInput) -> Vec<u8> {
@@ -55,7 +60,9 @@ pub fn render(input: &CfgInput) -> Vec<u8> {
         };
         out.push_str(&line("ramdisk", &section.dom0_ramdisk));
         out.push_str(&line("xsm", &section.xsm));
-        out.push_str(&format!("dtb={}\n", dtb_name(section)));
+        if let Some(dtb) = dtb_name(section) {
+            out.push_str(&format!("dtb={dtb}\n"));
+        }
         for (key, value) in &section.passthrough_keys {
             out.push_str(&format!("{key}={}\n", value.value));
         }

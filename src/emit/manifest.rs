@@ -51,7 +51,8 @@ pub struct TargetInfo {
 #[derive(Serialize)]
 pub struct SectionInfo {
     pub name: String,
-    pub dtb: String,
+    /// The merged DTB's ESP name; null for a section without `dtb=`.
+    pub dtb: Option<String>,
     pub options: Option<String>,
     pub dom0: Vec<ModuleInfo>,
     pub guests: Vec<GuestInfo>,

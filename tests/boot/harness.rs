@@ -277,6 +277,8 @@ pub fn dtb_with_dts(dtb: &Path, dts: &str) -> Vec<u8> {
 /// it for the serial log. Kept on disk when `XENCFG_BOOT_KEEP` is set.
 pub struct Esp {
     dir: TempDir,
+    /// Extra `-machine` suboptions for the boot (e.g. `,acpi=off`).
+    machine_extra: &'static str,
 }
 
 impl Esp {
@@ -296,9 +298,20 @@ impl Esp {
             "QEMU's -drive file=fat: cannot take a path with ':' or ',': {}",
             dir.path().display()
         );
-        let esp = Esp { dir };
+        let esp = Esp {
+            dir,
+            machine_extra: "",
+        };
         fs::create_dir_all(esp.boot_dir()).unwrap();
         esp
+    }
+
+    /// Boot with QEMU's ACPI tables off. EDK2 then hands QEMU's device
+    /// tree to the EFI application as the firmware's FDT; with ACPI on (the
+    /// default) it installs ACPI tables and no FDT.
+    pub fn without_acpi(mut self) -> Esp {
+        self.machine_extra = ",acpi=off";
+        self
     }
 
     /// The ESP root, given to QEMU.
@@ -354,7 +367,14 @@ impl Esp {
 
     /// Boots this ESP and returns whatever happened, without asserting.
     pub fn watch(&self, expect: &[&str], fail_on: &[&str], timeout: Duration) -> BootLog {
-        run_qemu(self.dir.path(), &self.root(), expect, fail_on, timeout)
+        run_qemu(
+            self.dir.path(),
+            &self.root(),
+            self.machine_extra,
+            expect,
+            fail_on,
+            timeout,
+        )
     }
 }
 
@@ -662,6 +682,7 @@ impl Drop for QemuGuard {
 fn run_qemu(
     work: &Path,
     esp: &Path,
+    machine_extra: &str,
     expect: &[&str],
     fail_on: &[&str],
     timeout: Duration,
@@ -679,7 +700,7 @@ fn run_qemu(
     // setpriv execs QEMU, so the child's PID is QEMU's; the signal reaches
     // QEMU if this test process dies without running the guard.
     cmd.args(["--pdeathsig", "KILL", "--"]).arg(QEMU);
-    machine(&mut cmd, "");
+    machine(&mut cmd, machine_extra);
     cmd.args(["-accel", "tcg,thread=multi", "-bios", FIRMWARE]);
     cmd.args(["-boot", "menu=on,splash-time=0"]);
     cmd.arg("-drive").arg(format!(

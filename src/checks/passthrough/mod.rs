@@ -137,7 +137,7 @@ fn load(
     if file.format != ImageFormat::Fdt {
         return None;
     }
-    let tree = read(&module.source, file.size).and_then(|bytes| {
+    let tree = read_fragment(&module.source).and_then(|bytes| {
         Fdt::from_bytes(&bytes).map_err(|e| format!("is not a valid device tree blob: {e}"))
     });
     match tree {
@@ -165,14 +165,10 @@ fn load(
 /// Xen builds a guest's device tree, fragment included, in at most 2 MiB.
 const MAX_FRAGMENT_SIZE: u64 = 2 << 20;
 
-fn read(path: &Path, size: u64) -> Result<Vec<u8>, String> {
-    if size > MAX_FRAGMENT_SIZE {
-        return Err(format!(
-            "is {size} bytes; Xen builds the guest's whole device tree in 2 MiB"
-        ));
-    }
-    // Bounded and non-blocking even if the file was swapped since it was
-    // hashed (for a FIFO, fs::read would block).
+/// Read a hand-written fragment; the error completes "the fragment `x` …".
+/// Bounded and non-blocking even if the file was swapped since it was
+/// hashed (for a FIFO, `fs::read` would block).
+pub(crate) fn read_fragment(path: &Path) -> Result<Vec<u8>, String> {
     crate::input::read_capped(path, MAX_FRAGMENT_SIZE).map_err(|e| match e {
         crate::input::ReadError::TooLarge { size, .. } => {
             format!("is {size} bytes; Xen builds the guest's whole device tree in 2 MiB")
