@@ -44,10 +44,7 @@ impl EspPath {
     /// When `span` covers exactly the bytes of `raw` (a cfg value), each
     /// diagnostic points at the offending bytes; otherwise at all of `span`.
     pub fn parse(raw: &str, span: Span, diags: &mut Diagnostics) -> Option<EspPath> {
-        let at = SubSpan {
-            span,
-            raw_len: raw.len(),
-        };
+        let at = SubSpan { span, raw };
         if raw.is_empty() {
             diags.push(
                 Diagnostic::at(&registry::ESP_BAD_NAME, span, "empty path")
@@ -161,28 +158,36 @@ pub fn case_clashes<'a>(paths: impl IntoIterator<Item = (&'a EspPath, Span)>) ->
     found
 }
 
-/// Narrows a diagnostic to bytes of `raw` when the span is exactly `raw`.
+/// Narrows a diagnostic to part of `raw` when the span is exactly `raw`.
+/// `raw` was decoded from the cfg byte per char (Latin-1), so the span's
+/// file bytes are `raw`'s chars, not its UTF-8 bytes.
 #[derive(Clone, Copy)]
-struct SubSpan {
+struct SubSpan<'a> {
     span: Span,
-    raw_len: usize,
+    raw: &'a str,
 }
 
-impl SubSpan {
-    /// The span of `len` bytes of `raw` starting at `offset`. A value never
-    /// holds a line end, so the column advances with the offset.
+impl SubSpan<'_> {
+    /// The span of `raw[offset..offset + len]` (UTF-8 byte offsets). A
+    /// value never holds a line end, so the column advances with the offset.
     fn range(self, offset: usize, len: usize) -> Span {
-        let fits = offset
+        let part = offset
             .checked_add(len)
-            .is_some_and(|end| end <= self.raw_len);
-        let shift = u32::try_from(offset).ok();
-        match (self.span.len == self.raw_len && fits, shift) {
-            (true, Some(shift)) => Span {
-                offset: self.span.offset.saturating_add(offset),
-                len,
-                col: self.span.col.saturating_add(shift),
-                ..self.span
-            },
+            .and_then(|end| Some((self.raw.get(..offset)?, self.raw.get(offset..end)?)));
+        let whole = self.raw.chars().count();
+        match part {
+            Some((before, part)) if self.span.len == whole => {
+                let (start, len) = (before.chars().count(), part.chars().count());
+                Span {
+                    offset: self.span.offset.saturating_add(start),
+                    len,
+                    col: self
+                        .span
+                        .col
+                        .saturating_add(u32::try_from(start).unwrap_or(u32::MAX)),
+                    ..self.span
+                }
+            }
             _ => self.span,
         }
     }
@@ -190,7 +195,7 @@ impl SubSpan {
 
 /// XC0501 (reserved and control characters) and XC0504 (non-ASCII), one
 /// diagnostic per rule for the whole path, pointing at the first offender.
-fn check_characters(raw: &str, at: SubSpan, diags: &mut Diagnostics) {
+fn check_characters(raw: &str, at: SubSpan<'_>, diags: &mut Diagnostics) {
     let reserved: Vec<(usize, char)> = raw
         .char_indices()
         .filter(|&(_, c)| {
@@ -255,7 +260,7 @@ fn check_component(
     component: &str,
     offset: usize,
     raw: &str,
-    at: SubSpan,
+    at: SubSpan<'_>,
     diags: &mut Diagnostics,
 ) -> bool {
     let here = at.range(offset, component.len());
@@ -354,12 +359,13 @@ mod tests {
     use crate::diag::FileId;
     use proptest::prelude::*;
 
-    /// A span covering `raw` written at column 8 of line 3 (after `kernel=`).
+    /// A span covering `raw` written at column 8 of line 3 (after `kernel=`),
+    /// one file byte per char as the lexer decodes it.
     fn span_of(raw: &str) -> Span {
         Span {
             file: FileId(0),
             offset: 100,
-            len: raw.len(),
+            len: raw.chars().count(),
             line: 3,
             col: 8,
         }
@@ -467,7 +473,8 @@ mod tests {
         assert_eq!(codes(&diags), ["XC0504"]);
         assert_eq!(diags[0].message, "`ó`, `ä` are not ASCII");
         let s = text_span(&diags[0]);
-        assert_eq!((s.offset, s.len, s.col), (101, 2, 9));
+        // `ó` is the file byte 0xF3: one byte wide.
+        assert_eq!((s.offset, s.len, s.col), (101, 1, 9));
         assert!(path.is_some());
     }
 

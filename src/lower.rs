@@ -177,24 +177,37 @@ fn split_items(entry: &Entry, is_separator: impl Fn(char) -> bool) -> Vec<(&str,
     let mut items = Vec::new();
     let mut start = None;
     let text = entry.value.as_str();
-    for (i, ch) in text
+    // (byte index, char index) of the current item's start.
+    let ends = text
         .char_indices()
-        .chain(std::iter::once((text.len(), ' ')))
-    {
+        .chain(std::iter::once((text.len(), ' ')));
+    for (chars, (i, ch)) in ends.enumerate() {
         match (is_separator(ch), start) {
-            (true, Some(s)) => {
-                items.push((&text[s..i], sub_span(entry.value_span, s, i - s)));
+            (true, Some((s, first))) => {
+                let span = raw_sub_span(entry.value_span, first, chars - first);
+                items.push((&text[s..i], span));
                 start = None;
             }
-            (false, None) => start = Some(i),
+            (false, None) => start = Some((i, chars)),
             _ => {}
         }
     }
     items
 }
 
-/// A span covering `len` bytes at byte `start` of a single-line span.
-pub fn sub_span(span: Span, start: usize, len: usize) -> Span {
+/// The span of `text[start..start + len]`, where `text` is the value that
+/// begins where `span` does. Values are decoded byte per char (Latin-1), so
+/// an offset into the file counts chars, not the UTF-8 bytes of `text`.
+pub fn sub_span(span: Span, text: &str, start: usize, len: usize) -> Span {
+    let raw_start = text[..start].chars().count();
+    let raw_len = text[start..start + len].chars().count();
+    raw_sub_span(span, raw_start, raw_len)
+}
+
+/// A span covering `len` file bytes (value chars) at char `start` of a
+/// single-line span. For loops that count chars themselves: calling
+/// [`sub_span`] per item of a long list would be quadratic.
+pub fn raw_sub_span(span: Span, start: usize, len: usize) -> Span {
     Span {
         offset: span.offset + start,
         len,
@@ -631,11 +644,11 @@ impl Lowerer<'_, '_> {
             Some(i) => (
                 &text[..i],
                 &text[i + 1..],
-                sub_span(span, i + 1, text.len() - i - 1),
+                sub_span(span, text, i + 1, text.len() - i - 1),
             ),
-            None => (text, "", sub_span(span, text.len(), 0)),
+            None => (text, "", sub_span(span, text, text.len(), 0)),
         };
-        self.property(name, sub_span(span, 0, name.len()), value, value_span)
+        self.property(name, sub_span(span, text, 0, name.len()), value, value_span)
     }
 
     /// One property of a guest, from its cfg name and value text. A known
@@ -946,7 +959,7 @@ impl Lowerer<'_, '_> {
     fn host_passthrough(&mut self, text: &str, span: Span) {
         let path = text.trim();
         let leading = text.len() - text.trim_start().len();
-        let span = sub_span(span, leading, path.len());
+        let span = sub_span(span, text, leading, path.len());
         if path.starts_with('/') && !path.contains(char::is_whitespace) {
             self.pending_passthrough
                 .push(Spanned::new(path.to_string(), span));
@@ -1062,7 +1075,7 @@ fn push_property(diags: &mut Diagnostics, props: &mut Properties, p: GuestProper
 /// The whole value without trailing blanks (reported by the lexer).
 fn trimmed(entry: &Entry) -> (&str, Span) {
     let v = entry.value.trim_end();
-    (v, sub_span(entry.value_span, 0, v.len()))
+    (v, sub_span(entry.value_span, v, 0, v.len()))
 }
 
 /// Split like Xen's `split_string`: the file name ends at the first blank;
@@ -1074,11 +1087,11 @@ fn split_kernel(entry: &Entry) -> ((&str, Span), Option<(&str, Span)>) {
             let rest_start = i + v[i..].chars().next().map_or(1, |c| c.len_utf8());
             let rest = &v[rest_start..];
             (
-                (&v[..i], sub_span(entry.value_span, 0, i)),
-                Some((rest, sub_span(entry.value_span, rest_start, rest.len()))),
+                (&v[..i], sub_span(entry.value_span, v, 0, i)),
+                Some((rest, sub_span(entry.value_span, v, rest_start, rest.len()))),
             )
         }
-        None => ((v, sub_span(entry.value_span, 0, v.len())), None),
+        None => ((v, sub_span(entry.value_span, v, 0, v.len())), None),
     }
 }
 

@@ -11,7 +11,7 @@ use crate::cfg::{Document, Section};
 use crate::checks::registry as c;
 use crate::checks::target::require;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
-use crate::lower::sub_span;
+use crate::lower::{raw_sub_span, sub_span};
 use crate::model::Spanned;
 use crate::model::structures::{
     CpuPool, EvtchnKey, GuestStructures, PhysRange, PoolCpu, SharedMemKey, ShmRole, StaticMem,
@@ -159,17 +159,18 @@ impl<'a> Value<'a> {
         let mut words = Vec::new();
         let mut start = None;
         let text = self.text;
-        for (i, ch) in text
+        // (byte index, char index) of the current word's start.
+        let ends = text
             .char_indices()
-            .chain(std::iter::once((text.len(), ' ')))
-        {
+            .chain(std::iter::once((text.len(), ' ')));
+        for (chars, (i, ch)) in ends.enumerate() {
             let is_sep = i == text.len() || separator(ch);
             match (is_sep, start) {
-                (true, Some(s)) => {
-                    words.push((&text[s..i], sub_span(self.span, s, i - s)));
+                (true, Some((s, first))) => {
+                    words.push((&text[s..i], raw_sub_span(self.span, first, chars - first)));
                     start = None;
                 }
-                (false, None) => start = Some(i),
+                (false, None) => start = Some((i, chars)),
                 _ => {}
             }
         }
@@ -177,14 +178,14 @@ impl<'a> Value<'a> {
     }
 
     fn whole(&self) -> Span {
-        sub_span(self.span, 0, self.text.len())
+        sub_span(self.span, self.text, 0, self.text.len())
     }
 }
 
 /// A sub-word: `part` is a slice of `word`, whose span is `span`.
 fn part_span(word: &str, span: Span, part: &str) -> Span {
     let start = (part.as_ptr() as usize).saturating_sub(word.as_ptr() as usize);
-    sub_span(span, start, part.len())
+    sub_span(span, word, start, part.len())
 }
 
 fn number(text: &str, span: Span, what: &str) -> Parsed<u64> {
@@ -509,7 +510,12 @@ pub fn lower_pool(section: &Section, diags: &mut Diagnostics) -> CpuPool {
         let text = entry.value.trim();
         pool.sched = Some(Spanned::new(
             text.to_string(),
-            sub_span(entry.value_span, 0, entry.value.trim_end().len()),
+            sub_span(
+                entry.value_span,
+                &entry.value,
+                0,
+                entry.value.trim_end().len(),
+            ),
         ));
     }
     pool
