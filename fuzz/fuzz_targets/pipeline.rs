@@ -1,7 +1,9 @@
 //! The whole pipeline on arbitrary cfg bytes, in a scratch directory that
 //! holds a host DTB, kernels and ramdisks: compile (every file hashed, the
 //! host tree merged) and, when there are no errors, build with --stage and
-//! --emit-dts. Never panics; diagnostics always render.
+//! --emit-dts. Never panics; diagnostics always render, and every span
+//! lies inside its file with the line and column of its offset (spans count
+//! file bytes even where values hold non-ASCII bytes).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 use xencfg::build::{self, BuildOptions};
 use xencfg::compile::{self, CompileOptions};
-use xencfg::diag::{Diagnostics, SourceMap, render};
+use xencfg::diag::{Diagnostics, Location, SourceMap, Span, render};
 use xencfg::target::Target;
 
 fn scratch() -> &'static PathBuf {
@@ -35,6 +37,26 @@ fn scratch() -> &'static PathBuf {
     })
 }
 
+/// The span covers bytes of its file, and `line`/`col` are those of its
+/// offset (1-based; columns count bytes).
+fn assert_consistent(span: &Span, sources: &SourceMap) {
+    let bytes = &sources.get(span.file).bytes;
+    let end = span.offset.checked_add(span.len);
+    assert!(
+        end.is_some_and(|end| end <= bytes.len()),
+        "{span:?} outside {} bytes",
+        bytes.len()
+    );
+    let before = &bytes[..span.offset];
+    let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    assert_eq!(
+        (span.line as usize, span.col as usize),
+        (line, span.offset - line_start + 1),
+        "{span:?}"
+    );
+}
+
 fuzz_target!(|data: &[u8]| {
     let dir = scratch();
     let cfg = dir.join("xen.cfg");
@@ -56,6 +78,9 @@ fuzz_target!(|data: &[u8]| {
     };
     diags.sort();
     for d in diags.iter() {
+        if let Location::Text(span) = &d.location {
+            assert_consistent(span, &sources);
+        }
         render::human(d, &sources);
         render::json(d, &sources);
     }
