@@ -56,13 +56,13 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         format!("{}.cfg", opts.efi_name),
         compiled.cfg_bytes.clone(),
     );
-    for (section, merged) in system.sections.iter().zip(&compiled.merged) {
+    for (index, section) in system.sections.iter().enumerate() {
         // No `dtb=`: the section boots on the firmware's tree (checks made
         // sure it has no guests or overlays that would need one).
         let Some(name) = emit_mod::cfg::dtb_name(section) else {
             continue;
         };
-        let merged = merged.as_ref().ok_or_else(|| {
+        let merged = compiled.merged(index).ok_or_else(|| {
             FatalError(format!(
                 "section [{}] has no host DTB to build",
                 section.name
@@ -73,7 +73,7 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         if opts.emit_dts {
             files.push(OutputFile {
                 relative: PathBuf::from(format!("{}.dts", section.name)),
-                content: Content::Bytes(dts::to_dts(merged).into_bytes()),
+                content: Content::Bytes(dts::to_dts(&merged).into_bytes()),
             });
         }
     }

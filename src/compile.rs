@@ -12,9 +12,10 @@ use crate::hash::FileFacts;
 use crate::lower::{self, LowerInput};
 use crate::model::System;
 use crate::target::Target;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub struct CompileOptions {
     pub cfg: PathBuf,
@@ -35,14 +36,49 @@ pub struct Compiled {
     pub system: System,
     pub default_section: String,
     pub facts: BTreeMap<PathBuf, FileFacts>,
-    /// Per boot section (same order as `system.sections`): the merged tree.
-    pub merged: Vec<Option<Fdt>>,
+    /// Per boot section (same order as `system.sections`): the host tree,
+    /// overlays applied, shared by the sections naming the same files.
+    /// `None` without `dtb=` or when it could not be read.
+    pub hosts: Vec<Option<Arc<Fdt>>>,
+    /// What the trees were judged for (the merge depends on it).
+    pub target: Target,
     /// The trimmed cfg's bytes.
     pub cfg_bytes: Vec<u8>,
     /// Passthrough fragments xencfg built (`passthrough=`), to write.
     pub fragments: Vec<emit::fragment::GeneratedFragment>,
     /// Per boot section: the host devices each guest gets.
     pub passthrough: Vec<emit::passthrough::Assignments>,
+}
+
+impl Compiled {
+    /// Boot section `index`'s merged tree: the host tree with the guests
+    /// under `/chosen` and the passed-through devices marked. Built when
+    /// asked rather than kept, so a cfg naming a large host DTB in thousands
+    /// of sections never holds thousands of trees.
+    pub fn merged(&self, index: usize) -> Option<Fdt> {
+        let host = self.hosts.get(index)?.as_deref()?;
+        Some(merge_section(
+            host,
+            &self.system.sections[index],
+            &self.system,
+            self.passthrough.get(index),
+            &self.target,
+        ))
+    }
+}
+
+fn merge_section(
+    host: &Fdt,
+    section: &crate::model::BootSection,
+    system: &System,
+    assignments: Option<&emit::passthrough::Assignments>,
+    target: &Target,
+) -> Fdt {
+    let mut fdt = emit::dtb::merge(host, section, &system.pools, target);
+    if let Some(assignments) = assignments {
+        emit::passthrough::mark(&mut fdt, assignments);
+    }
+    fdt
 }
 
 /// A failure to run at all (exit status 2), as opposed to findings.
@@ -104,17 +140,26 @@ pub fn compile(
     checks::files::shared_compressed_kernels(&system, &facts, diags);
     checks::sections::case_clashes(&system, diags);
 
-    let mut hosts = Vec::new();
+    // Each distinct `dtb=` + `dtbo=` list is read and applied once, and
+    // its problems reported once (at the first section naming it): a cfg
+    // may name one large host DTB in thousands of sections.
+    let mut read_hosts: HashMap<(PathBuf, Vec<PathBuf>), Option<Arc<Fdt>>> = HashMap::new();
+    let mut hosts: Vec<Option<Arc<Fdt>>> = Vec::new();
     for section in &mut system.sections {
-        let mut host = section.dtb.as_ref().and_then(|dtb| {
-            facts.get(&dtb.source)?; // missing or unreadable: already reported
-            read_tree(&dtb.source, dtb.span, diags)
+        let host = section.dtb.as_ref().and_then(|dtb| {
+            let overlays = section.dtbos.iter().map(|o| o.source.clone()).collect();
+            read_hosts
+                .entry((dtb.source.clone(), overlays))
+                .or_insert_with(|| {
+                    facts.get(&dtb.source)?; // missing or unreadable: already reported
+                    let mut tree = read_tree(&dtb.source, dtb.span, diags)?;
+                    for overlay in &section.dtbos {
+                        apply_overlay(&mut tree, overlay, &facts, diags);
+                    }
+                    Some(Arc::new(tree))
+                })
+                .clone()
         });
-        if let Some(tree) = host.as_mut() {
-            for overlay in &section.dtbos {
-                apply_overlay(tree, overlay, &facts, diags);
-            }
-        }
         if let Some(host) = &host {
             let offset = checks::host::existing_domains(host);
             for g in &mut section.guests {
@@ -165,7 +210,7 @@ pub fn compile(
         checks::guests::check_section(section, diags);
         passthrough.push(checks::passthrough::check_section(
             section,
-            host.as_ref(),
+            host.as_deref(),
             &facts,
             &fragments,
             &opts.target,
@@ -174,7 +219,7 @@ pub fn compile(
         checks::resources::check_section(
             &system,
             section,
-            host.as_ref(),
+            host.as_deref(),
             &facts,
             &opts.target,
             diags,
@@ -194,28 +239,22 @@ pub fn compile(
             .unwrap_or_default(),
         target: &opts.target,
     });
-    let merged = system
-        .sections
-        .iter()
-        .zip(&hosts)
-        .zip(&passthrough)
-        .map(|((section, host), assignments)| {
-            let host = host.as_ref()?;
-            let mut fdt = emit::dtb::merge(host, section, &system.pools, &opts.target);
-            emit::passthrough::mark(&mut fdt, assignments);
+    // Only the size of each merged tree is judged here; build and explain
+    // merge again when they need the tree.
+    for ((section, host), assignments) in system.sections.iter().zip(&hosts).zip(&passthrough) {
+        if let (Some(host), Some(dtb)) = (host, &section.dtb) {
+            let fdt = merge_section(host, section, &system, Some(assignments), &opts.target);
             let len = fdt.to_bytes_padded(emit::dtb::padding_for(section)).len();
-            if let Some(dtb) = &section.dtb {
-                checks::host::check_size(len, cfg_bytes.len(), dtb.span, &section.name, diags);
-            }
-            Some(fdt)
-        })
-        .collect();
+            checks::host::check_size(len, cfg_bytes.len(), dtb.span, &section.name, diags);
+        }
+    }
 
     Ok(Compiled {
         system,
         default_section,
         facts,
-        merged,
+        hosts,
+        target: opts.target.clone(),
         cfg_bytes,
         fragments,
         passthrough,

@@ -76,7 +76,7 @@ pub fn explain(
     let ignored: Vec<&Diagnostic> = diags.iter().filter(|d| is_reading_quirk(d)).collect();
     let mut claimed = vec![false; ignored.len()];
     let mut body = String::new();
-    for (index, (section, merged)) in system.sections.iter().zip(&compiled.merged).enumerate() {
+    for (index, section) in system.sections.iter().enumerate() {
         let owned = layout.sections_of(section);
         let mine: Vec<&Diagnostic> = ignored
             .iter()
@@ -90,6 +90,7 @@ pub fn explain(
         if opts.section.is_some_and(|s| s != section.name) {
             continue;
         }
+        let merged = compiled.merged(index);
         let context = SectionContext {
             compiled,
             sources,

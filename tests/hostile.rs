@@ -424,6 +424,31 @@ fn one_mib_cfgs_that_would_be_quadratic_finish_in_bounded_memory() {
     }
 }
 
+/// One large host DTB named by a thousand boot sections is read once, and
+/// no section's merged tree is kept: memory stays that of one or two trees
+/// (it was two trees per section: 3 GB here).
+#[test]
+fn many_sections_naming_one_large_host_dtb_stay_small() {
+    let dir = scratch();
+    let host_dtb = fs::read(dir.path().join("host.dtb")).unwrap();
+    let mut host = xencfg::fdt::Fdt::from_bytes(&host_dtb).unwrap();
+    host.root
+        .set_property("xencfg,ballast", vec![0x5a; 1536 * 1024]);
+    write(dir.path(), "large.dtb", host.to_bytes());
+    let mut cfg = String::from("[global]\ndefault=s0\n");
+    for i in 0..1000 {
+        cfg.push_str(&format!(
+            "[s{i}]\noptions=console=dtuart\ndtb=large.dtb\nkernel=Image-guest1.bin\n"
+        ));
+    }
+    write(dir.path(), "many.cfg", &cfg);
+    let out = run_bounded(&["check", "many.cfg"], dir.path());
+    expect(&out, 0, &[]);
+    if let Some(kib) = peak_rss_kib(&["check", "many.cfg"], dir.path()) {
+        assert!(kib < 64 * 1024, "peak RSS {kib} KiB");
+    }
+}
+
 #[test]
 fn chain_cycles_end() {
     let dir = scratch();

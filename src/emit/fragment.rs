@@ -55,7 +55,7 @@ fn facts_key(name: &str) -> PathBuf {
 /// section's host tree, and make it the guest's device-tree module.
 pub fn generate_all(
     system: &mut System,
-    hosts: &[Option<Fdt>],
+    hosts: &[Option<std::sync::Arc<Fdt>>],
     facts: &mut BTreeMap<PathBuf, FileFacts>,
     hash: bool,
     diags: &mut Diagnostics,
@@ -66,7 +66,7 @@ pub fn generate_all(
         .collect();
     let mut out: Vec<GeneratedFragment> = Vec::new();
     for (si, section) in system.sections.iter_mut().enumerate() {
-        let Some(host) = hosts.get(si).and_then(Option::as_ref) else {
+        let Some(host) = hosts.get(si).and_then(Option::as_deref) else {
             continue; // no host tree: already reported
         };
         let section_name = section.name.clone();
