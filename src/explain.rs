@@ -389,8 +389,9 @@ impl SectionContext<'_> {
         };
         let _ = writeln!(
             out,
-            "    dtb={}.dtb: {}{plus}, with the guests added under /chosen{state}",
-            s.name, dtb.path
+            "    dtb={}: {}{plus}, with the guests added under /chosen{state}",
+            emit::cfg::dtb_name(s).unwrap_or_default(),
+            dtb.path
         );
         out
     }
