@@ -55,7 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('--deny-warnings', '--deny-warnings', [CompletionResultType]::ParameterName, 'Treat every warning as an error')
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Also copy every referenced file (and --xen) into DIR at its ESP path')
             [CompletionResult]::new('--emit-dts', '--emit-dts', [CompletionResultType]::ParameterName, 'Also write `<section>.dts` for review')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace DIR even if xencfg did not create it')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace DIR even if it is not xencfg''s own output (its manifest.json and the files it lists); never when DIR holds an input')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -51,7 +51,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --deny-warnings 'Treat every warning as an error'
             cand --stage 'Also copy every referenced file (and --xen) into DIR at its ESP path'
             cand --emit-dts 'Also write `<section>.dts` for review'
-            cand --force 'Replace DIR even if xencfg did not create it'
+            cand --force 'Replace DIR even if it is not xencfg''s own output (its manifest.json and the files it lists); never when DIR holds an input'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

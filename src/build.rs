@@ -171,7 +171,9 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
     output::write_atomically(&opts.out, &files, opts.force).map_err(|e| FatalError(e.to_string()))
 }
 
-/// Replacing a directory that holds the inputs would destroy them.
+/// Replacing a directory that holds an input would destroy it, `--force`
+/// or not: every file the build read (cfg, chained cfgs, DTBs, overlays,
+/// images, fragments, `--xen-config`) and `--xen` must lie outside `-o`.
 fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError> {
     if !opts.out.is_dir() {
         return Ok(()); // absent, or a file that writing refuses to replace
@@ -179,25 +181,23 @@ fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Resu
     let Ok(out) = std::fs::canonicalize(&opts.out) else {
         return Ok(());
     };
-    let inputs = std::iter::once(compiled.system.cfg_path.clone())
-        .chain(
-            compiled
-                .system
-                .modules()
-                .filter(|(_, m)| !m.generated)
-                .map(|(_, m)| m.source.clone()),
-        )
-        .chain(opts.xen.clone());
-    for input in inputs {
-        if let Ok(p) = std::fs::canonicalize(&input)
-            && p.starts_with(&out)
-        {
-            return Err(FatalError(format!(
-                "the output directory {} contains the input {}; choose another -o",
-                opts.out.display(),
-                input.display()
-            )));
-        }
+    let inside: Vec<String> = compiled
+        .inputs
+        .iter()
+        .chain(&opts.xen)
+        .filter(|input| std::fs::canonicalize(input).is_ok_and(|p| p.starts_with(&out)))
+        .map(|input| input.display().to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if inside.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(FatalError(format!(
+        "the output directory {} contains the input{} {}; replacing it would destroy {}; choose another -o",
+        opts.out.display(),
+        if inside.len() == 1 { "" } else { "s" },
+        inside.join(", "),
+        if inside.len() == 1 { "it" } else { "them" },
+    )))
 }

@@ -107,7 +107,8 @@ pub struct BuildArgs {
     /// Also write `<section>.dts` for review.
     #[arg(long)]
     pub emit_dts: bool,
-    /// Replace DIR even if xencfg did not create it.
+    /// Replace DIR even if it is not xencfg's own output (its manifest.json
+    /// and the files it lists); never when DIR holds an input.
     #[arg(long)]
     pub force: bool,
 }

@@ -48,6 +48,11 @@ pub struct Compiled {
     pub fragments: Vec<emit::fragment::GeneratedFragment>,
     /// Per boot section: the host devices each guest gets.
     pub passthrough: Vec<emit::passthrough::Assignments>,
+    /// Every file read to compile the system, as named: the cfg, the
+    /// chained cfgs, each module's source (DTBs, overlays, images,
+    /// fragments) and `--xen-config`. `build` refuses an output directory
+    /// that holds any of them.
+    pub inputs: Vec<PathBuf>,
 }
 
 impl Compiled {
@@ -249,7 +254,19 @@ pub fn compile(
         }
     }
 
+    let inputs = sources
+        .paths()
+        .map(Path::to_path_buf)
+        .chain(
+            system
+                .modules()
+                .filter(|(_, m)| !m.generated)
+                .map(|(_, m)| m.source.clone()),
+        )
+        .chain(opts.target.config.as_ref().map(|c| c.path.clone()))
+        .collect();
     Ok(Compiled {
+        inputs,
         system,
         default_section,
         facts,

@@ -3,7 +3,7 @@
 //! complete output or exactly the new one, never a mix; the temporary
 //! staging directory of a killed build is removed by the next build; and
 //! nothing is ever written beside the output directory but that staging
-//! directory. Also: `--force` is needed to replace a directory xencfg did
+//! directory and the build lock (empty, removed by the next build). Also: `--force` is needed to replace a directory xencfg did
 //! not write.
 
 mod support;
@@ -61,6 +61,7 @@ fn staging_dirs(dir: &Path) -> Vec<String> {
     fs::read_dir(dir)
         .unwrap()
         .flatten()
+        .filter(|e| e.file_type().unwrap().is_dir())
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with(".out.xencfg-"))
         .collect()
@@ -202,10 +203,16 @@ fn killed_builds_leave_the_old_or_the_new_output() {
             staging.len() <= 1,
             "round {round}: staging directories {staging:?}: only the interrupted build's may be left"
         );
-        // Nothing else appeared beside the output directory.
+        // Nothing else appeared beside the output directory but the
+        // staging and the (empty) lock file a killed build leaves.
         let mut expected = inputs.clone();
         expected.push("out".into());
         expected.extend(staging);
+        let lock = root.join(".out.xencfg.lock");
+        if lock.exists() {
+            assert_eq!(fs::metadata(&lock).unwrap().len(), 0);
+            expected.push(".out.xencfg.lock".into());
+        }
         expected.sort();
         assert_eq!(names(root), expected, "round {round}");
     }
@@ -221,6 +228,10 @@ fn killed_builds_leave_the_old_or_the_new_output() {
     complete("b.cfg");
     assert_eq!(snapshot(&out), new);
     assert_eq!(staging_dirs(root), Vec::<String>::new());
+    assert!(
+        !root.join(".out.xencfg.lock").exists(),
+        "the lock is removed"
+    );
 }
 
 #[test]

@@ -153,6 +153,11 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
 
+    /// Every file added, in order: the cfg and the chained cfgs read.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|f| f.path.as_path())
+    }
+
     pub fn path(&self, id: FileId) -> &Path {
         &self.get(id).path
     }

@@ -4,18 +4,32 @@
 //! destination and then swapped in with one `renameat2(RENAME_EXCHANGE)`
 //! (or a plain rename when the destination does not exist yet), so a build
 //! that fails or is killed at any moment leaves either the old directory or
-//! the complete new one. xencfg replaces only directories it created (they
-//! hold its `manifest.json`) unless `--force` is given.
+//! the complete new one.
 //!
-//! Nothing is written outside the destination but that temporary sibling,
-//! `.<name>.xencfg-<pid>-<random>`. A process killed with SIGKILL cannot
-//! remove its own, so every build first removes the siblings whose process
-//! is gone; at most the one of the last interrupted build is ever left.
+//! xencfg replaces without `--force` only what it wrote itself: a directory
+//! whose `manifest.json` is a regular file carrying xencfg's schema and
+//! generator, and whose every other file that manifest accounts for. A
+//! name alone proves nothing (a web app has a `manifest.json` too), and a
+//! file somebody added to an old output would be lost with it.
+//!
+//! Builds of one output directory are serialised by an exclusive `flock`
+//! on `.<name>.xencfg.lock` beside it. The kernel releases it when the
+//! process dies, whatever its PID namespace, so while a build holds it no
+//! other build of that directory runs, and every staging directory of that
+//! name it finds is one a killed build left: it is removed. (Judging them
+//! by PID is wrong across PID namespaces: a container sharing the volume
+//! sees no process of the host's.) The lock file is removed when the build
+//! ends; a killed build leaves it, empty, until the next one.
+//!
+//! Nothing is written outside the destination but that lock file and the
+//! temporary sibling, `.<name>.xencfg-<pid>-<random>`.
 //!
 //! Staged copies are hashed as they are written and must match the sha256
 //! the manifest records: a file that changes or vanishes after it was
 //! checked fails the build instead of staging bytes the manifest does not
 //! describe.
+
+mod ownership;
 
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -61,12 +75,12 @@ fn err(path: &Path, message: impl fmt::Display) -> OutputError {
     }
 }
 
-/// Marker that says a directory was written by xencfg.
+/// The manifest's file name; its content says whether a directory is
+/// xencfg's output (see [`ownership`]).
 pub const MANIFEST_NAME: &str = "manifest.json";
 
 /// Write `files` as the new content of `dir`.
 pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result<(), OutputError> {
-    check_destination(dir, force)?;
     let name = dir.file_name().ok_or_else(|| {
         err(
             dir,
@@ -77,8 +91,13 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // Judged before the parent is created, so a refused build creates
+    // nothing; judged again under the lock, where it counts.
+    check_destination(dir, force)?;
     fs::create_dir_all(&parent)
         .map_err(|e| err(&parent, format!("cannot create the parent directory: {e}")))?;
+    let _lock = OutputLock::acquire(&parent, name)?;
+    check_destination(dir, force)?;
     let prefix = staging_prefix(name);
     remove_stale_staging(&parent, &prefix);
     let staging = tempfile::Builder::new()
@@ -112,39 +131,87 @@ fn staging_prefix(name: &std::ffi::OsStr) -> String {
     format!(".{}.xencfg-", name.to_string_lossy())
 }
 
-/// Remove staging directories left by builds that were killed: those
-/// named `<prefix><pid>-…` whose process no longer runs. Best effort: a
-/// directory that cannot be removed stays, and nothing is removed where
-/// liveness cannot be told (no `/proc`).
+/// An exclusive lock on building one output directory, held until drop.
+struct OutputLock {
+    file: fs::File,
+    path: PathBuf,
+}
+
+impl OutputLock {
+    /// Take the lock of output `name` in `parent`, waiting for a build that
+    /// holds it (saying so on stderr).
+    fn acquire(parent: &Path, name: &std::ffi::OsStr) -> Result<OutputLock, OutputError> {
+        use rustix::fs::{FlockOperation, flock};
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+        let path = parent.join(format!(".{}.xencfg.lock", name.to_string_lossy()));
+        let mut said = false;
+        loop {
+            let file = fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .mode(0o600)
+                .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+                .open(&path)
+                .map_err(|e| err(&path, format!("cannot create the build lock: {e}")))?;
+            if flock(&file, FlockOperation::NonBlockingLockExclusive).is_err() {
+                if !said {
+                    eprintln!(
+                        "waiting for another xencfg build of {} to finish (lock {})",
+                        parent.join(name).display(),
+                        path.display()
+                    );
+                    said = true;
+                }
+                flock(&file, FlockOperation::LockExclusive)
+                    .map_err(|e| err(&path, format!("cannot take the build lock: {e}")))?;
+            }
+            // The build that held it removes the file before it unlocks:
+            // only the lock of the file still at `path` counts.
+            let held = file.metadata().map_err(|e| err(&path, e))?;
+            match fs::symlink_metadata(&path) {
+                Ok(now) if now.dev() == held.dev() && now.ino() == held.ino() => {
+                    return Ok(OutputLock { file, path });
+                }
+                _ => continue,
+            }
+        }
+    }
+}
+
+impl Drop for OutputLock {
+    fn drop(&mut self) {
+        // Removed while still locked; a build waiting on this file then
+        // finds it gone and locks the next one.
+        let _ = fs::remove_file(&self.path);
+        let _ = rustix::fs::flock(&self.file, rustix::fs::FlockOperation::Unlock);
+    }
+}
+
+/// Remove staging directories of this output left by killed builds. The
+/// caller holds the output's lock, so no other build of it is running and
+/// every `<prefix><pid>-…` directory is stale, whatever process made it.
+/// Best effort: a directory that cannot be removed stays.
 fn remove_stale_staging(parent: &Path, prefix: &str) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name
+        let is_staging = name
             .to_str()
             .and_then(|n| n.strip_prefix(prefix))
             .and_then(|rest| rest.split_once('-'))
-            .and_then(|(pid, _)| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
+            .is_some_and(|(pid, _)| pid.parse::<u32>().is_ok());
         let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-        if is_dir && pid != std::process::id() && process_is_gone(pid) {
+        if is_staging && is_dir {
             let _ = fs::remove_dir_all(entry.path());
         }
     }
 }
 
-/// Whether no process `pid` exists. A reused pid makes this false, which
-/// only delays the cleanup.
-fn process_is_gone(pid: u32) -> bool {
-    let proc = Path::new("/proc");
-    proc.join("self").exists() && !proc.join(pid.to_string()).exists()
-}
-
-/// Refuse to replace a directory xencfg did not create, or a file.
+/// Refuse to replace a file, a directory another file system is mounted
+/// in, or (without `force`) a directory xencfg did not write.
 fn check_destination(dir: &Path, force: bool) -> Result<(), OutputError> {
     let meta = match fs::symlink_metadata(dir) {
         Ok(m) => m,
@@ -154,17 +221,36 @@ fn check_destination(dir: &Path, force: bool) -> Result<(), OutputError> {
     if !meta.is_dir() {
         return Err(err(dir, "exists and is not a directory"));
     }
-    let ours = dir.join(MANIFEST_NAME).is_file();
-    let empty = fs::read_dir(dir)
-        .map(|mut d| d.next().is_none())
-        .unwrap_or(false);
-    if !ours && !empty && !force {
+    let content = ownership::survey(dir, &meta).map_err(|e| err(dir, e))?;
+    if let Some(mount) = content.mount_point {
         return Err(err(
             dir,
-            "exists, is not empty and was not written by xencfg (no manifest.json); pass --force to replace it",
+            format!(
+                "{} is a mount point inside the output directory; replacing the directory would delete what is on it. Unmount it, or choose another -o",
+                mount.display()
+            ),
         ));
     }
-    Ok(())
+    if force || content.is_empty() {
+        return Ok(());
+    }
+    match content.verdict {
+        ownership::Verdict::Ours => Ok(()),
+        ownership::Verdict::NotOurs(why) => Err(err(
+            dir,
+            format!(
+                "exists, is not empty and was not written by xencfg ({why}); pass --force to replace it"
+            ),
+        )),
+        ownership::Verdict::OursWithStrays(strays) => Err(err(
+            dir,
+            format!(
+                "was written by xencfg but also holds {}, which a rebuild would delete; move {} away or pass --force",
+                ownership::list(&strays),
+                if strays.len() == 1 { "it" } else { "them" }
+            ),
+        )),
+    }
 }
 
 fn write_one(root: &Path, file: &OutputFile) -> Result<(), OutputError> {
@@ -264,20 +350,37 @@ mod tests {
         }
     }
 
+    /// The manifest of an output of `files` (ESP paths).
+    fn manifest_of(files: &[&str]) -> OutputFile {
+        let files: Vec<String> = files
+            .iter()
+            .map(|f| format!(r#"{{"esp_path": "{f}"}}"#))
+            .collect();
+        let json = format!(
+            r#"{{"schema": 1, "generator": "xencfg", "sections": [], "files": [{}]}}"#,
+            files.join(", ")
+        );
+        bytes(MANIFEST_NAME, json.as_bytes())
+    }
+
+    fn manifest() -> OutputFile {
+        manifest_of(&[])
+    }
+
     #[test]
     fn creates_then_replaces_its_own_directory() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
         write_atomically(
             &out,
-            &[bytes("manifest.json", b"{}"), bytes("a/b.txt", b"1")],
+            &[manifest_of(&["a/b.txt"]), bytes("a/b.txt", b"1")],
             false,
         )
         .unwrap();
         assert_eq!(fs::read(out.join("a/b.txt")).unwrap(), b"1");
         write_atomically(
             &out,
-            &[bytes("manifest.json", b"{}"), bytes("c.txt", b"2")],
+            &[manifest_of(&["c.txt"]), bytes("c.txt", b"2")],
             false,
         )
         .unwrap();
@@ -292,24 +395,52 @@ mod tests {
     const DEAD_PID: u32 = 4_194_304 + 1;
 
     #[test]
-    fn removes_staging_left_by_dead_processes_only() {
+    fn removes_every_staging_of_its_output_under_the_lock() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
         let dead = tmp.path().join(format!(".out.xencfg-{DEAD_PID}-abc"));
-        let alive = tmp
+        // A live PID proves nothing (another PID namespace may have made
+        // it): under the lock no other build of `out` runs.
+        let live = tmp
             .path()
             .join(format!(".out.xencfg-{}-xyz", std::process::id()));
         let other = tmp.path().join(format!(".other.xencfg-{DEAD_PID}-abc"));
         let unparsed = tmp.path().join(".out.xencfg-abcdef");
-        for d in [&dead, &alive, &other, &unparsed] {
+        for d in [&dead, &live, &other, &unparsed] {
             fs::create_dir_all(d.join("sub")).unwrap();
             fs::write(d.join("sub/file"), b"x").unwrap();
         }
-        write_atomically(&out, &[bytes("manifest.json", b"{}")], false).unwrap();
-        assert!(!dead.exists(), "a dead build's staging is removed");
-        assert!(alive.exists(), "a running build's staging is kept");
+        write_atomically(&out, &[manifest()], false).unwrap();
+        assert!(!dead.exists() && !live.exists(), "stale staging is removed");
         assert!(other.exists(), "another output's staging is kept");
         assert!(unparsed.exists(), "names without a pid are kept");
+        assert!(
+            !tmp.path().join(".out.xencfg.lock").exists(),
+            "the lock file goes with the build"
+        );
+    }
+
+    #[test]
+    fn a_second_build_waits_for_the_lock() {
+        let tmp = tempfile::tempdir().unwrap();
+        let name = std::ffi::OsStr::new("out");
+        let held = OutputLock::acquire(tmp.path(), name).unwrap();
+        let parent = tmp.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let waiter = std::thread::spawn(move || {
+            let lock = OutputLock::acquire(&parent, std::ffi::OsStr::new("out")).unwrap();
+            tx.send(()).unwrap();
+            drop(lock);
+        });
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(200))
+                .is_err(),
+            "the lock was taken twice"
+        );
+        drop(held);
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the waiting build gets the lock once it is released");
+        waiter.join().unwrap();
     }
 
     #[test]
@@ -326,26 +457,27 @@ mod tests {
             },
         };
         let out = tmp.path().join("out");
-        write_atomically(&out, &[bytes("manifest.json", b"1"), copy(abc)], false).unwrap();
+        write_atomically(&out, &[manifest_of(&["EFI/Image"]), copy(abc)], false).unwrap();
+        let first = fs::read(out.join(MANIFEST_NAME)).unwrap();
         assert_eq!(fs::read(out.join("EFI/Image")).unwrap(), b"abc");
 
         fs::write(&source, b"abd").unwrap();
-        let e =
-            write_atomically(&out, &[bytes("manifest.json", b"2"), copy(abc)], false).unwrap_err();
+        let e = write_atomically(&out, &[manifest_of(&["EFI/Image", "2"]), copy(abc)], false)
+            .unwrap_err();
         assert!(e.message.contains("changed while"), "{e}");
         assert_eq!(
             fs::read(out.join("manifest.json")).unwrap(),
-            b"1",
+            first,
             "old output kept"
         );
 
         fs::remove_file(&source).unwrap();
-        let e =
-            write_atomically(&out, &[bytes("manifest.json", b"3"), copy(abc)], false).unwrap_err();
+        let e = write_atomically(&out, &[manifest_of(&["EFI/Image", "3"]), copy(abc)], false)
+            .unwrap_err();
         assert!(e.message.contains("cannot stage"), "{e}");
         assert_eq!(
             fs::read(out.join("manifest.json")).unwrap(),
-            b"1",
+            first,
             "old output kept"
         );
         let names: Vec<_> = fs::read_dir(tmp.path())
@@ -360,10 +492,10 @@ mod tests {
     fn refuses_foreign_directory_without_force() {
         let tmp = tempfile::tempdir().unwrap();
         fs::write(tmp.path().join("precious"), b"x").unwrap();
-        let e = write_atomically(tmp.path(), &[bytes("manifest.json", b"{}")], false).unwrap_err();
+        let e = write_atomically(tmp.path(), &[manifest()], false).unwrap_err();
         assert!(e.message.contains("--force"));
         assert!(tmp.path().join("precious").exists());
-        write_atomically(tmp.path(), &[bytes("manifest.json", b"{}")], true).unwrap();
+        write_atomically(tmp.path(), &[manifest()], true).unwrap();
         assert!(!tmp.path().join("precious").exists());
     }
 
