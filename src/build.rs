@@ -125,7 +125,7 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
                 esp_path: name.clone(),
                 size: facts.size,
                 sha256: sha256.clone(),
-                source: xen.display().to_string(),
+                source: manifest::source_name(&system.root, xen),
             });
             files.push(OutputFile {
                 relative: PathBuf::from(name),

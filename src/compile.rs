@@ -144,6 +144,7 @@ pub fn compile(
     let mut facts = checks::files::inspect(&system, opts.hash, opts.progress.as_deref(), diags);
     checks::files::shared_compressed_kernels(&system, &facts, diags);
     checks::sections::case_clashes(&system, diags);
+    checks::sections::output_names(&system, &opts.efi_name, diags);
 
     // Each distinct `dtb=` + `dtbo=` list is read and applied once, and
     // its problems reported once (at the first section naming it): a cfg

@@ -128,6 +128,34 @@ impl std::fmt::Display for EspPath {
     }
 }
 
+/// Check a name xencfg makes one file of on the ESP, `name` + `suffix`
+/// (a boot section's `<name>.dtb`, `--efi-name`'s `<name>.efi`): the FAT
+/// rules of every ESP path, and no separator, since it names a file in
+/// Xen's directory, not a path. Reports at `span` (the name as written);
+/// returns whether the name is usable.
+pub fn check_file_name(name: &str, suffix: &str, span: Span, diags: &mut Diagnostics) -> bool {
+    let at = SubSpan { span, raw: name };
+    let file = format!("{name}{suffix}");
+    if let Some(separator) = name.find(['/', '\\']) {
+        diags.push(
+            Diagnostic::at(
+                &registry::ESP_BAD_NAME,
+                at.range(separator, 1),
+                format!("`{name}` holds a path separator"),
+            )
+            .note(format!(
+                "xencfg names a file `{file}` after it in Xen's directory; a separator makes that a path Xen's loader cannot open as written"
+            ))
+            .help("rename it without `/` and `\\`"),
+        );
+        return false;
+    }
+    let before = diags.len();
+    check_characters(name, at, diags);
+    let usable = check_component(&file, 0, &file, SubSpan { span, raw: &file }, diags);
+    usable && diags.len() == before
+}
+
 /// Find paths that are spelt differently but name the same FAT file
 /// (XC0503). Each occurrence whose spelling differs from the first one
 /// seen for that file gets a diagnostic at its span, with the first

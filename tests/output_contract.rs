@@ -341,3 +341,70 @@ fn a_file_system_mounted_inside_the_output_is_never_deleted() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_same_inputs_built_in_two_places_give_the_same_bytes() {
+    let outputs: Vec<Vec<(String, Vec<u8>)>> = (0..2)
+        .map(|i| {
+            let dir = scratch_example("sections");
+            let root = dir.path();
+            fs::create_dir(root.join("xen")).unwrap();
+            fs::write(
+                root.join("xen/xen.efi"),
+                b"an EFI binary, as far as staging cares",
+            )
+            .unwrap();
+            // Absolute paths in one place, the root spelt `D/./` in the other.
+            let base = root.display().to_string();
+            let root_arg = if i == 0 {
+                base.clone()
+            } else {
+                format!("{base}/./")
+            };
+            let cfg = format!("{base}/xen.cfg");
+            let xen = format!("{base}/xen/xen.efi");
+            let out = format!("{base}/out");
+            let built = run(
+                &[
+                    "build",
+                    &cfg,
+                    "--root",
+                    &root_arg,
+                    "-o",
+                    &out,
+                    "--stage",
+                    "--xen",
+                    &xen,
+                    "--xen-version",
+                    "4.19",
+                ],
+                Path::new("/"),
+            );
+            expect_built(&built);
+            let mut files: Vec<(String, Vec<u8>)> = fs::read_dir(root.join("out"))
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_type().unwrap().is_file())
+                .map(|e| {
+                    (
+                        e.file_name().to_string_lossy().into_owned(),
+                        fs::read(e.path()).unwrap(),
+                    )
+                })
+                .collect();
+            files.sort();
+            let manifest =
+                String::from_utf8(fs::read(root.join("out/manifest.json")).unwrap()).unwrap();
+            assert!(
+                !manifest.contains(&base),
+                "an absolute path in:\n{manifest}"
+            );
+            assert!(
+                manifest.contains("\"source\": \"xen/xen.efi\""),
+                "{manifest}"
+            );
+            files
+        })
+        .collect();
+    assert_eq!(outputs[0], outputs[1]);
+}

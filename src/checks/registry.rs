@@ -237,6 +237,10 @@ checks! {
         summary: "a `xen,uefi-binary` in the host DTB written with `/`"
         explain: "EDK2's FAT driver splits paths only on `\\` and rejects `/` (\"Open failed for domu/Image\" on real Xen 4.17). xencfg accepts `/` on input and emits `\\`; in a hand-written DTB or a cfg not built by xencfg, use `\\`.";
 
+    ESP_OUTPUT_CLASH = "XC0507" "output-name-clash" Error
+        summary: "a file name xencfg writes is also another file's, on FAT"
+        explain: "The output directory is the directory of Xen on the ESP: it holds `<efi-name>.cfg`, `<efi-name>.efi`, one `<section>.dtb` per boot section with `dtb=` (and `<section>.dts` with `--emit-dts`), `manifest.json`, and with `--stage` every module at its path. FAT compares names without case, so `[xen]` and `[XEN]` write one file, `xen.dtb`, and a kernel named `XEN.DTB` or `manifest.json` replaces a file xencfg wrote. Each name must be unique, case aside.";
+
     GUEST_NAME_INVALID = "XC0601" "guest-name-invalid" Error
         summary: "a guest name that is not a valid DT node name"
         explain: "The guest's node is `/chosen/<name>`. Node names use letters, digits and `,._+-`, at most 31 characters by the DT spec (Xen reads up to 40).";

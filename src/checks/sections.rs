@@ -3,7 +3,7 @@
 
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
-use crate::model::{BootSection, System};
+use crate::model::{BootSection, ModuleRole, System};
 use crate::target::{Target, XenVersion};
 
 /// MAX_UEFI_MODULES: 32 boot modules minus Xen and the DTB (reference §1.10.5).
@@ -102,5 +102,100 @@ pub fn case_clashes(system: &System, diags: &mut Diagnostics) {
     let paths = system.modules().map(|(_, m)| (&m.path, m.span));
     for d in crate::esp::case_clashes(paths) {
         diags.push(d);
+    }
+}
+
+/// The names xencfg writes into Xen's directory, checked like every ESP
+/// path and against each other and every module, case aside (FAT): a
+/// boot section's `<name>.dtb` and `.dts`, `<efi-name>.cfg` and `.efi`,
+/// `manifest.json`. Whatever `build` could not write, `check` reports.
+pub fn output_names(system: &System, efi_name: &str, diags: &mut Diagnostics) {
+    use crate::diag::Location;
+    use crate::esp::check_file_name;
+    use std::collections::HashMap;
+
+    let mut efi_findings = Diagnostics::default();
+    // Relocated to the command line below; the span is never rendered.
+    let nowhere = crate::diag::Span {
+        file: crate::diag::FileId(0),
+        offset: 0,
+        len: 0,
+        line: 1,
+        col: 1,
+    };
+    let efi_usable = check_file_name(efi_name, ".efi", nowhere, &mut efi_findings);
+    for mut d in efi_findings.into_vec() {
+        d.location = Location::Nowhere;
+        d.message = format!("`--efi-name {efi_name}`: {}", d.message);
+        diags.push(d);
+    }
+
+    // FAT key → the name, what writes it, and where that is said.
+    let mut written: HashMap<String, (String, String, Location)> = HashMap::new();
+    const MODULE: &str = "a module";
+    // Whether `name` was free (else the clash is reported).
+    let mut claim = |name: String, what: String, at: Location, diags: &mut Diagnostics| {
+        let key = crate::esp::EspPath::from_components(vec![name.clone()]).fat_key();
+        let Some((first_name, first, first_at)) = written.get(&key) else {
+            written.insert(key, (name, what, at));
+            return true;
+        };
+        if first == MODULE && what == MODULE {
+            return false; // two spellings of one module: XC0503's
+        }
+        let mut d = Diagnostic::new(
+            &c::ESP_OUTPUT_CLASH,
+            at,
+            format!("`{name}` ({what}) is the same file on FAT as `{first_name}` ({first})"),
+        )
+        .note("FAT compares names without case: one would overwrite the other on the ESP")
+        .help("rename one of them");
+        if *first_at != Location::Nowhere {
+            d = d.related(first_at.clone(), format!("`{first_name}` comes from here"));
+        }
+        diags.push(d);
+        false
+    };
+    if efi_usable {
+        for ext in ["cfg", "efi"] {
+            let what = format!("Xen's {}", if ext == "cfg" { "cfg" } else { "binary" });
+            claim(format!("{efi_name}.{ext}"), what, Location::Nowhere, diags);
+        }
+    }
+    claim(
+        crate::emit::output::MANIFEST_NAME.to_string(),
+        "the manifest".into(),
+        Location::Nowhere,
+        diags,
+    );
+    for section in system.sections.iter().filter(|s| s.dtb.is_some()) {
+        if !check_file_name(&section.name, ".dtb", section.header, diags) {
+            continue;
+        }
+        // The review's clash follows from the DTB's: reported once.
+        for (ext, what) in [("dtb", "merged DTB"), ("dts", "DTS review (`--emit-dts`)")] {
+            let free = claim(
+                format!("{}.{ext}", section.name),
+                format!("the {what} of section `[{}]`", section.name),
+                Location::Text(section.header),
+                diags,
+            );
+            if !free {
+                break;
+            }
+        }
+    }
+    // Modules in Xen's directory itself; deeper ones cannot meet these
+    // names, and their clashes with each other are XC0503's.
+    let mut seen = std::collections::HashSet::new();
+    for (_, m) in system.modules() {
+        if matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
+            continue; // consumed by xencfg, never installed
+        }
+        if let [name] = m.path.components()
+            && seen.insert(name.clone())
+        {
+            claim(name.clone(), MODULE.into(), Location::Text(m.span), diags);
+        }
     }
 }

@@ -1,8 +1,11 @@
 //! `manifest.json`: everything to install, with sizes and sha256 (spec §2).
 //!
 //! The schema is versioned (`"schema": 1`); field names are stable. Paths
-//! on the ESP use `\` as Xen sees them; source paths are as resolved from
-//! the command line, so identical invocations give identical manifests.
+//! on the ESP use `\` as Xen sees them. Source paths are relative to the
+//! directory ESP paths are resolved from (the cfg's, or `--root`), with
+//! `/`, so the manifest depends on the inputs' content and names only: the
+//! same tree built under another directory (every Yocto `TMPDIR`), or with
+//! the same root spelt `D/./`, gives the same bytes.
 
 use crate::hash::FileFacts;
 use crate::image::ImageFormat;
@@ -129,7 +132,7 @@ pub fn build(input: ManifestInput) -> Manifest {
             source: if m.generated {
                 PathBuf::from(GENERATED)
             } else {
-                m.source.clone()
+                PathBuf::from(source_name(&input.system.root, &m.source))
             },
             size: facts.map_or(0, |f| f.size),
             sha256: facts.and_then(|f| f.sha256.clone()).unwrap_or_default(),
@@ -194,7 +197,7 @@ pub fn build(input: ManifestInput) -> Manifest {
             source: if m.generated {
                 GENERATED.to_string()
             } else {
-                display(&m.source)
+                source_name(&input.system.root, &m.source)
             },
         });
     }
@@ -237,14 +240,45 @@ fn target_info(system: &System, target: &Target) -> TargetInfo {
         xen_version: target.version,
         version_source: target.version_source,
         xen_full_version: target.full_version.clone(),
-        xen_config: target.config.as_ref().map(|c| display(&c.path)),
+        xen_config: target
+            .config
+            .as_ref()
+            .map(|c| source_name(&system.root, &c.path)),
         build_options,
         required_options: required.into_iter().collect(),
     }
 }
 
-fn display(p: &Path) -> String {
-    p.display().to_string()
+/// `source` as the manifest records it: relative to `root`, both taken
+/// lexically from the working directory (`.` dropped, `..` taken back),
+/// joined with `/`. Lexical, not canonical, so that a symlinked build tree
+/// records the names the user gave.
+pub fn source_name(root: &Path, source: &Path) -> String {
+    use std::path::Component;
+    let Ok(cwd) = std::env::current_dir() else {
+        return source.display().to_string();
+    };
+    let absolute = |p: &Path| -> Vec<std::ffi::OsString> {
+        let mut parts: Vec<std::ffi::OsString> = Vec::new();
+        for c in cwd.join(p).components() {
+            match c {
+                Component::Normal(n) => parts.push(n.to_os_string()),
+                Component::ParentDir => {
+                    parts.pop();
+                }
+                Component::RootDir | Component::Prefix(_) | Component::CurDir => {}
+            }
+        }
+        parts
+    };
+    let (root, source) = (absolute(root), absolute(source));
+    let common = root.iter().zip(&source).take_while(|(a, b)| a == b).count();
+    let up = std::iter::repeat_n(std::ffi::OsStr::new(".."), root.len() - common);
+    let down = source[common..].iter().map(|s| s.as_os_str());
+    up.chain(down)
+        .map(|part| part.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 impl Manifest {
@@ -252,5 +286,33 @@ impl Manifest {
         let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
         bytes.push(b'\n');
         bytes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::source_name;
+    use std::path::Path;
+
+    #[test]
+    fn sources_are_relative_to_the_root_however_it_is_spelt() {
+        for root in ["/b/d", "/b/d/", "/b/./d/.", "/b/x/../d"] {
+            assert_eq!(
+                source_name(Path::new(root), Path::new("/b/d/Image")),
+                "Image"
+            );
+            assert_eq!(
+                source_name(Path::new(root), Path::new("/b/d/./g/initrd")),
+                "g/initrd"
+            );
+            assert_eq!(
+                source_name(Path::new(root), Path::new("/b/xen.efi")),
+                "../xen.efi"
+            );
+            assert_eq!(
+                source_name(Path::new(root), Path::new("/other/x")),
+                "../../other/x"
+            );
+        }
     }
 }

@@ -270,7 +270,13 @@ fn write_one(root: &Path, file: &OutputFile) -> Result<(), OutputError> {
     }
     match &file.content {
         Content::Bytes(bytes) => {
-            let mut f = fs::File::create(&path).map_err(|e| err(&path, e))?;
+            // Never over another file of this output: the checks keep
+            // names unique, and a slip must fail, not drop a file.
+            let mut f = fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| err(&path, e))?;
             f.write_all(bytes).map_err(|e| err(&path, e))?;
             f.sync_all().map_err(|e| err(&path, e))?;
         }
