@@ -25,10 +25,6 @@ pub struct CompileOptions {
     pub target: Target,
     /// The EFI binary's base name (`xen`, `BOOTAA64`).
     pub efi_name: String,
-    /// Compute sha256 of every file (build) or only sniff them (check).
-    pub hash: bool,
-    /// Counts the bytes hashed, for a progress line.
-    pub progress: Option<std::sync::Arc<crate::progress::Progress>>,
 }
 
 /// A compiled system, ready to emit.
@@ -56,6 +52,45 @@ pub struct Compiled {
 }
 
 impl Compiled {
+    /// Hash every input file (for `build`, once its checks have passed):
+    /// sha256 added to the facts the checks judged. A file whose size or
+    /// format is no longer what was checked changed in between: an error.
+    pub fn hash_inputs(
+        &mut self,
+        progress: Option<&crate::progress::Progress>,
+    ) -> Result<(), FatalError> {
+        let paths: Vec<PathBuf> = self
+            .facts
+            .iter()
+            .filter(|(_, f)| f.sha256.is_none())
+            .map(|(p, _)| p.clone())
+            .collect();
+        if let Some(p) = progress {
+            p.set_total(
+                paths
+                    .iter()
+                    .filter_map(|p| self.facts.get(p))
+                    .map(|f| f.size)
+                    .sum(),
+            );
+        }
+        let results = crate::hash::hash_files_with_progress(&paths, progress);
+        for (path, result) in paths.iter().zip(results) {
+            let hashed = result.map_err(|e| FatalError(format!("cannot read {e}")))?;
+            let checked = self.facts.get_mut(path);
+            let Some(checked) =
+                checked.filter(|c| (c.size, c.format) == (hashed.size, hashed.format))
+            else {
+                return Err(FatalError(format!(
+                    "{} changed while xencfg was building (its size or format is no longer the one checked); build again",
+                    path.display()
+                )));
+            };
+            checked.sha256 = hashed.sha256;
+        }
+        Ok(())
+    }
+
     /// Boot section `index`'s merged tree: the host tree with the guests
     /// under `/chosen` and the passed-through devices marked. Built when
     /// asked rather than kept, so a cfg naming a large host DTB in thousands
@@ -141,7 +176,7 @@ pub fn compile(
     crate::structures::derive_memory(&mut system);
     let default_section = choose_default(&doc, &system, opts, diags);
 
-    let mut facts = checks::files::inspect(&system, opts.hash, opts.progress.as_deref(), diags);
+    let mut facts = checks::files::inspect(&system, diags);
     checks::files::shared_compressed_kernels(&system, &facts, diags);
     checks::sections::case_clashes(&system, diags);
     checks::sections::output_names(&system, &opts.efi_name, diags);
@@ -174,7 +209,7 @@ pub fn compile(
         }
         hosts.push(host);
     }
-    let fragments = emit::fragment::generate_all(&mut system, &hosts, &mut facts, opts.hash, diags);
+    let fragments = emit::fragment::generate_all(&mut system, &hosts, &mut facts, diags);
     let mut passthrough = Vec::new();
 
     for (section, host) in system.sections.iter().zip(&hosts) {

@@ -40,6 +40,9 @@ pub fn sniff_file(path: &Path) -> io::Result<FileFacts> {
     let size = file.metadata().map_err(|e| with_path(path, e))?.len();
     let mut head = [0u8; SNIFF_LEN];
     let head_len = read_full(&mut file, &mut head).map_err(|e| with_path(path, e))?;
+    if head_len as u64 > size {
+        return Err(size_lies(path, size));
+    }
     let head = head.get(..head_len).unwrap_or(&[]);
     Ok(FileFacts {
         size,
@@ -120,13 +123,30 @@ pub fn hash_files_with_progress(
         .collect()
 }
 
-/// One streaming pass with a caller-provided chunk buffer.
+/// A "regular" file that holds more than its size says: a file of /proc
+/// or /sys (`/proc/self/pagemap` reads for ever), or one being appended
+/// to. Neither is a file to boot, and reading on would never end.
+fn size_lies(path: &Path, size: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!(
+            "{} holds more than the {size} bytes its size says (a file of /proc or /sys, or one still being written), not a file to boot",
+            path.display()
+        ),
+    )
+}
+
+/// One streaming pass with a caller-provided chunk buffer. Reads at most
+/// one byte more than the file's size, so a file whose size lies ends the
+/// read at once.
 fn hash_file_with(
     path: &Path,
     chunk: &mut [u8],
     progress: Option<&Progress>,
 ) -> io::Result<FileFacts> {
-    let mut file = open_regular(path)?;
+    let file = open_regular(path)?;
+    let stat_size = file.metadata().map_err(|e| with_path(path, e))?.len();
+    let mut file = file.take(stat_size.saturating_add(1));
     let mut hasher = Sha256::new();
     let mut head = [0u8; SNIFF_LEN];
     let mut head_len = 0;
@@ -155,6 +175,9 @@ fn hash_file_with(
         if let Some(p) = progress {
             p.add(n as u64);
         }
+    }
+    if size > stat_size {
+        return Err(size_lies(path, stat_size));
     }
     let head = head.get(..head_len).unwrap_or(&[]);
     Ok(FileFacts {

@@ -26,5 +26,6 @@ pub mod input;
 pub mod lower;
 pub mod model;
 pub mod progress;
+pub mod stdout;
 pub mod structures;
 pub mod target;

@@ -82,9 +82,9 @@ fn stderr_style(choice: ColorWhen) -> Style {
 }
 
 /// A progress line for hashing, only where someone watches it.
-fn progress_meter(hash: bool) -> (Option<Arc<Progress>>, Option<Meter>) {
+fn progress_meter() -> (Option<Arc<Progress>>, Option<Meter>) {
     let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    if !hash || dumb || !std::io::stderr().is_terminal() {
+    if dumb || !std::io::stderr().is_terminal() {
         return (None, None);
     }
     let progress = Arc::new(Progress::new());
@@ -120,39 +120,36 @@ fn target(args: &CommonArgs, diags: &mut Diagnostics) -> Result<Target, FatalErr
 }
 
 /// Compile as `check` does and apply the user's levels.
-fn compile(
-    args: &CommonArgs,
-    hash: bool,
-) -> Result<(Compiled, SourceMap, Diagnostics, Target), FatalError> {
+fn compile(args: &CommonArgs) -> Result<(Compiled, SourceMap, Diagnostics, Target), FatalError> {
     let levels = levels(args)?;
     let mut diags = Diagnostics::default();
     let target = target(args, &mut diags)?;
-    let (progress, meter) = progress_meter(hash);
     let options = CompileOptions {
         cfg: args.cfg.clone(),
         root: args.root.clone(),
         section: args.section.clone(),
         target: target.clone(),
         efi_name: args.efi_name.clone(),
-        hash,
-        progress,
     };
     let mut sources = SourceMap::default();
-    let compiled = compile::compile(&options, &mut sources, &mut diags);
-    drop(meter); // erases the progress line before anything else is printed
-    let compiled = compiled?;
+    let compiled = compile::compile(&options, &mut sources, &mut diags)?;
     diags.apply_levels(&levels);
     diags.sort();
     Ok((compiled, sources, diags, target))
 }
 
 fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u8, FatalError> {
-    let (compiled, sources, diags, target) = compile(args, build.is_some())?;
-    print_diagnostics(&diags, &sources, args.format, Stream::Stdout, style);
+    let (mut compiled, sources, diags, target) = compile(args)?;
+    print_diagnostics(&diags, &sources, args.format, Stream::Stdout, style)?;
     if diags.has_errors() {
         return Ok(EXIT_CONFIG_ERRORS);
     }
     if let Some((out, stage, xen, emit_dts, force)) = build {
+        // Only now, with every check passed, is each file read whole.
+        let (progress, meter) = progress_meter();
+        let hashed = compiled.hash_inputs(progress.as_deref());
+        drop(meter); // erases the progress line before anything else is printed
+        hashed?;
         build::build(
             &compiled,
             &BuildOptions {
@@ -172,8 +169,8 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u
 /// `explain` prints its text on stdout, so its diagnostics, in any
 /// format, go to stderr.
 fn explain_command(args: &CommonArgs, memory: bool, style: Style) -> Result<u8, FatalError> {
-    let (compiled, sources, diags, target) = compile(args, false)?;
-    print_diagnostics(&diags, &sources, args.format, Stream::Stderr, style);
+    let (compiled, sources, diags, target) = compile(args)?;
+    print_diagnostics(&diags, &sources, args.format, Stream::Stderr, style)?;
     let text = explain::explain(
         &compiled,
         &sources,
@@ -185,7 +182,7 @@ fn explain_command(args: &CommonArgs, memory: bool, style: Style) -> Result<u8, 
             memory,
         },
     );
-    print!("{text}");
+    xencfg::stdout::write(text.as_bytes())?;
     Ok(if diags.has_errors() {
         EXIT_CONFIG_ERRORS
     } else {
@@ -200,39 +197,45 @@ enum Stream {
     Stderr,
 }
 
+/// Diagnostics in `format`: human text on stderr, machine formats on
+/// `machine`. Failing to write a machine report loses it: an error.
 fn print_diagnostics(
     diags: &Diagnostics,
     sources: &SourceMap,
     format: Format,
     machine: Stream,
     style: Style,
-) {
-    let stderr = std::io::stderr();
-    let mut err = stderr.lock();
+) -> Result<(), FatalError> {
+    let mut text = String::new();
     match format {
         Format::Human => {
             for d in diags.iter() {
-                let _ = writeln!(err, "{}", render::human_styled(d, sources, style));
+                text.push_str(&render::human_styled(d, sources, style));
+                text.push('\n');
             }
             let (errors, warnings) = (diags.count(Severity::Error), diags.count(Severity::Warning));
             if errors + warnings > 0 {
-                let _ = writeln!(err, "{}", render::summary_styled(errors, warnings, style));
+                text.push_str(&render::summary_styled(errors, warnings, style));
+                text.push('\n');
+            }
+            // Where stderr itself fails there is nowhere left to say so.
+            let _ = std::io::stderr().lock().write_all(text.as_bytes());
+            return Ok(());
+        }
+        Format::Sarif => {
+            text = sarif::log(diags.iter(), sources).to_string();
+            text.push('\n');
+        }
+        Format::Json => {
+            for d in diags.iter() {
+                text.push_str(&render::json(d, sources).to_string());
+                text.push('\n');
             }
         }
-        Format::Json | Format::Sarif => {
-            let stdout = std::io::stdout();
-            let mut out: Box<dyn Write> = match machine {
-                Stream::Stdout => Box::new(stdout.lock()),
-                Stream::Stderr => Box::new(err),
-            };
-            if format == Format::Sarif {
-                let _ = writeln!(out, "{}", sarif::log(diags.iter(), sources));
-            } else {
-                for d in diags.iter() {
-                    let _ = writeln!(out, "{}", render::json(d, sources));
-                }
-            }
-        }
+    }
+    match machine {
+        Stream::Stdout => xencfg::stdout::write(text.as_bytes()),
+        Stream::Stderr => xencfg::stdout::write_to(&mut std::io::stderr().lock(), text.as_bytes()),
     }
 }
 
@@ -250,7 +253,7 @@ fn import_command(args: &ImportArgs, style: Style) -> Result<u8, FatalError> {
         .unwrap_or_default();
     let cfg = imagebuilder::import(file, &name, &sources.get(file).bytes, &mut diags);
     diags.sort();
-    print_diagnostics(&diags, &sources, Format::Human, Stream::Stderr, style);
+    print_diagnostics(&diags, &sources, Format::Human, Stream::Stderr, style)?;
     let Some(cfg) = cfg else {
         return Ok(EXIT_CONFIG_ERRORS);
     };
@@ -259,13 +262,7 @@ fn import_command(args: &ImportArgs, style: Style) -> Result<u8, FatalError> {
         .map(|c| u8::try_from(u32::from(c)).unwrap_or(b'?'))
         .collect();
     match &args.out {
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = stdout.lock();
-            out.write_all(&bytes)
-                .and_then(|()| out.flush())
-                .map_err(|e| FatalError(format!("cannot write the cfg: {e}")))?;
-        }
+        None => xencfg::stdout::write(&bytes)?,
         Some(path) => write_file_atomically(path, &args.config, &bytes)?,
     }
     Ok(EXIT_OK)
@@ -309,7 +306,7 @@ fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {
         xencfg::input::read_capped(file, MAX_DTS_INPUT).map_err(|e| FatalError(e.message(file)))?;
     match Fdt::from_bytes(&bytes) {
         Ok(fdt) => {
-            print!("{}", dts::to_dts(&fdt));
+            xencfg::stdout::write(dts::to_dts(&fdt).as_bytes())?;
             Ok(EXIT_OK)
         }
         Err(e) => {
@@ -324,31 +321,32 @@ fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {
 }
 
 fn checks_command(code: Option<&str>) -> Result<u8, FatalError> {
-    match code {
-        None => {
-            for c in registry::ALL {
-                println!(
-                    "{}  {:<34} {:<8} {}",
+    let text = match code {
+        None => registry::ALL
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}  {:<34} {:<8} {}\n",
                     c.code,
                     c.name,
                     c.severity.as_str(),
                     c.summary
-                );
-            }
-            Ok(EXIT_OK)
-        }
+                )
+            })
+            .collect::<String>(),
         Some(code) => {
             let c = registry::find(code)
                 .ok_or_else(|| FatalError(format!("no check named `{code}`")))?;
-            println!(
-                "{} {} ({} by default)\n\n{}\n\n{}",
+            format!(
+                "{} {} ({} by default)\n\n{}\n\n{}\n",
                 c.code,
                 c.name,
                 c.severity.as_str(),
                 c.summary,
                 c.explanation
-            );
-            Ok(EXIT_OK)
+            )
         }
-    }
+    };
+    xencfg::stdout::write(text.as_bytes())?;
+    Ok(EXIT_OK)
 }

@@ -568,6 +568,43 @@ fn referenced_fifo_does_not_block() {
 }
 
 #[test]
+fn referenced_file_of_proc_whose_size_lies_ends_at_once() {
+    // A regular file by its type, 0 bytes by its size, endless to read.
+    let dir = scratch();
+    std::os::unix::fs::symlink("/proc/self/pagemap", dir.path().join("Image-proc")).unwrap();
+    write(dir.path(), "g.cfg", guest_cfg("Image-proc", ""));
+    check_and_build(
+        dir.path(),
+        "g.cfg",
+        1,
+        &["XC0402", "holds more than the 0 bytes"],
+    );
+}
+
+#[test]
+fn build_judges_a_huge_sparse_ramdisk_before_reading_it() {
+    // 1 TiB of holes: check answers at once from its size; build used to
+    // read it all (minutes) before giving the same answer.
+    let dir = scratch();
+    let big = dir.path().join("initrd.huge");
+    let f = fs::File::create(&big).unwrap();
+    if f.set_len(1 << 40).is_err() {
+        eprintln!("this file system cannot hold a 1 TiB sparse file; skipping");
+        return;
+    }
+    write(
+        dir.path(),
+        "g.cfg",
+        guest_cfg(
+            "Image-guest1.bin",
+            "ramdisk=initrd.huge
+",
+        ),
+    );
+    check_and_build(dir.path(), "g.cfg", 1, &["XC1002", "1024 GiB"]);
+}
+
+#[test]
 fn referenced_symlink_loop_and_dangling_link() {
     let dir = scratch();
     std::os::unix::fs::symlink("loop-b", dir.path().join("loop-a")).unwrap();
@@ -631,13 +668,12 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
             section: None,
             target: Target::default(),
             efi_name: "xen".into(),
-            hash: true,
-            progress: None,
         };
         let mut diags = Diagnostics::default();
-        let compiled =
+        let mut compiled =
             compile::compile(&options, &mut SourceMap::default(), &mut diags).expect("compile");
         assert!(!diags.has_errors());
+        compiled.hash_inputs(None).expect("hash");
         compiled
     };
     let build_opts = BuildOptions {

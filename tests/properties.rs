@@ -432,19 +432,18 @@ proptest! {
             section: None,
             target: target.clone(),
             efi_name: "xen".into(),
-            hash: build,
-            progress: None,
         };
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
         let compiled = compile::compile(&options, &mut sources, &mut diags);
-        let compiled = compiled.expect("a cfg that exists is always read");
+        let mut compiled = compiled.expect("a cfg that exists is always read");
         diags.sort();
         for d in diags.iter() {
             render::human(d, &sources);
             render::json(d, &sources);
         }
         if build && !diags.has_errors() {
+            compiled.hash_inputs(None).expect("the example's files hash");
             let result = build::build(&compiled, &BuildOptions {
                 out: dir.path().join("out"),
                 efi_name: "xen".into(),

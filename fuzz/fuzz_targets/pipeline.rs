@@ -68,12 +68,10 @@ fuzz_target!(|data: &[u8]| {
         section: None,
         target: target.clone(),
         efi_name: "xen".into(),
-        hash: true,
-        progress: None,
     };
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
-    let Ok(compiled) = compile::compile(&options, &mut sources, &mut diags) else {
+    let Ok(mut compiled) = compile::compile(&options, &mut sources, &mut diags) else {
         return;
     };
     diags.sort();
@@ -84,7 +82,7 @@ fuzz_target!(|data: &[u8]| {
         render::human(d, &sources);
         render::json(d, &sources);
     }
-    if diags.has_errors() {
+    if diags.has_errors() || compiled.hash_inputs(None).is_err() {
         return;
     }
     let _ = build::build(

@@ -1,7 +1,9 @@
 //! Checks on the referenced files themselves (XC04xx): they exist, are
 //! regular and non-empty, and are what their role needs (a kernel Xen can
 //! probe, a ramdisk that is not a kernel). Also gathers each file's facts
-//! (size, format, sha256 for `build`) in one read per file.
+//! (size and format) from its first bytes; `build` hashes the files only
+//! once every check has passed (`Compiled::hash_inputs`), so a mistake is
+//! reported at once however large the files it names.
 
 use crate::checks::registry as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
@@ -9,20 +11,14 @@ use crate::esp::EspPath;
 use crate::hash::{self, FileFacts};
 use crate::image::ImageFormat;
 use crate::model::{Module, ModuleRole, System};
-use crate::progress::Progress;
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
 use std::path::PathBuf;
 
-/// Read every distinct referenced file once. With `hash`, also compute
-/// sha256 (in parallel); otherwise only the first bytes are read.
-pub fn inspect(
-    system: &System,
-    hash: bool,
-    progress: Option<&Progress>,
-    diags: &mut Diagnostics,
-) -> BTreeMap<PathBuf, FileFacts> {
+/// Sniff every distinct referenced file once: size and format from its
+/// first bytes.
+pub fn inspect(system: &System, diags: &mut Diagnostics) -> BTreeMap<PathBuf, FileFacts> {
     // First reference of each file, for the diagnostic location.
     let mut first: BTreeMap<PathBuf, &Module> = BTreeMap::new();
     for (_, m) in system.modules() {
@@ -30,7 +26,6 @@ pub fn inspect(
     }
 
     let mut readable: Vec<(PathBuf, &Module)> = Vec::new();
-    let mut total_size = 0u64;
     for (path, module) in &first {
         match fs::metadata(path) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
@@ -75,22 +70,12 @@ pub fn inspect(
                 )
                 .help("name the file itself"),
             ),
-            Ok(meta) => {
-                total_size += meta.len();
-                readable.push((path.clone(), module));
-            }
+            Ok(_) => readable.push((path.clone(), module)),
         }
     }
 
-    let paths: Vec<PathBuf> = readable.iter().map(|(p, _)| p.clone()).collect();
-    let results: Vec<io::Result<FileFacts>> = if hash {
-        if let Some(p) = progress {
-            p.set_total(total_size);
-        }
-        hash::hash_files_with_progress(&paths, progress)
-    } else {
-        paths.iter().map(|p| hash::sniff_file(p)).collect()
-    };
+    let results: Vec<io::Result<FileFacts>> =
+        readable.iter().map(|(p, _)| hash::sniff_file(p)).collect();
 
     let mut facts = BTreeMap::new();
     for ((path, module), result) in readable.into_iter().zip(results) {
@@ -98,6 +83,11 @@ pub fn inspect(
             Ok(f) => {
                 facts.insert(path, f);
             }
+            // Regular by its type, but not a file: its size lies.
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => diags.push(
+                Diagnostic::at(&c::FILE_NOT_REGULAR, module.span, e.to_string())
+                    .help("name the file itself, not a view of the running system"),
+            ),
             Err(e) => diags.push(
                 Diagnostic::at(
                     &c::FILE_UNREADABLE,

@@ -57,7 +57,6 @@ pub fn generate_all(
     system: &mut System,
     hosts: &[Option<std::sync::Arc<Fdt>>],
     facts: &mut BTreeMap<PathBuf, FileFacts>,
-    hash: bool,
     diags: &mut Diagnostics,
 ) -> Vec<GeneratedFragment> {
     let inputs: Vec<(EspPath, Span)> = system
@@ -125,12 +124,13 @@ pub fn generate_all(
                 FileFacts {
                     size: bytes.len() as u64,
                     format: ImageFormat::Fdt,
-                    sha256: hash.then(|| {
+                    // A few KiB in memory: hashed for check and build alike.
+                    sha256: Some(
                         Sha256::digest(&bytes)
                             .iter()
                             .map(|b| format!("{b:02x}"))
-                            .collect()
-                    }),
+                            .collect(),
+                    ),
                 },
             );
             guest.dtb = Some(module(&name, span));
