@@ -82,8 +82,13 @@ impl ReadError {
     /// A one-line message naming `path`.
     pub fn message(&self, path: &Path) -> String {
         match self {
-            // Already names the path and what it is.
-            ReadError::Io(e) if e.kind() == io::ErrorKind::InvalidInput => e.to_string(),
+            // Already names the path and what it is (the kernel's own
+            // EINVAL, also InvalidInput, does not).
+            ReadError::Io(e)
+                if e.kind() == io::ErrorKind::InvalidInput && e.raw_os_error().is_none() =>
+            {
+                e.to_string()
+            }
             ReadError::Io(e) => format!("cannot read {}: {e}", path.display()),
             ReadError::TooLarge { size, cap } => format!(
                 "{} is {size} bytes, more than the {cap} bytes xencfg reads for it",
@@ -129,6 +134,13 @@ mod tests {
             read_capped(&path, 4),
             Err(ReadError::TooLarge { size: 5, cap: 4 })
         ));
+    }
+
+    #[test]
+    fn the_kernels_own_einval_is_named_with_the_path() {
+        let e = ReadError::Io(io::Error::from_raw_os_error(22));
+        let message = e.message(Path::new("/proc/x"));
+        assert!(message.starts_with("cannot read /proc/x: "), "{message}");
     }
 
     #[test]

@@ -539,6 +539,18 @@ fn xen_binary_and_config_that_are_not_files() {
 // ---------------------------------------------------------------- files
 
 #[test]
+fn xen_config_that_is_a_binary_is_named_not_dumped() {
+    let dir = scratch();
+    let out = run_bounded(&["check", "xen.cfg", "--xen-config", "/bin/ls"], dir.path());
+    expect(
+        &out,
+        2,
+        &["/bin/ls is not a Kconfig file: it holds binary data"],
+    );
+    assert!(out.stderr.len() < 300, "{}", stderr(&out));
+}
+
+#[test]
 fn referenced_directory() {
     let dir = scratch();
     fs::create_dir(dir.path().join("Image-dir")).unwrap();

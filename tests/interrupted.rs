@@ -260,3 +260,52 @@ fn force_is_needed_to_replace_a_directory_xencfg_did_not_write() {
     let empty = run(&["build", "xen.cfg", "-o", "empty"], root);
     assert!(empty.status.success(), "{}", stderr(&empty));
 }
+
+#[test]
+fn sigint_and_sigterm_clean_up_before_the_build_dies_of_them() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = scratch_example("sections");
+    let root = dir.path();
+    fs::create_dir(root.join("boot")).unwrap();
+    big_module(&root.join("boot/initrd.big"));
+    fs::write(root.join("a.cfg"), cfg("console=dtuart A")).unwrap();
+    let mut interrupted = 0;
+    for (signal, number) in [("INT", 2), ("TERM", 15)] {
+        let child = xencfg()
+            .args(["build", "a.cfg", "-o", "out", "--stage"])
+            .current_dir(root)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Signal it while it stages (the 200 MiB copy takes a while).
+        let started = Instant::now();
+        while staging_dirs(root).is_empty() {
+            assert!(started.elapsed() < Duration::from_secs(60), "never staged");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let kill = std::process::Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(kill.success());
+        let done = child.wait_with_output().unwrap();
+        if done.status.success() {
+            // It finished before the signal came: a complete output.
+            assert_manifest_true(&root.join("out"), &snapshot(&root.join("out")));
+            fs::remove_dir_all(root.join("out")).unwrap();
+            continue;
+        }
+        assert_eq!(
+            done.status.signal(),
+            Some(number),
+            "dies of SIG{signal}: {}",
+            stderr(&done)
+        );
+        assert_eq!(staging_dirs(root), Vec::<String>::new(), "staging removed");
+        assert!(!root.join(".out.xencfg.lock").exists(), "lock removed");
+        assert!(!root.join("out").exists(), "no output");
+        interrupted += 1;
+    }
+    assert!(interrupted > 0, "no build was interrupted: the test proved nothing");
+}

@@ -408,3 +408,64 @@ fn the_same_inputs_built_in_two_places_give_the_same_bytes() {
         .collect();
     assert_eq!(outputs[0], outputs[1]);
 }
+
+#[test]
+fn output_directory_spelling_mode_and_parents() {
+    let dir = scratch_example("sections");
+    let root = dir.path();
+    // `out/.` is `out`.
+    expect_built(&run(&["build", "xen.cfg", "-o", "out/."], root));
+    assert!(root.join("out/manifest.json").is_file());
+
+    // A first build gets mkdir's mode under the umask (the staging
+    // directory is 0700); a rebuild keeps the mode it was given.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o7777;
+    let script = format!(
+        "umask 027; {} build xen.cfg -o fresh",
+        env!("CARGO_BIN_EXE_xencfg")
+    );
+    let out = Command::new("sh")
+        .args(["-c", &script])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    expect_built(&out);
+    assert_eq!(mode(&root.join("fresh")), 0o750);
+    fs::set_permissions(root.join("out"), fs::Permissions::from_mode(0o705)).unwrap();
+    expect_built(&run(&["build", "xen.cfg", "-o", "out"], root));
+    assert_eq!(mode(&root.join("out")), 0o705, "a rebuild keeps the mode");
+
+    // A build that fails after creating `-o`'s parents removes them.
+    let long = "a".repeat(250);
+    let out = run(
+        &["build", "xen.cfg", "-o", &format!("new/deeper/{long}")],
+        root,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        !root.join("new").exists(),
+        "the parents it created are gone"
+    );
+}
+
+#[test]
+fn a_mount_point_as_output_is_refused_with_the_way_out() {
+    let dir = scratch_example("sections");
+    let root = dir.path();
+    fs::create_dir(root.join("esp")).unwrap();
+    let script = format!(
+        "mount -t tmpfs xencfg-test esp || exit 77; {} build xen.cfg -o esp --force",
+        env!("CARGO_BIN_EXE_xencfg")
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "sh", "-c", &script])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    if out.status.code() == Some(77) || stderr(&out).contains("unshare failed") {
+        eprintln!("skipped: cannot mount a tmpfs here: {}", stderr(&out));
+        return;
+    }
+    expect_refused(&out, &["is a mount point", "Use a directory inside it"]);
+}

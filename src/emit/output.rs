@@ -29,6 +29,7 @@
 //! checked fails the build instead of staging bytes the manifest does not
 //! describe.
 
+mod interrupt;
 mod ownership;
 
 use sha2::{Digest, Sha256};
@@ -81,12 +82,26 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 
 /// Write `files` as the new content of `dir`.
 pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result<(), OutputError> {
-    let name = dir.file_name().ok_or_else(|| {
-        err(
-            dir,
-            "the output directory needs a name (not `/`, `.` or `..`)",
-        )
-    })?;
+    let given = dir;
+    // `out/.` is `out`: renaming `.` is impossible.
+    let dir: PathBuf = dir
+        .components()
+        .filter(|c| *c != Component::CurDir)
+        .collect();
+    let dir = dir.as_path();
+    let name = dir
+        .file_name()
+        .filter(|_| {
+            dir.components()
+                .next_back()
+                .is_some_and(|c| matches!(c, Component::Normal(_)))
+        })
+        .ok_or_else(|| {
+            err(
+                given,
+                "the output directory needs a name (not `/`, `.` or `..`)",
+            )
+        })?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -94,8 +109,57 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
     // Judged before the parent is created, so a refused build creates
     // nothing; judged again under the lock, where it counts.
     check_destination(dir, force)?;
-    fs::create_dir_all(&parent)
-        .map_err(|e| err(&parent, format!("cannot create the parent directory: {e}")))?;
+    let interrupts = interrupt::Guard::install();
+    let result = CreatedParents::create(&parent).and_then(|created| {
+        let written = write_locked(dir, &parent, name, files, force);
+        if written.is_ok() {
+            created.keep();
+        }
+        written
+    });
+    interrupts.finish(); // after every cleanup above has run
+    result
+}
+
+/// The parent directories a build created, removed again (when still
+/// empty) unless [`CreatedParents::keep`] is called: a failed build leaves
+/// nothing behind.
+struct CreatedParents(Vec<PathBuf>);
+
+impl CreatedParents {
+    fn create(parent: &Path) -> Result<CreatedParents, OutputError> {
+        let missing: Vec<PathBuf> = parent
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && fs::symlink_metadata(a).is_err())
+            .map(Path::to_path_buf)
+            .collect();
+        fs::create_dir_all(parent)
+            .map_err(|e| err(parent, format!("cannot create the parent directory: {e}")))?;
+        Ok(CreatedParents(missing))
+    }
+
+    fn keep(mut self) {
+        self.0.clear();
+    }
+}
+
+impl Drop for CreatedParents {
+    fn drop(&mut self) {
+        // Deepest first; remove_dir fails (and stops nothing) when not empty.
+        for dir in &self.0 {
+            let _ = fs::remove_dir(dir);
+        }
+    }
+}
+
+fn write_locked(
+    dir: &Path,
+    parent: &Path,
+    name: &std::ffi::OsStr,
+    files: &[OutputFile],
+    force: bool,
+) -> Result<(), OutputError> {
+    let parent = parent.to_path_buf();
     let _lock = OutputLock::acquire(&parent, name)?;
     check_destination(dir, force)?;
     let prefix = staging_prefix(name);
@@ -106,8 +170,11 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
         .map_err(|e| err(&parent, format!("cannot create a temporary directory: {e}")))?;
 
     for file in files {
+        interrupt::check().map_err(|e| err(dir, e))?;
         write_one(staging.path(), file)?;
     }
+    interrupt::check().map_err(|e| err(dir, e))?;
+    keep_mode_and_owner(staging.path(), dir)?;
     sync_dir(staging.path());
 
     if dir.exists() {
@@ -124,6 +191,31 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
     }
     sync_dir(&parent);
     Ok(())
+}
+
+/// Give the new directory the old one's mode and owner (a rebuild changes
+/// the content, not who may read it), or for a first build the mode a
+/// plain `mkdir` would give (the staging directory is private, 0700).
+fn keep_mode_and_owner(staging: &Path, dir: &Path) -> Result<(), OutputError> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let mode = match fs::metadata(dir) {
+        Ok(old) => {
+            // Only root may give a file away; others keep their own.
+            let _ = std::os::unix::fs::chown(staging, Some(old.uid()), Some(old.gid()));
+            old.mode() & 0o7777
+        }
+        Err(_) => {
+            let umask = rustix::process::umask(rustix::fs::Mode::empty());
+            rustix::process::umask(umask);
+            0o777 & !umask.bits()
+        }
+    };
+    fs::set_permissions(staging, fs::Permissions::from_mode(mode)).map_err(|e| {
+        err(
+            staging,
+            format!("cannot set the output directory's mode: {e}"),
+        )
+    })
 }
 
 /// The name of every staging directory of `name` starts with this.
@@ -210,6 +302,12 @@ fn remove_stale_staging(parent: &Path, prefix: &str) {
     }
 }
 
+/// Whether `dir` is the root of a file system mounted on its parent.
+fn is_mount_point(dir: &Path, meta: &fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata(dir.join("..")).is_ok_and(|up| up.dev() != meta.dev() || up.ino() == meta.ino())
+}
+
 /// Refuse to replace a file, a directory another file system is mounted
 /// in, or (without `force`) a directory xencfg did not write.
 fn check_destination(dir: &Path, force: bool) -> Result<(), OutputError> {
@@ -220,6 +318,12 @@ fn check_destination(dir: &Path, force: bool) -> Result<(), OutputError> {
     };
     if !meta.is_dir() {
         return Err(err(dir, "exists and is not a directory"));
+    }
+    if is_mount_point(dir, &meta) {
+        return Err(err(
+            dir,
+            "is a mount point; xencfg replaces the output directory by renaming it, which a mount point cannot be. Use a directory inside it as -o (e.g. the ESP's EFI/BOOT), or build elsewhere and copy",
+        ));
     }
     let content = ownership::survey(dir, &meta).map_err(|e| err(dir, e))?;
     if let Some(mount) = content.mount_point {
@@ -298,6 +402,7 @@ fn copy_verified(source: &Path, dest: &Path, sha256: &str) -> Result<(), OutputE
     let mut hasher = Sha256::new();
     let mut chunk = vec![0u8; crate::hash::CHUNK_LEN];
     loop {
+        interrupt::check().map_err(|e| err(dest, e))?;
         let n = match from.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => n,

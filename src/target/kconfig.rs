@@ -153,6 +153,12 @@ impl BuildConfig {
     /// Parse the text of a Kconfig `.config`. `CONFIG_X=value` sets X;
     /// `# CONFIG_X is not set` and absence both mean "not set".
     pub fn parse(path: &Path, text: &str) -> Result<BuildConfig, String> {
+        if text.contains('\0') {
+            return Err(format!(
+                "{} is not a Kconfig file: it holds binary data (a .config is text; Xen's build leaves it as xen/.config)",
+                path.display()
+            ));
+        }
         let mut values = BTreeMap::new();
         let mut header = None;
         let mut unset = 0usize;
@@ -174,8 +180,11 @@ impl BuildConfig {
                 .split_once('=')
                 .filter(|(k, _)| k.starts_with("CONFIG_") && is_symbol(k));
             let Some((key, value)) = parsed else {
+                // Quoted short and escaped: the file may be anything.
+                let shown: String = line.chars().take(60).flat_map(char::escape_debug).collect();
+                let cut = if line.chars().count() > 60 { "…" } else { "" };
                 return Err(format!(
-                    "{}:{}: `{line}` is not a Kconfig line (`CONFIG_X=y` or `# CONFIG_X is not set`)",
+                    "{}:{}: `{shown}{cut}` is not a Kconfig line (`CONFIG_X=y` or `# CONFIG_X is not set`)",
                     path.display(),
                     number + 1
                 ));
