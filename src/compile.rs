@@ -280,6 +280,7 @@ pub fn compile(
             .unwrap_or_default(),
         target: &opts.target,
     });
+    let mut phandle_findings = std::collections::HashSet::new();
     // Only the size of each merged tree is judged here; build and explain
     // merge again when they need the tree.
     for ((section, host), assignments) in system.sections.iter().zip(&hosts).zip(&passthrough) {
@@ -287,6 +288,14 @@ pub fn compile(
             let fdt = merge_section(host, section, &system, Some(assignments), &opts.target);
             let len = fdt.to_bytes_padded(emit::dtb::padding_for(section)).len();
             checks::host::check_size(len, cfg_bytes.len(), dtb.span, &section.name, diags);
+            // Sections naming one host DTB share its problems: said once.
+            let mut found = Diagnostics::default();
+            checks::host::check_phandles(&fdt, &dtb.source, &mut found);
+            for d in found.into_vec() {
+                if phandle_findings.insert((format!("{:?}", d.location), d.message.clone())) {
+                    diags.push(d);
+                }
+            }
         }
     }
 

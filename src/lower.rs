@@ -206,6 +206,16 @@ pub fn sub_span(span: Span, text: &str, start: usize, len: usize) -> Span {
 
 /// A span covering `len` file bytes (value chars) at char `start` of a
 /// single-line span. For loops that count chars themselves: calling
+/// Properties xencfg writes on every domain node itself: a guest may not
+/// set them (XC0220).
+const WRITTEN_BY_XENCFG: &[&str] = &[
+    "compatible",
+    "#address-cells",
+    "#size-cells",
+    "phandle",
+    "linux,phandle",
+];
+
 /// [`sub_span`] per item of a long list would be quadratic.
 pub fn raw_sub_span(span: Span, start: usize, len: usize) -> Span {
     Span {
@@ -681,6 +691,22 @@ impl Lowerer<'_, '_> {
     ) -> Option<GuestProperty> {
         if name == PASSTHROUGH_KEY && !text.trim().is_empty() && text.trim() != "enabled" {
             self.host_passthrough(text, value_span);
+            return None;
+        }
+        if WRITTEN_BY_XENCFG.contains(&name) {
+            self.diags.push(
+                Diagnostic::at(
+                    &c::PROPERTY_XENCFG_WRITES,
+                    name_span,
+                    format!("xencfg writes `{name}` on every domain node itself"),
+                )
+                .note(if name == "compatible" {
+                    "Xen finds guests by `compatible = \"xen,domain\"`; another value makes it skip this guest silently"
+                } else {
+                    "a value of your own would change what xencfg links and encodes in this node"
+                })
+                .help(format!("remove `{name}` from the guest")),
+            );
             return None;
         }
         let dt_name_of = |n: &str| binding::lookup(n).map(|s| s.dt_name.to_string());

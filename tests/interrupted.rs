@@ -307,5 +307,8 @@ fn sigint_and_sigterm_clean_up_before_the_build_dies_of_them() {
         assert!(!root.join("out").exists(), "no output");
         interrupted += 1;
     }
-    assert!(interrupted > 0, "no build was interrupted: the test proved nothing");
+    assert!(
+        interrupted > 0,
+        "no build was interrupted: the test proved nothing"
+    );
 }

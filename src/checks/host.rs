@@ -106,16 +106,65 @@ pub fn check_chosen(host: &Fdt, dtb_file: &Path, section: &BootSection, diags: &
                 .note("xencfg keeps it; it takes a domid before the cfg's guests")
                 .help("describe every guest in the cfg and remove it from the host DTS"),
             );
-            if let Some(g) = section.guests.iter().find(|g| g.name == child.name) {
+        }
+        // Any node: the guest's would be a second node of that name.
+        if let Some(g) = section.guests.iter().find(|g| g.name == child.name) {
+            diags.push(
+                Diagnostic::at(
+                    &c::GUEST_NAME_DUP,
+                    g.name_span,
+                    format!("the host DTB already has `/chosen/{}`", g.name),
+                )
+                .related(at(dtb_file, &path, None), "already in the host DTB")
+                .note("a second node of one name makes the DTB invalid (dtc: \"Duplicate node name\")")
+                .help("rename the guest"),
+            );
+        }
+    }
+}
+
+/// The phandles of a merged tree: each is neither 0 nor 0xffffffff and
+/// names one node (XC0720). `linux,phandle` is the old spelling and may
+/// repeat its node's `phandle`.
+pub fn check_phandles(tree: &Fdt, dtb_file: &Path, diags: &mut Diagnostics) {
+    use std::collections::HashMap;
+    let mut owners: HashMap<u32, String> = HashMap::new();
+    let mut pending = vec![(String::new(), &tree.root)];
+    while let Some((path, node)) = pending.pop() {
+        let shown = if path.is_empty() { "/" } else { path.as_str() };
+        let mut own: Option<u32> = None;
+        for property in ["phandle", "linux,phandle"] {
+            let Some(value) = node.property(property) else {
+                continue;
+            };
+            let phandle = <[u8; 4]>::try_from(value.value.as_slice()).map(u32::from_be_bytes);
+            let problem = match phandle {
+                Err(_) => Some(format!("`{shown}` has a `{property}` that is not one cell")),
+                Ok(p @ (0 | 0xffff_ffff)) => Some(format!(
+                    "`{shown}` has `{property} = <{p:#x}>`, which no phandle may be"
+                )),
+                Ok(p) if own == Some(p) => None,
+                Ok(p) => match owners.get(&p) {
+                    Some(first) => {
+                        Some(format!("`{shown}` and `{first}` both have phandle {p:#x}"))
+                    }
+                    None => {
+                        owners.insert(p, shown.to_string());
+                        own = Some(p);
+                        None
+                    }
+                },
+            };
+            if let Some(message) = problem {
                 diags.push(
-                    Diagnostic::at(
-                        &c::GUEST_NAME_DUP,
-                        g.name_span,
-                        format!("the host DTB already has `/chosen/{}`", g.name),
-                    )
-                    .help("rename the guest"),
+                    Diagnostic::new(&c::BAD_PHANDLE, at(dtb_file, shown, Some(property)), message)
+                        .note("a reference to it resolves to no node or to the wrong one; dtc refuses the tree")
+                        .help("give each node a phandle of its own between 1 and 0xfffffffe in the host DTS, or drop a raw `property=phandle=`"),
                 );
             }
+        }
+        for child in node.children.iter().rev() {
+            pending.push((format!("{path}/{}", child.name), child));
         }
     }
 }

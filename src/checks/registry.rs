@@ -145,6 +145,9 @@ checks! {
     FIRMWARE_DEVICE_TREE = "XC0215" "firmware-device-tree" Warning
         summary: "a boot section without `dtb=` boots on the firmware's device tree"
         explain: "Without `dtb=` Xen takes the device tree the firmware installed as an EFI configuration table, which xencfg cannot see or check, and xencfg writes no DTB for the section. Firmware that installs ACPI tables instead (EDK2 on QEMU's virt machine by default, many servers) leaves Xen an empty tree: a Xen built without ACPI support (Debian's, upstream's default) then stops before its first console line. Seen on Xen 4.17 under QEMU: silent with ACPI on, dom0 boots with `acpi=off`. Give the section `dtb=` with the board's DTB, or allow this check when the firmware is known to provide one.";
+    PROPERTY_XENCFG_WRITES = "XC0220" "property-xencfg-writes" Error
+        summary: "a raw property that xencfg writes itself on a domain node"
+        explain: "xencfg writes `compatible = \"xen,domain\"`, `#address-cells`, `#size-cells` and the phandles of every domain node. Xen finds guests by that `compatible`: another value makes it skip the guest without a word; other cells change what every `reg` below means, and a fixed phandle may be the host's (the GIC's is often 1).";
 
     BAD_NUMBER = "XC0301" "bad-number" Error
         summary: "a value that is not a number of the expected form"
@@ -287,6 +290,9 @@ checks! {
     DTBO_FAILED = "XC0707" "overlay-failed" Error
         summary: "a `dtbo=` overlay cannot be applied"
         explain: "Overlays are applied as fdtoverlay does; every fragment needs a `target` phandle or `target-path` that exists in the host tree.";
+    BAD_PHANDLE = "XC0720" "bad-phandle" Error
+        summary: "a phandle that is 0, 0xffffffff or given to two nodes"
+        explain: "A phandle names one node: 0 and 0xffffffff are not phandles, and two nodes with one phandle make every reference to it ambiguous (dtc refuses such a tree: \"duplicated phandle\"). Xen resolves the GIC, cpupools, event channels and shared memory by phandle, so it links the wrong node or none. xencfg allocates the phandles it writes above the host tree's highest; this finds the host's own, and raw `property=phandle=` values.";
 
     FRAGMENT_IGNORED_NODE = "XC0801" "fragment-ignored-node" Warning
         summary: "a passthrough fragment has root nodes or properties Xen ignores"

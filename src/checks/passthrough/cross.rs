@@ -83,6 +83,9 @@ fn overlap(a: &Range, b: &Range) -> Range {
     }
 }
 
+/// The last SPI ID of GICv2 and GICv3 (1020–1023 are special IDs).
+const MAX_SPI_ID: u32 = 1019;
+
 /// Routed interrupts must exist in the guest's vGIC and not be the
 /// vPL011's (XC0813, XC0814).
 fn irqs(guest: &Guest, device: &Device, diags: &mut Diagnostics) {
@@ -92,6 +95,21 @@ fn irqs(guest: &Guest, device: &Device, diags: &mut Diagnostics) {
     });
     let vpl011 = guest.property("vpl011");
     for &irq in &device.irqs {
+        if irq > MAX_SPI_ID {
+            diags.push(
+                Diagnostic::new(
+                    &c::IRQ_NOT_ROUTABLE,
+                    device.location.clone(),
+                    format!(
+                        "`{}` of guest `{}` has IRQ {irq}, beyond every GIC's interrupt IDs (SPIs end at {MAX_SPI_ID})",
+                        device.node, guest.name
+                    ),
+                )
+                .note("no GIC has this interrupt; Xen panics \"Unable to map IRQ\"")
+                .help("fix the `interrupts` of the host node"),
+            );
+            continue;
+        }
         if irq < 32 {
             diags.push(
                 Diagnostic::new(
