@@ -8,7 +8,7 @@
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::compile::{Compiled, FatalError};
 use crate::emit::manifest::{self, FileInfo, ManifestInput};
-use crate::emit::output::{self, Content, OutputFile};
+use crate::emit::output::{self, Content, OutputError, OutputFile, Stage};
 use crate::emit::{self as emit_mod};
 use crate::fdt::dts;
 use crate::model::ModuleRole;
@@ -33,108 +33,137 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Build the output directory. Each generated file is made, written to
+/// the staging directory and dropped before the next, so memory holds one
+/// merged DTB at a time however many boot sections there are.
 pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError> {
     refuse_inputs_inside_output(compiled, opts)?;
+    let staged = staged_copies(compiled, opts)?;
+    output::write_atomically_with(&opts.out, opts.force, |stage| {
+        write_output(compiled, opts, staged, stage)
+    })
+    .map_err(|e| FatalError(e.to_string()))
+}
+
+/// With `--stage`, every module xencfg does not generate, once per ESP
+/// path, with the sha256 its copy must have.
+fn staged_copies(compiled: &Compiled, opts: &BuildOptions) -> Result<Vec<OutputFile>, FatalError> {
+    let mut copies = Vec::new();
+    if !opts.stage {
+        return Ok(copies);
+    }
+    let mut staged = std::collections::BTreeSet::new();
+    for (_, m) in compiled.system.modules() {
+        if m.generated || matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
+            continue;
+        }
+        let relative: PathBuf = m.path.components().iter().collect();
+        let sha256 = compiled
+            .facts
+            .get(&m.source)
+            .and_then(|f| f.sha256.clone())
+            .ok_or_else(|| {
+                FatalError(format!(
+                    "{} was not hashed; cannot stage it",
+                    m.source.display()
+                ))
+            })?;
+        if staged.insert(relative.clone()) {
+            copies.push(OutputFile {
+                relative,
+                content: Content::CopyOf {
+                    source: m.source.clone(),
+                    sha256,
+                },
+            });
+        }
+    }
+    Ok(copies)
+}
+
+fn write_output(
+    compiled: &Compiled,
+    opts: &BuildOptions,
+    staged: Vec<OutputFile>,
+    stage: &mut Stage,
+) -> Result<(), OutputError> {
     let system = &compiled.system;
-    let mut files: Vec<OutputFile> = Vec::new();
     let mut generated: Vec<FileInfo> = Vec::new();
-    let mut add_generated = |files: &mut Vec<OutputFile>, name: String, bytes: Vec<u8>| {
+    let mut put = |stage: &mut Stage, name: String, bytes: Vec<u8>| {
         generated.push(FileInfo {
             esp_path: name.clone(),
             size: bytes.len() as u64,
             sha256: sha256_hex(&bytes),
             source: "generated".to_string(),
         });
-        files.push(OutputFile {
+        stage.write(&OutputFile {
             relative: PathBuf::from(name),
             content: Content::Bytes(bytes),
-        });
+        })
     };
 
-    add_generated(
-        &mut files,
+    put(
+        stage,
         format!("{}.cfg", opts.efi_name),
         compiled.cfg_bytes.clone(),
-    );
+    )?;
     for (index, section) in system.sections.iter().enumerate() {
         // No `dtb=`: the section boots on the firmware's tree (checks made
         // sure it has no guests or overlays that would need one).
         let Some(name) = emit_mod::cfg::dtb_name(section) else {
             continue;
         };
-        let merged = compiled.merged(index).ok_or_else(|| {
-            FatalError(format!(
-                "section [{}] has no host DTB to build",
-                section.name
-            ))
+        let merged = compiled.merged(index).ok_or_else(|| OutputError {
+            path: opts.out.clone(),
+            message: format!("section [{}] has no host DTB to build", section.name),
         })?;
-        let blob = merged.to_bytes_padded(emit_mod::dtb::padding_for(section));
-        add_generated(&mut files, name, blob);
+        put(
+            stage,
+            name,
+            merged.to_bytes_padded(emit_mod::dtb::padding_for(section)),
+        )?;
         if opts.emit_dts {
-            files.push(OutputFile {
+            stage.write(&OutputFile {
                 relative: PathBuf::from(format!("{}.dts", section.name)),
                 content: Content::Bytes(dts::to_dts(&merged).into_bytes()),
-            });
+            })?;
         }
     }
 
     // Fragments built for `passthrough=` are modules like any other, so
     // they are written whether or not the inputs are staged.
     for fragment in &compiled.fragments {
-        add_generated(
-            &mut files,
+        put(
+            stage,
             fragment.esp_path.to_efi_string(),
             fragment.bytes.clone(),
-        );
+        )?;
     }
 
-    if opts.stage {
-        let mut staged = std::collections::BTreeSet::new();
-        for (_, m) in system.modules() {
-            if m.generated || matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
-                continue;
-            }
-            let relative: PathBuf = m.path.components().iter().collect();
-            let sha256 = compiled
-                .facts
-                .get(&m.source)
-                .and_then(|f| f.sha256.clone())
-                .ok_or_else(|| {
-                    FatalError(format!(
-                        "{} was not hashed; cannot stage it",
-                        m.source.display()
-                    ))
-                })?;
-            if staged.insert(relative.clone()) {
-                files.push(OutputFile {
-                    relative,
-                    content: Content::CopyOf {
-                        source: m.source.clone(),
-                        sha256,
-                    },
-                });
-            }
-        }
-        if let Some(xen) = &opts.xen {
-            // Streamed, like every staged file: never read whole.
-            let facts = crate::hash::hash_file(xen)
-                .map_err(|e| FatalError(format!("cannot read --xen {}: {e}", xen.display())))?;
-            let sha256 = facts.sha256.unwrap_or_default();
-            let name = format!("{}.efi", opts.efi_name);
-            generated.push(FileInfo {
-                esp_path: name.clone(),
-                size: facts.size,
-                sha256: sha256.clone(),
-                source: manifest::source_name(&system.root, xen),
-            });
-            files.push(OutputFile {
-                relative: PathBuf::from(name),
-                content: Content::CopyOf {
-                    source: xen.clone(),
-                    sha256,
-                },
-            });
-        }
+    for copy in &staged {
+        stage.write(copy)?;
+    }
+    if let (true, Some(xen)) = (opts.stage, &opts.xen) {
+        // Streamed, like every staged file: never read whole.
+        let facts = crate::hash::hash_file(xen).map_err(|e| OutputError {
+            path: xen.clone(),
+            message: format!("cannot read --xen: {e}"),
+        })?;
+        let sha256 = facts.sha256.unwrap_or_default();
+        let name = format!("{}.efi", opts.efi_name);
+        generated.push(FileInfo {
+            esp_path: name.clone(),
+            size: facts.size,
+            sha256: sha256.clone(),
+            source: manifest::source_name(&system.root, xen),
+        });
+        stage.write(&OutputFile {
+            relative: PathBuf::from(name),
+            content: Content::CopyOf {
+                source: xen.clone(),
+                sha256,
+            },
+        })?;
     }
 
     let efi_counts = system
@@ -164,11 +193,10 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
         options,
         passthrough: &compiled.passthrough,
     });
-    files.push(OutputFile {
+    stage.write(&OutputFile {
         relative: PathBuf::from(output::MANIFEST_NAME),
         content: Content::Bytes(manifest.to_json()),
-    });
-    output::write_atomically(&opts.out, &files, opts.force).map_err(|e| FatalError(e.to_string()))
+    })
 }
 
 /// Replacing a directory that holds an input would destroy it, `--force`

@@ -86,23 +86,30 @@ pub fn hash_files_with_progress(
 
     let next = AtomicUsize::new(0);
     let mut slots: Vec<Option<io::Result<FileFacts>>> = (0..paths.len()).map(|_| None).collect();
+    let work = || {
+        let mut chunk = vec![0u8; CHUNK_LEN];
+        let mut done = Vec::new();
+        loop {
+            // Relaxed is enough: the counter only hands out distinct
+            // indices; results travel through join().
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(path) = paths.get(index) else { break };
+            done.push((index, hash_file_with(path, &mut chunk, progress)));
+        }
+        done
+    };
     thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut chunk = vec![0u8; CHUNK_LEN];
-                    let mut done = Vec::new();
-                    loop {
-                        // Relaxed is enough: the counter only hands out
-                        // distinct indices; results travel through join().
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(path) = paths.get(index) else { break };
-                        done.push((index, hash_file_with(path, &mut chunk, progress)));
-                    }
-                    done
-                })
-            })
+        // The calling thread is one of the workers. A thread that cannot
+        // be started (a tight address-space limit) only means fewer
+        // workers: the counter hands its files to the others.
+        let handles: Vec<_> = (1..workers)
+            .map_while(|_| thread::Builder::new().spawn_scoped(scope, work).ok())
             .collect();
+        for (index, result) in work() {
+            if let Some(slot) = slots.get_mut(index) {
+                *slot = Some(result);
+            }
+        }
         for handle in handles {
             match handle.join() {
                 Ok(done) => {

@@ -11,6 +11,7 @@ pub mod style;
 
 use crate::checks::registry::Check;
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// How bad a finding is. `Allow` means the user silenced the check.
@@ -218,27 +219,56 @@ impl Levels {
     }
 }
 
+/// Findings of one check kept in full; the rest are counted. A hostile
+/// cfg can repeat one mistake a hundred thousand times: reading that many
+/// diagnostics helps nobody, and holding them costs memory without bound.
+pub const MAX_PER_CHECK: usize = 100;
+
 /// The findings of one run, in the order they were found.
 #[derive(Default, Debug)]
 pub struct Diagnostics {
     list: Vec<Diagnostic>,
+    /// Findings past [`MAX_PER_CHECK`] of their check, counted by check
+    /// and severity.
+    hidden: Vec<(&'static Check, Severity, usize)>,
+    /// Findings kept per check code.
+    kept: HashMap<&'static str, usize>,
+    /// Every finding pushed, kept or not.
+    pushed: usize,
 }
 
 impl Diagnostics {
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.list.push(diagnostic);
+        self.pushed += 1;
+        let kept = self.kept.entry(diagnostic.check.code).or_insert(0);
+        if *kept < MAX_PER_CHECK {
+            *kept += 1;
+            self.list.push(diagnostic);
+            return;
+        }
+        let key = (diagnostic.check, diagnostic.severity);
+        match self
+            .hidden
+            .iter_mut()
+            .find(|(c, s, _)| std::ptr::eq(*c, key.0) && *s == key.1)
+        {
+            Some((_, _, n)) => *n += 1,
+            None => self.hidden.push((key.0, key.1, 1)),
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.list.iter()
     }
 
+    /// Every finding pushed, also those past the cap: callers compare it
+    /// before and after a step to see whether the step reported anything.
     pub fn len(&self) -> usize {
-        self.list.len()
+        self.pushed
     }
 
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.pushed == 0
     }
 
     /// Apply the user's levels: re-level every diagnostic and drop the
@@ -248,10 +278,15 @@ impl Diagnostics {
             d.severity = levels.severity_of(d.check, d.severity);
         }
         self.list.retain(|d| d.severity != Severity::Allow);
+        for (check, severity, _) in &mut self.hidden {
+            *severity = levels.severity_of(check, *severity);
+        }
+        self.hidden.retain(|(_, s, _)| *s != Severity::Allow);
     }
 
     pub fn has_errors(&self) -> bool {
         self.list.iter().any(|d| d.severity == Severity::Error)
+            || self.hidden.iter().any(|(_, s, _)| *s == Severity::Error)
     }
 
     pub fn count(&self, severity: Severity) -> usize {
@@ -261,11 +296,30 @@ impl Diagnostics {
     /// Stable order for output: by file, then position, then code.
     /// Identical findings (a guest section shared by two boot sections is
     /// checked twice) are reported once.
+    /// Findings past the cap become one finding per check, last.
     pub fn sort(&mut self) {
         self.list.sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
         self.list.dedup_by(|a, b| {
             a.check.code == b.check.code && a.location == b.location && a.message == b.message
         });
+        for (check, severity, count) in self.hidden.drain(..) {
+            self.list.push(
+                Diagnostic::new(
+                    check,
+                    Location::Nowhere,
+                    format!(
+                        "{count} more `{}` finding{} not shown",
+                        check.name,
+                        if count == 1 { " is" } else { "s are" }
+                    ),
+                )
+                .severity(severity)
+                .note(format!(
+                    "xencfg shows the first {MAX_PER_CHECK} findings of each check"
+                ))
+                .help("fix those shown and check again"),
+            );
+        }
     }
 
     pub fn into_vec(self) -> Vec<Diagnostic> {

@@ -82,6 +82,33 @@ pub const MANIFEST_NAME: &str = "manifest.json";
 
 /// Write `files` as the new content of `dir`.
 pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result<(), OutputError> {
+    write_atomically_with(dir, force, |stage| {
+        files.iter().try_for_each(|file| stage.write(file))
+    })
+}
+
+/// The staging directory, as `produce` sees it: each file is written as
+/// it is made, so a build holds one generated file at a time, not the
+/// whole output.
+pub struct Stage<'a> {
+    root: &'a Path,
+    dir: &'a Path,
+}
+
+impl Stage<'_> {
+    pub fn write(&mut self, file: &OutputFile) -> Result<(), OutputError> {
+        interrupt::check().map_err(|e| err(self.dir, e))?;
+        write_one(self.root, file)
+    }
+}
+
+/// Make the new content of `dir` with `produce`, which writes each file
+/// through the [`Stage`] it is given; then swap it in as a whole.
+pub fn write_atomically_with(
+    dir: &Path,
+    force: bool,
+    produce: impl FnOnce(&mut Stage) -> Result<(), OutputError>,
+) -> Result<(), OutputError> {
     let given = dir;
     // `out/.` is `out`: renaming `.` is impossible.
     let dir: PathBuf = dir
@@ -111,7 +138,7 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
     check_destination(dir, force)?;
     let interrupts = interrupt::Guard::install();
     let result = CreatedParents::create(&parent).and_then(|created| {
-        let written = write_locked(dir, &parent, name, files, force);
+        let written = write_locked(dir, &parent, name, produce, force);
         if written.is_ok() {
             created.keep();
         }
@@ -156,7 +183,7 @@ fn write_locked(
     dir: &Path,
     parent: &Path,
     name: &std::ffi::OsStr,
-    files: &[OutputFile],
+    produce: impl FnOnce(&mut Stage) -> Result<(), OutputError>,
     force: bool,
 ) -> Result<(), OutputError> {
     let parent = parent.to_path_buf();
@@ -169,10 +196,10 @@ fn write_locked(
         .tempdir_in(&parent)
         .map_err(|e| err(&parent, format!("cannot create a temporary directory: {e}")))?;
 
-    for file in files {
-        interrupt::check().map_err(|e| err(dir, e))?;
-        write_one(staging.path(), file)?;
-    }
+    produce(&mut Stage {
+        root: staging.path(),
+        dir,
+    })?;
     interrupt::check().map_err(|e| err(dir, e))?;
     keep_mode_and_owner(staging.path(), dir)?;
     sync_dir(staging.path());

@@ -48,6 +48,7 @@ pub fn parse(file: FileId, text: &[u8], diags: &mut Diagnostics) -> Parsed {
             )
             .collect(),
         vars: BTreeMap::new(),
+        values_len: 0,
         out: Parsed::default(),
         diags,
     };
@@ -62,12 +63,23 @@ struct Parser<'a, 'd> {
     line_starts: Vec<usize>,
     /// Values assigned so far, for `$NAME` expansion: (name, index) → value.
     vars: BTreeMap<(String, Option<String>), String>,
+    /// Bytes of every value recorded so far.
+    values_len: usize,
     out: Parsed,
     diags: &'d mut Diagnostics,
 }
 
 /// A word failed to read as data; the statement is skipped.
 struct NotData;
+
+/// The longest value an expansion may build. `A=$B$B` doubles per line, so
+/// a few KiB of config would otherwise expand to gigabytes; no real
+/// ImageBuilder value (a path, a command line) comes near this.
+const MAX_VALUE_LEN: usize = 64 << 10;
+
+/// All values together: the cfg they become is at most 1 MiB
+/// (`compile::MAX_CFG_SIZE`).
+const MAX_VALUES_LEN: usize = 1 << 20;
 
 const WORD_END: &[u8] = b" \t\r\n;&|<>()";
 
@@ -402,6 +414,25 @@ impl Parser<'_, '_> {
     }
 
     fn record(&mut self, a: Assignment) {
+        self.values_len += a.value.len();
+        if self.values_len > MAX_VALUES_LEN {
+            self.diags.push(
+                Diagnostic::at(
+                    &c::IMPORT_NOT_DATA,
+                    a.value_span,
+                    format!(
+                        "the values so far expand to more than {} MiB; `{}` and what follows are skipped",
+                        MAX_VALUES_LEN >> 20,
+                        a.name
+                    ),
+                )
+                .note("the cfg they would become is at most 1 MiB")
+                .help("write the values themselves instead of expanding variables into each other"),
+            );
+            // Nothing after this is recorded: each skip would say the same.
+            self.at = self.text.len();
+            return;
+        }
         self.vars
             .insert((a.name.clone(), a.index.clone()), a.value.clone());
         self.out.assignments.push(a);
@@ -545,6 +576,18 @@ impl Parser<'_, '_> {
         };
         self.out.referenced.insert(name.clone());
         match self.vars.get(&(name.clone(), index.clone())) {
+            Some(v) if out.len() + v.len() > MAX_VALUE_LEN => {
+                self.report(
+                    start,
+                    self.at,
+                    format!(
+                        "`{name}` makes this value longer than {} KiB",
+                        MAX_VALUE_LEN >> 10
+                    ),
+                    "write the value itself instead of expanding variables into each other",
+                );
+                return Err(NotData);
+            }
             Some(v) => out.push_str(v),
             None => {
                 let span = self.span(start, self.at);
