@@ -68,7 +68,8 @@ pub struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     pub xen: Option<PathBuf>,
     /// The `.config` Xen was built with: properties whose build option it lacks are errors.
-    /// Without it, build options are not judged.
+    /// Without it, the one inside --xen is used (CONFIG_HYPFS_CONFIG); without either, build
+    /// options are not judged.
     #[arg(long, value_name = "FILE")]
     pub xen_config: Option<PathBuf>,
     /// Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI).

@@ -37,7 +37,7 @@ pub fn require(
         )),
         (Some(config), false) => d.note(format!(
             "{} does not set it: Xen ignores `{what}` or panics on it",
-            config.path.display()
+            config.describe()
         )),
         (None, false) => d.note(format!("Xen {} does not have it", target.version)),
     };

@@ -134,7 +134,10 @@ pub fn option(symbol: &str) -> Option<&'static BuildOption> {
 /// A parsed `.config`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuildConfig {
+    /// The `--xen-config` file, or the Xen binary that carries it.
     pub path: PathBuf,
+    /// Read from inside the Xen binary at `path` (CONFIG_HYPFS_CONFIG).
+    pub embedded: bool,
     /// Every `CONFIG_X=value` line (value as written: `y`, `"credit2"`, `128`).
     pub values: BTreeMap<String, String>,
     /// From the `# Xen/arm 4.17.7 Configuration` header.
@@ -190,9 +193,19 @@ impl BuildConfig {
         }
         Ok(BuildConfig {
             path: path.to_path_buf(),
+            embedded: false,
             values,
             header,
         })
+    }
+
+    /// What it is, for messages: the file, or the configuration inside it.
+    pub fn describe(&self) -> String {
+        if self.embedded {
+            format!("the build configuration inside {}", self.path.display())
+        } else {
+            self.path.display().to_string()
+        }
     }
 
     /// Whether `CONFIG_X=y` (or `=m`) is in the file.

@@ -5,7 +5,8 @@
 //! 4.16 is the oldest release whose EFI loader can boot dom0less guests
 //! (`xen,uefi-binary`), and the newest known one is the default. Build
 //! options ([`kconfig`]) decide whether optional parts of the binding exist;
-//! without `--xen-config` they are not judged.
+//! without `--xen-config`, or a `--xen` binary that carries its own
+//! `.config`, they are not judged.
 
 pub mod kconfig;
 pub mod resolve;
@@ -78,7 +79,8 @@ pub struct Target {
     pub version_source: VersionSource,
     /// The full version string read from the Xen binary (`4.17.7+13-…`).
     pub full_version: Option<String>,
-    /// The `.config` Xen was built with; `None`: build options are not judged.
+    /// The `.config` Xen was built with (`--xen-config`, else the one inside
+    /// `--xen`); `None`: build options are not judged.
     pub config: Option<BuildConfig>,
 }
 
@@ -107,7 +109,7 @@ pub enum VersionSource {
 pub enum Built {
     Yes,
     No,
-    /// No `--xen-config`: not judged.
+    /// No build configuration: not judged.
     Unknown,
 }
 

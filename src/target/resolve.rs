@@ -35,6 +35,7 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
         }
         None => None,
     };
+    let mut config = config;
     let image = match args.xen {
         Some(path) => {
             let bytes = read_bounded(path, MAX_XEN_IMAGE, "--xen")?;
@@ -49,6 +50,16 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
                     .note("an uncompressed Arm Xen binary carries the string \"xen,xen-<version>\"")
                     .help("give the Xen EFI binary itself (xen.efi), or say `--xen-version`"),
                 );
+            } else {
+                let embedded = embedded_config(path, &bytes);
+                match (&config, embedded) {
+                    (None, Some(inside)) => config = Some(inside),
+                    (None, None) => diags.push(no_embedded_config(path)),
+                    (Some(given), Some(inside)) if given.values != inside.values => {
+                        diags.push(config_mismatch(given, &inside));
+                    }
+                    (Some(_), _) => {}
+                }
             }
             found.map(|f| (path, f))
         }
@@ -95,6 +106,64 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
     };
     check_bootable(&target, diags);
     Ok(target)
+}
+
+/// The `.config` built into the Xen binary at `path`, if it has one that
+/// parses.
+fn embedded_config(path: &Path, image: &[u8]) -> Option<BuildConfig> {
+    let text = xen_image::find_build_config(image)?;
+    let mut config = BuildConfig::parse(path, &text).ok()?;
+    config.embedded = true;
+    Some(config)
+}
+
+fn no_embedded_config(path: &Path) -> Diagnostic {
+    Diagnostic::new(
+        &c::XEN_CONFIG_NOT_FOUND,
+        Location::File(path.to_path_buf()),
+        format!(
+            "{} carries no build configuration: build options are not judged",
+            path.display()
+        ),
+    )
+    .note("Xen keeps its .config inside the binary only when built with CONFIG_HYPFS_CONFIG")
+    .note("properties whose build option this Xen lacks pass unchecked, and Xen ignores them or panics at boot")
+    .help("give the .config this Xen was built with: `--xen-config FILE`")
+}
+
+fn config_mismatch(given: &BuildConfig, inside: &BuildConfig) -> Diagnostic {
+    let differ: Vec<&str> = given
+        .values
+        .keys()
+        .chain(inside.values.keys())
+        .filter(|k| given.values.get(*k) != inside.values.get(*k))
+        .map(String::as_str)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let shown = differ
+        .iter()
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = differ.len().saturating_sub(3);
+    Diagnostic::new(
+        &c::TARGET_MISMATCH,
+        Location::File(given.path.clone()),
+        format!(
+            "{} differs from {}",
+            given.path.display(),
+            inside.describe()
+        ),
+    )
+    .note(if more > 0 {
+        format!("they differ in {shown} and {more} more")
+    } else {
+        format!("they differ in {shown}")
+    })
+    .note(format!("checking against {}", given.path.display()))
+    .help("give the .config of the Xen binary you boot, or leave `--xen-config` out to use the one inside it")
 }
 
 fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
