@@ -207,6 +207,7 @@ pub fn compile(
             host_bootargs,
             diags,
         );
+        checks::cmdline::check_section(section, host.as_deref(), &opts.target, diags);
         checks::guests::check_section(section, diags);
         passthrough.push(checks::passthrough::check_section(
             section,

@@ -262,6 +262,21 @@ checks! {
         summary: "`options=` is missing or empty"
         explain: "Xen 4.19+ may boot with an uninitialised (garbage) command line when the cfg has no `options=` and the DTB no `xen,xen-bootargs`; an empty `options=` discards the DTB's. xencfg always emits a non-empty `options=`.";
 
+    CONSOLE_BAD_OPTION = "XC0609" "console-bad-option" Warning
+        summary: "a `console=` item Xen does not know"
+        explain: "Xen reads `console=` as a comma-separated list of `dtuart`, `com1`, `com2`, `dbgp`, `ehci`, `xhci`, `vga`, `pv` and `none` (console.c, serial.c). Anything else is reported as \"Bad console= option\" and ignored.\n\nWrong:  options=console=ttyAMA0\nRight:  options=console=dtuart";
+    CONSOLE_WITHOUT_DTUART = "XC0610" "console-without-dtuart" Warning
+        summary: "`console=` without `dtuart`: Xen on Arm has no serial console"
+        explain: "On Arm, Xen's only serial console is the device-tree UART (`dtuart`, the default when `console=` is absent); com1/com2, vga and pv have no device there. A `console=` without `dtuart` leaves Xen silent: its messages, its panic messages and the output of every `vpl011` guest (which Xen prints on its own console) go nowhere.\n\nWrong:  options=console=com1\nRight:  options=console=dtuart";
+    DTUART_NOT_FOUND = "XC0611" "dtuart-not-found" Error
+        summary: "`dtuart=` (or `stdout-path`) names no node of the host DTB"
+        explain: "Xen finds its console UART through `dtuart=`: a name in the host DTB's /aliases (exact spelling) or a full node path with its unit address (`/pl011@9000000`, compared case-insensitively). Without `dtuart=` it takes /chosen's `stdout-path`. When that names nothing (no /aliases, as on QEMU's virt machine, or a mistyped path), Xen prints \"Unable to find device\" (or \"No dtuart path configured\") to a console that does not exist yet and runs without one: the boot log stops after the EFI loader's lines, and `vpl011` guests print nowhere. Seen on Xen 4.17 with `dtuart=serial0` on QEMU virt.\n\nWrong:  options=console=dtuart dtuart=serial0      (no /aliases in the DTB)\nRight:  options=console=dtuart dtuart=/pl011@9000000";
+    DTUART_NOT_A_UART = "XC0612" "dtuart-not-a-uart" Error
+        summary: "the `dtuart=` node is not a UART this Xen drives"
+        explain: "The node `dtuart=` (or `stdout-path`) names must be enabled (`status` absent, \"okay\" or \"ok\"), not marked `xen,passthrough`, and compatible with one of the target's serial drivers: PL011 (`arm,pl011`; `arm,sbsa-uart` 4.18+), NS16550 (`ns16550`, `ns16550a`, `snps,dw-apb-uart`, `brcm,bcm2835-aux-uart`), Cadence, Amlogic, Marvell Armada-3700, OMAP (`ti,am654-uart` 4.19+), SCIF (`renesas,hscif` 4.17+), i.MX LPUART (4.17+), NXP LINFlexD (4.20+) — and, with a build configuration, that driver must be built (CONFIG_HAS_PL011, ...). Otherwise Xen prints \"Unable to initialize dtuart\" to no console and runs silent.\n\nWrong:  dtuart=/pl031@9010000      (an RTC)\nRight:  dtuart=/pl011@9000000";
+    BAD_DOM0_MEM = "XC0613" "bad-dom0-mem" Warning
+        summary: "`dom0_mem=` is not one size, as Xen on Arm reads it"
+        explain: "On Arm `dom0_mem=` is a single size (parse_size_and_unit: a number, `0x` hex or leading-`0` octal, with an optional unit T, G, M, K or B; a bare number is KiB). x86's forms (`min:`, `max:`, comma-separated lists) do not exist on Arm: Xen reports the parameter as invalid and keeps only the leading size. A value that starts with no number is 0, and Xen then gives dom0 512 MiB (\"PLEASE SPECIFY dom0_mem PARAMETER\").\n\nWrong:  options=console=dtuart dom0_mem=1G,max:1G\nRight:  options=console=dtuart dom0_mem=1G";
     CHOSEN_MODULE_CLASH = "XC0701" "chosen-module-clash" Error
         summary: "cfg `kernel=`/`ramdisk=`/`xsm=` clashes with a module node already in the host `/chosen`"
         explain: "The EFI stub adds `/chosen/kernel`, `/chosen/ramdisk` and `/chosen/xsm` for the cfg's dom0 modules; libfdt refuses a second node of that name (`kernel@...` counts) and a DT dom0 module loaded by `xen,uefi-binary` conflicts with the cfg's: \"Unable to add dom0 FDT node\" or \"Dom0 kernel already found in cfg file\", and Xen never starts.";
