@@ -59,7 +59,13 @@ impl FromStr for XenVersion {
             return Err(format!("`{s}` is not a Xen version (expected e.g. 4.17)"));
         }
         let v = XenVersion { major, minor };
-        if v < XenVersion::OLDEST || v > XenVersion::NEWEST {
+        if v > XenVersion::NEWEST {
+            return Err(format!(
+                "Xen {v} is newer than xencfg knows (up to {0}): say `--xen-version {0}` to check against {0}, or update xencfg",
+                XenVersion::NEWEST
+            ));
+        }
+        if v < XenVersion::OLDEST {
             return Err(format!(
                 "Xen {v} is not supported: xencfg targets {} to {} ({} is the first release whose EFI loader boots dom0less guests)",
                 XenVersion::OLDEST,
@@ -155,7 +161,12 @@ mod tests {
         assert_eq!("4.17".parse(), Ok(XenVersion::new(4, 17)));
         assert_eq!("4.17.7".parse(), Ok(XenVersion::new(4, 17)));
         assert!("4.15".parse::<XenVersion>().unwrap_err().contains("4.16"));
-        assert!("4.23".parse::<XenVersion>().is_err());
+        assert!(
+            "4.23"
+                .parse::<XenVersion>()
+                .unwrap_err()
+                .contains("--xen-version 4.22")
+        );
         assert!("four".parse::<XenVersion>().is_err());
         assert!("4.17.x".parse::<XenVersion>().is_err());
     }

@@ -88,13 +88,15 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
         VersionSource::XenBinary => said("the Xen binary"),
         _ => said("the target"),
     };
+    // A release outside what xencfg knows is targeted as the nearest one
+    // it knows (known_release warns); that is no mismatch.
     if let Some((path, found)) = &image
-        && found.version != version
+        && clamp(found.version) != version
     {
         mismatch(path, "the Xen binary", found.version, &chosen_by, diags);
     }
     if let Some((path, v)) = from_config
-        && v != version
+        && clamp(v) != version
     {
         mismatch(path, "the Xen build configuration", v, &chosen_by, diags);
     }
@@ -190,6 +192,11 @@ fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> 
     Ok(bytes)
 }
 
+/// The release xencfg targets for `v`: the nearest one it knows.
+fn clamp(v: XenVersion) -> XenVersion {
+    v.clamp(XenVersion::OLDEST, XenVersion::NEWEST)
+}
+
 /// A release read from a file, clamped to what xencfg knows.
 fn known_release(v: XenVersion, path: &Path, what: &str, diags: &mut Diagnostics) -> XenVersion {
     if v > XenVersion::NEWEST {
@@ -202,8 +209,14 @@ fn known_release(v: XenVersion, path: &Path, what: &str, diags: &mut Diagnostics
                     XenVersion::NEWEST
                 ),
             )
-            .note(format!("checking against Xen {}", XenVersion::NEWEST))
-            .help("update xencfg, or say `--xen-version` to silence this"),
+            .note(format!(
+                "checking against Xen {0}, the newest release xencfg knows: what {v} added or changed is not checked",
+                XenVersion::NEWEST
+            ))
+            .help(format!(
+                "update xencfg, or say `--xen-version {}` to target that release without this warning",
+                XenVersion::NEWEST
+            )),
         );
         return XenVersion::NEWEST;
     }
