@@ -739,22 +739,38 @@ impl Lowerer<'_, '_> {
             self.diags.push(d);
             return None;
         };
-        if spec.since > target.version {
-            self.diags.push(
-                Diagnostic::at(
-                    &c::UNKNOWN_PROPERTY,
-                    name_span,
+        // Unknown (only the patch level would tell) counts as not read.
+        if binding::reads(spec, target) != Some(true) {
+            let backport = binding::backport(spec.dt_name);
+            let since = match backport {
+                Some((line, patch)) => format!(
+                    "Xen {} and later (and {line}.{patch} and later on the {line} line)",
+                    spec.since
+                ),
+                None => format!("Xen {} and later", spec.since),
+            };
+            let mut d = Diagnostic::at(
+                &c::UNKNOWN_PROPERTY,
+                name_span,
+                format!(
+                    "`{}` is read by {since}; the target is Xen {}",
+                    spec.dt_name,
+                    target.release_name()
+                ),
+            )
+            .note(format!("Xen {} ignores it", target.release_name()));
+            d = match backport {
+                Some((line, patch)) if line == target.version && target.patch.is_none() => d.help(
                     format!(
-                        "`{}` is read by Xen {} and later; the target is Xen {}",
-                        spec.dt_name, spec.since, self.input.target.version
+                        "if you boot {line}.{patch} or later, say so: `--xen-version {line}.{patch}` (or give `--xen`)"
                     ),
-                )
-                .note(format!("Xen {} ignores it", self.input.target.version))
-                .help(format!(
+                ),
+                _ => d.help(format!(
                     "remove it, or target a newer Xen with `--xen-version {}`",
                     spec.since
                 )),
-            );
+            };
+            self.diags.push(d);
             return None;
         }
         if let Some(symbol) = spec.requires
@@ -843,6 +859,20 @@ impl Lowerer<'_, '_> {
                 }
             }
             ValueKind::Mib => match value::parse_size(text, 20).map(u32::try_from) {
+                // Only the P2M pool is in MiB; Xen sets the pool to exactly
+                // this and takes every P2M page of the guest from it.
+                Ok(Ok(0)) => {
+                    self.diags.push(
+                        Diagnostic::at(
+                            &c::BAD_NUMBER,
+                            value_span,
+                            format!("`{name}=0` leaves Xen an empty P2M pool for the guest"),
+                        )
+                        .note("Xen panics at boot: mapping the guest's memory needs P2M pages and the pool has none (\"Could not set up domain\")")
+                        .help(format!("leave `{name}` out for Xen's default pool, or give it at least a few MiB")),
+                    );
+                    return None;
+                }
                 Ok(Ok(mib)) => PropertyValue::Mib(mib),
                 Ok(Err(_)) => {
                     bad(

@@ -331,6 +331,34 @@ pub fn vcpu_affinity_index(key: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// Properties that a stable line took from the next release (backports):
+/// the line and the first patch level of it that reads them.
+pub static BACKPORTS: &[(&str, XenVersion, u16)] = &[
+    // XSA-409 brought the P2M pool, and with it this property, to 4.16.3
+    // (44e9dcc48b "xen/arm: Allocate and free P2M pages from the P2M pool").
+    ("xen,domain-p2m-mem-mb", v(16), 3),
+];
+
+/// The backport of `dt_name` to an older line, if any.
+pub fn backport(dt_name: &str) -> Option<(XenVersion, u16)> {
+    BACKPORTS
+        .iter()
+        .find(|(name, ..)| *name == dt_name)
+        .map(|&(_, line, patch)| (line, patch))
+}
+
+/// Whether `target` reads `spec`: `Some(false)` when it does not, `None`
+/// when only a patch level xencfg does not know would tell.
+pub fn reads(spec: &PropertySpec, target: &crate::target::Target) -> Option<bool> {
+    if spec.since <= target.version {
+        return Some(true);
+    }
+    match backport(spec.dt_name) {
+        Some((line, patch)) if line <= target.version => target.at_least(line, patch),
+        _ => Some(false),
+    }
+}
+
 /// The property whose cfg key (or DT name) is `key`.
 pub fn lookup(key: &str) -> Option<&'static PropertySpec> {
     PROPERTIES

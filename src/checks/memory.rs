@@ -433,7 +433,6 @@ fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
         return;
     };
     let available = facts.ram_total().saturating_sub(facts.reserved_in_ram());
-    let v = cx.target.version;
     let modules: u64 = cx
         .section
         .efi_loaded_files()
@@ -454,7 +453,8 @@ fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
             Some(mem) => mem.total(),
             None => guest.memory_kib().unwrap_or(0).saturating_mul(1024),
         };
-        let pool = if v >= XenVersion::new(4, 17) {
+        // The P2M pool came with 4.17, and to 4.16.3 with XSA-409.
+        let pool = if cx.target.at_least(XenVersion::new(4, 16), 3) == Some(true) {
             p2m_pool(guest)
         } else {
             0

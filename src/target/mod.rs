@@ -85,6 +85,10 @@ pub struct Target {
     pub version_source: VersionSource,
     /// The full version string read from the Xen binary (`4.17.7+13-…`).
     pub full_version: Option<String>,
+    /// The patch level of the release (`7` of 4.17.7), when known: from
+    /// `--xen-version 4.16.3`, the binary or the configuration's header.
+    /// Stable releases took a few features of the next one (backports).
+    pub patch: Option<u16>,
     /// The `.config` Xen was built with (`--xen-config`, else the one inside
     /// `--xen`); `None`: build options are not judged.
     pub config: Option<BuildConfig>,
@@ -125,7 +129,26 @@ impl Target {
             version,
             version_source,
             full_version: None,
+            patch: None,
             config: None,
+        }
+    }
+
+    /// Whether this Xen is at least `version` (`4.16`) patch level `patch`;
+    /// `None` when the patch level decides and is not known.
+    pub fn at_least(&self, version: XenVersion, patch: u16) -> Option<bool> {
+        match self.version.cmp(&version) {
+            std::cmp::Ordering::Less => Some(false),
+            std::cmp::Ordering::Greater => Some(true),
+            std::cmp::Ordering::Equal => self.patch.map(|p| p >= patch),
+        }
+    }
+
+    /// The release as precisely as known: `4.16.3`, else `4.16`.
+    pub fn release_name(&self) -> String {
+        match self.patch {
+            Some(p) => format!("{}.{p}", self.version),
+            None => self.version.to_string(),
         }
     }
 
@@ -152,9 +175,35 @@ impl Target {
     }
 }
 
+/// The patch level of a release string: `7` of `4.17.7`, `4.17.7+13-g…`
+/// or `4.17.7-pre`; `None` for `4.17` or `4.23-unstable`.
+pub fn patch_level(release: &str) -> Option<u16> {
+    let third = release.trim().split('.').nth(2)?;
+    let digits = third
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(third, |end| &third[..end]);
+    digits.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_patch_levels() {
+        assert_eq!(patch_level("4.16.3"), Some(3));
+        assert_eq!(patch_level("4.17.7+13-g2445b30a44-0+deb12u1"), Some(7));
+        assert_eq!(patch_level("4.18.2-pre"), Some(2));
+        assert_eq!(patch_level("4.17"), None);
+        assert_eq!(patch_level("4.23-unstable"), None);
+        let mut t = Target::release(XenVersion::new(4, 16), VersionSource::Option);
+        assert_eq!(t.at_least(XenVersion::new(4, 16), 3), None);
+        t.patch = Some(3);
+        assert_eq!(t.at_least(XenVersion::new(4, 16), 3), Some(true));
+        t.patch = Some(2);
+        assert_eq!(t.at_least(XenVersion::new(4, 16), 3), Some(false));
+        assert_eq!(t.at_least(XenVersion::new(4, 17), 0), Some(false));
+    }
 
     #[test]
     fn parses_versions_in_range() {

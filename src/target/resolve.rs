@@ -100,10 +100,31 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
     {
         mismatch(path, "the Xen build configuration", v, &chosen_by, diags);
     }
+    // The patch level of whatever named the targeted release.
+    let patch = match source {
+        VersionSource::Option => args.version.and_then(super::patch_level),
+        VersionSource::XenBinary => image
+            .as_ref()
+            .and_then(|(_, f)| f.full.as_deref())
+            .and_then(super::patch_level),
+        VersionSource::XenConfig => config
+            .as_ref()
+            .and_then(|c| c.header.as_ref())
+            .and_then(|h| super::patch_level(&h.release)),
+        VersionSource::Default => None,
+    };
+    // Not when the release was clamped to one xencfg knows.
+    let named = match source {
+        VersionSource::XenBinary => image.as_ref().map(|(_, f)| f.version),
+        VersionSource::XenConfig => from_config.map(|(_, v)| v),
+        _ => Some(version),
+    };
+    let patch = patch.filter(|_| named == Some(version));
     let target = Target {
         version,
         version_source: source,
         full_version: image.and_then(|(_, f)| f.full),
+        patch,
         config,
     };
     check_bootable(&target, diags);
