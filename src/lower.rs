@@ -679,7 +679,9 @@ impl Lowerer<'_, '_> {
         text: &str,
         value_span: Span,
     ) -> Option<GuestProperty> {
-        if name == PASSTHROUGH_KEY && !text.trim().is_empty() && text.trim() != "enabled" {
+        // Xen's own `passthrough` takes `enabled` or `disabled`; any other
+        // value names host nodes (xencfg's `passthrough=/path`).
+        if name == PASSTHROUGH_KEY && !matches!(text.trim(), "" | "enabled" | "disabled") {
             self.host_passthrough(text, value_span);
             return None;
         }
@@ -894,8 +896,25 @@ impl Lowerer<'_, '_> {
                 }
             },
             ValueKind::Str { allowed } => {
-                let s = text.trim();
+                let s = match text.trim() {
+                    "" => binding::bare_value(spec.dt_name).unwrap_or(""),
+                    s => s,
+                };
                 let choice = allowed.iter().find(|a| a.value == s);
+                if !allowed.is_empty() && s.is_empty() {
+                    let expected = allowed
+                        .iter()
+                        .map(|a| format!("`{name}={}`", a.value))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    bad(
+                        self.diags,
+                        &c::BAD_STRING,
+                        format!("`{name}` needs a value"),
+                        format!("write one of {expected}"),
+                    );
+                    return None;
+                }
                 if !allowed.is_empty() && choice.is_none() {
                     let expected = allowed
                         .iter()

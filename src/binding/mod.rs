@@ -136,6 +136,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::Str {
             allowed: &[
                 choice("enabled", 17),
+                choice("disabled", 17),
                 choice("no-xenstore", 17),
                 choice("legacy", 21),
             ],
@@ -143,7 +144,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         since: v(17),
         required: false,
         requires: None,
-        summary: "PV interfaces: `enabled` (grant table + xenstore), `no-xenstore`, `legacy` (4.21+)",
+        summary: "PV interfaces: `enabled` (grant table + xenstore; also the bare key), `disabled` (as if absent), `no-xenstore`, `legacy` (4.21+)",
     },
     PropertySpec {
         dt_name: "xen,domain-p2m-mem-mb",
@@ -186,12 +187,12 @@ pub static PROPERTIES: &[PropertySpec] = &[
     PropertySpec {
         dt_name: "passthrough",
         kind: ValueKind::Str {
-            allowed: &[choice("enabled", 19)],
+            allowed: &[choice("enabled", 19), choice("disabled", 19)],
         },
         since: v(19),
         required: false,
         requires: None,
-        summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB",
+        summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB; `disabled` (the default without one) does not",
     },
     PropertySpec {
         dt_name: "llc-colors",
@@ -329,6 +330,20 @@ pub fn vcpu_affinity_index(key: &str) -> Option<u32> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// String properties whose bare key (no value) means one of their values,
+/// as the binding documents: Xen reads an empty `xen,enhanced` as
+/// `enabled` (docs/misc/arm/device-tree/booting.txt; dom0less-build.c
+/// treats -ENODATA like "enabled"). Written as that value.
+pub static BARE_VALUES: &[(&str, &str)] = &[("xen,enhanced", "enabled")];
+
+/// The value a bare `dt_name` stands for, if it has one.
+pub fn bare_value(dt_name: &str) -> Option<&'static str> {
+    BARE_VALUES
+        .iter()
+        .find(|(name, _)| *name == dt_name)
+        .map(|&(_, value)| value)
 }
 
 /// Properties that a stable line took from the next release (backports):

@@ -166,7 +166,7 @@ checks! {
         explain: "Xen panics at boot when a `xen,domain` node has no `cpus` (\"Missing property 'cpus'\") or no `memory` (\"cannot read memory\").";
     BAD_STRING = "XC0307" "bad-string-value" Error
         summary: "a string property with a value Xen does not accept"
-        explain: "Some string properties accept a fixed set of values; anything else is ignored by Xen or makes it panic.";
+        explain: "Some string properties accept a fixed set of values; anything else is ignored by Xen or makes it panic. The values are those of Xen's binding (docs/misc/arm/device-tree/booting.txt): `xen,enhanced` is `enabled` (also written bare, as the binding allows), `disabled`, `no-xenstore` or `legacy` (4.21+); `passthrough` is `enabled` or `disabled`.\n\nWrong:  xen,enhanced=yes\nRight:  xen,enhanced=enabled";
     BAD_SVE = "XC0308" "bad-sve" Error
         summary: "`sve` is not empty, 0, or a multiple of 128 up to 2048"
         explain: "`sve` gives a guest SVE: empty (a bare `sve` or `sve=max`) asks for the largest vector length the hardware has, 0 disables it, anything else is a vector length in bits that must be a multiple of 128 and at most 2048 (and at most what the CPU supports). Xen panics at boot on any other value, and on `sve` for a 32-bit (zImage) kernel.\n\nWrong:  sve=100\nRight:  sve=256";
