@@ -216,7 +216,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         since: v(21),
         required: false,
         requires: None,
-        summary: "1 (default) traps accesses to unmapped MMIO, 0 reads as zero",
+        summary: "1 (default) traps accesses to unmapped MMIO (the guest gets a data abort); 0 lets them through: reads return all ones, writes are ignored",
     },
     PropertySpec {
         dt_name: "xen,sci_type",
@@ -433,6 +433,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// io.c:unmapped_read (4.21+) sets every bit of the access size.
+    #[test]
+    fn unmapped_reads_return_all_ones() {
+        let summary = lookup("trap-unmapped-accesses").unwrap().summary;
+        assert!(summary.contains("all ones"), "{summary}");
+        assert!(!summary.contains("zero"), "{summary}");
+    }
 
     #[test]
     fn finds_properties_by_cfg_key_and_dt_name() {
