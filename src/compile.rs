@@ -209,6 +209,7 @@ pub fn compile(
         );
         checks::cmdline::check_section(section, host.as_deref(), &opts.target, diags);
         checks::guests::check_section(section, diags);
+        checks::target::dom0less_boot(section, &opts.target, diags);
         passthrough.push(checks::passthrough::check_section(
             section,
             host.as_deref(),

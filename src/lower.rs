@@ -797,6 +797,16 @@ impl Lowerer<'_, '_> {
                     return None;
                 }
             },
+            ValueKind::U32 { .. }
+                if spec.dt_name == "nr_spis"
+                    && value::parse_u32(text).is_ok_and(|n| n > binding::NR_SPIS_MAX) =>
+            {
+                let n = value::parse_u32(text).unwrap_or(0);
+                if !self.extended_spis(n, name, value_span) {
+                    return None;
+                }
+                PropertyValue::U32(n)
+            }
             ValueKind::U32 { min, max } => match value::parse_u32(text) {
                 Ok(n) if (min..=max).contains(&n) => PropertyValue::U32(n),
                 Ok(n) => {
@@ -950,6 +960,17 @@ impl Lowerer<'_, '_> {
                     );
                     return None;
                 }
+                if let Some(symbol) = binding::value_requires(spec.dt_name, s)
+                    && !crate::checks::target::require(
+                        target,
+                        &format!("{name}={s}"),
+                        symbol,
+                        value_span,
+                        self.diags,
+                    )
+                {
+                    return None;
+                }
                 if spec.dt_name == "llc-colors" {
                     // Written back canonically: Xen reads `010` as octal.
                     return match structures::parse::color_list(s, value_span) {
@@ -999,6 +1020,53 @@ impl Lowerer<'_, '_> {
             value,
             span: name_span,
         })
+    }
+
+    /// `nr_spis` above 960: only extended SPIs (Xen 4.22 with
+    /// CONFIG_GICV3_ESPI), whose rounded value + 32 must lie in 4096..=5120
+    /// (vgic.c:domain_vgic_init); anything else fails domain creation.
+    fn extended_spis(&mut self, n: u32, name: &str, span: Span) -> bool {
+        use crate::target::{Built, XenVersion};
+        let target = self.input.target;
+        let espi = target.version >= XenVersion::new(4, 22);
+        let built = target.builds("CONFIG_GICV3_ESPI");
+        if espi
+            && built != Built::No
+            && (binding::ESPI_NR_SPIS_MIN..=binding::ESPI_NR_SPIS_MAX).contains(&n)
+        {
+            return true;
+        }
+        let limit = binding::NR_SPIS_MAX;
+        let mut d = Diagnostic::at(
+            &c::BAD_NUMBER,
+            span,
+            format!(
+                "`{name}={n}` is more SPIs than Xen {} gives a guest",
+                target.version
+            ),
+        )
+        .note("Xen panics at boot: domain_vgic_init refuses it and the domain is not created");
+        d = if !espi {
+            d.note(format!(
+                "Xen {} allows at most {limit} (988 after rounding up to 32)",
+                target.version
+            ))
+            .help(format!("use at most `{name}={limit}`"))
+        } else if built == Built::No {
+            d.note(format!("without CONFIG_GICV3_ESPI at most {limit}"))
+                .help(format!(
+                    "use at most `{name}={limit}`, or boot a Xen built with CONFIG_GICV3_ESPI=y"
+                ))
+        } else {
+            d.note(format!(
+                "above {limit} only extended SPIs: {} to {} (the rounded value plus 32 must be an eSPI INTID, 4096 to 5120)",
+                binding::ESPI_NR_SPIS_MIN,
+                binding::ESPI_NR_SPIS_MAX
+            ))
+            .help(format!("use at most {limit}, or from {} to {}", binding::ESPI_NR_SPIS_MIN, binding::ESPI_NR_SPIS_MAX))
+        };
+        self.diags.push(d);
+        false
     }
 
     /// `passthrough=` with a value other than `enabled` is xencfg's own key:

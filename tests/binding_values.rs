@@ -63,3 +63,38 @@ fn an_empty_string_value_says_what_it_needs() {
     assert!(said.contains("`xen,sci_type` needs a value"), "{said}");
     assert!(!said.contains("cannot be ``"), "{said}");
 }
+
+/// Xen 4.22 with CONFIG_GICV3_ESPI takes `nr_spis` up to 5088 (extended
+/// SPIs, vgic.c:domain_vgic_init); 4.21 and a 4.22 without it stop at 960.
+#[test]
+fn extended_spis_need_4_22_with_gicv3_espi() {
+    let dir = scratch_example("bad/_base");
+    let cfg = CFG.replace("passthrough=disabled", "nr_spis=5088");
+    fs::write(dir.path().join("xen.cfg"), cfg).unwrap();
+    let espi = testdata("bad/val-nr-spis-espi-gap/xen.config");
+    let config = fs::read_to_string(&espi).unwrap();
+    assert!(config.contains("\nCONFIG_GICV3_ESPI=y\n"));
+    fs::write(dir.path().join("espi.config"), &config).unwrap();
+    fs::write(
+        dir.path().join("no-espi.config"),
+        config.replace("CONFIG_GICV3_ESPI=y", "# CONFIG_GICV3_ESPI is not set"),
+    )
+    .unwrap();
+    let check = |args: &[&str]| {
+        let mut all = vec!["check", "xen.cfg"];
+        all.extend_from_slice(args);
+        run(&all, dir.path())
+    };
+    for args in [&["--xen-config", "espi.config"][..], &[]] {
+        let out = check(args);
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", stderr(&out));
+    }
+    for args in [
+        &["--xen-config", "no-espi.config"][..],
+        &["--xen-version", "4.21"],
+    ] {
+        let out = check(args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&out).contains("`nr_spis=5088`"), "{}", stderr(&out));
+    }
+}

@@ -96,16 +96,21 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::Flag,
         since: v(15),
         required: false,
-        requires: None,
+        requires: Some("CONFIG_SBSA_VUART_CONSOLE"),
         summary: "emulated PL011 UART at 0x22000000 (SPI 0); its output appears on Xen's console as `(XEN) DOM<id>:`",
     },
     PropertySpec {
         dt_name: "nr_spis",
-        kind: ValueKind::U32 { min: 0, max: 960 },
+        // 960 rounds up to 988 - 32; 4.22 with CONFIG_GICV3_ESPI also
+        // takes 4033 to 5088 (extended SPIs), checked in lowering.
+        kind: ValueKind::U32 {
+            min: 0,
+            max: ESPI_NR_SPIS_MAX,
+        },
         since: v(15),
         required: false,
         requires: None,
-        summary: "number of SPIs of the guest's vGIC (default: the host's)",
+        summary: "number of SPIs of the guest's vGIC (default: the host's); up to 960, or 4033 to 5088 (extended SPIs) on Xen 4.22 with CONFIG_GICV3_ESPI",
     },
     PropertySpec {
         dt_name: "#address-cells",
@@ -330,6 +335,29 @@ pub fn vcpu_affinity_index(key: &str) -> Option<u32> {
         return None;
     }
     digits.parse().ok()
+}
+
+/// The largest `nr_spis` without extended SPIs: vgic.c:domain_vgic_init
+/// rounds up to 32 and refuses more than 1020 - 32.
+pub const NR_SPIS_MAX: u32 = 960;
+/// With CONFIG_GICV3_ESPI (4.22), a rounded `nr_spis` + 32 from 4096 to
+/// 5120 (ESPI_BASE_INTID + NR_ESPI_IRQS) asks for extended SPIs.
+pub const ESPI_NR_SPIS_MIN: u32 = 4096 - 32 - 31;
+pub const ESPI_NR_SPIS_MAX: u32 = 4096 + 1024 - 32;
+
+/// Values of a property that need a build option of their own:
+/// `xen,sci_type = "scmi_smc"` (4.22 dom0less-build.c:domu_dt_sci_parse
+/// fails the domain without CONFIG_SCMI_SMC; 4.21 ignores the property
+/// unless CONFIG_ARM_SCI, which only SCMI_SMC selects).
+pub static VALUE_REQUIRES: &[(&str, &str, &str)] =
+    &[("xen,sci_type", "scmi_smc", "CONFIG_SCMI_SMC")];
+
+/// The build option `dt_name = value` needs, if any.
+pub fn value_requires(dt_name: &str, value: &str) -> Option<&'static str> {
+    VALUE_REQUIRES
+        .iter()
+        .find(|(n, v, _)| *n == dt_name && *v == value)
+        .map(|&(.., symbol)| symbol)
 }
 
 /// String properties whose bare key (no value) means one of their values,

@@ -8,7 +8,7 @@
 //! question "does this Xen build have X" has one answer per target.
 
 use super::XenVersion;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// One build option xencfg judges.
@@ -84,6 +84,34 @@ pub static OPTIONS: &[BuildOption] = &[
         what: "static event channels (`xen,evtchn-v1`); on by default",
     },
     BuildOption {
+        symbol: "CONFIG_SBSA_VUART_CONSOLE",
+        since: v(15),
+        built_before: true,
+        efi_builds: None,
+        what: "the emulated PL011 (`vpl011`); on by default, without it Xen panics creating the guest",
+    },
+    BuildOption {
+        symbol: "CONFIG_DOM0LESS_BOOT",
+        since: v(19),
+        built_before: true,
+        efi_builds: None,
+        what: "dom0less guests (`xen,domain` nodes); on by default, without it Xen ignores every guest",
+    },
+    BuildOption {
+        symbol: "CONFIG_SCMI_SMC",
+        since: v(21),
+        built_before: false,
+        efi_builds: None,
+        what: "SCMI over SMC for guests (`xen,sci_type=scmi_smc`); 4.21 ignores the value without it, 4.22 panics",
+    },
+    BuildOption {
+        symbol: "CONFIG_GICV3_ESPI",
+        since: v(22),
+        built_before: false,
+        efi_builds: None,
+        what: "extended SPIs (`nr_spis` from 4033 to 5088)",
+    },
+    BuildOption {
         symbol: "CONFIG_MPU",
         since: v(22),
         built_before: false,
@@ -140,6 +168,8 @@ pub struct BuildConfig {
     pub embedded: bool,
     /// Every `CONFIG_X=value` line (value as written: `y`, `"credit2"`, `128`).
     pub values: BTreeMap<String, String>,
+    /// Every `# CONFIG_X is not set` line.
+    pub unset: BTreeSet<String>,
     /// From the `# Xen/arm 4.17.7 Configuration` header.
     pub header: Option<ConfigHeader>,
 }
@@ -158,13 +188,16 @@ impl BuildConfig {
     pub fn parse(path: &Path, text: &str) -> Result<BuildConfig, String> {
         let mut values = BTreeMap::new();
         let mut header = None;
-        let mut unset = 0usize;
+        let mut unset = BTreeSet::new();
         for (number, line) in text.lines().enumerate() {
             let line = line.trim();
             if let Some(comment) = line.strip_prefix('#') {
                 let comment = comment.trim();
-                if comment.starts_with("CONFIG_") && comment.ends_with(" is not set") {
-                    unset += 1;
+                if let Some(symbol) = comment
+                    .strip_suffix(" is not set")
+                    .filter(|c| c.starts_with("CONFIG_"))
+                {
+                    unset.insert(symbol.to_string());
                 } else if header.is_none() {
                     header = parse_header(comment);
                 }
@@ -185,7 +218,7 @@ impl BuildConfig {
             };
             values.insert(key.to_string(), value.to_string());
         }
-        if values.is_empty() && unset == 0 {
+        if values.is_empty() && unset.is_empty() {
             return Err(format!(
                 "{} has no CONFIG_ lines: it is not a Kconfig .config",
                 path.display()
@@ -195,6 +228,7 @@ impl BuildConfig {
             path: path.to_path_buf(),
             embedded: false,
             values,
+            unset,
             header,
         })
     }
@@ -206,6 +240,13 @@ impl BuildConfig {
         } else {
             self.path.display().to_string()
         }
+    }
+
+    /// Whether the file says anything about `symbol`: a configuration
+    /// from before the symbol existed (or for an architecture without it)
+    /// does not.
+    pub fn mentions(&self, symbol: &str) -> bool {
+        self.values.contains_key(symbol) || self.unset.contains(symbol)
     }
 
     /// Whether `CONFIG_X=y` (or `=m`) is in the file.
