@@ -29,6 +29,8 @@ pub struct CompileOptions {
     pub hash: bool,
     /// Counts the bytes hashed, for a progress line.
     pub progress: Option<std::sync::Arc<crate::progress::Progress>>,
+    /// `--host-ram`: the board's RAM instead of the DT memory nodes'.
+    pub host_ram: Option<crate::host::HostRam>,
 }
 
 /// A compiled system, ready to emit.
@@ -222,6 +224,7 @@ pub fn compile(
             &system,
             section,
             host.as_deref(),
+            opts.host_ram.as_ref(),
             &facts,
             &opts.target,
             diags,

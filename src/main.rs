@@ -136,6 +136,12 @@ fn compile(
         efi_name: args.efi_name.clone(),
         hash,
         progress,
+        host_ram: args
+            .host_ram
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(FatalError)?,
     };
     let mut sources = SourceMap::default();
     let compiled = compile::compile(&options, &mut sources, &mut diags);

@@ -434,6 +434,7 @@ proptest! {
             efi_name: "xen".into(),
             hash: build,
             progress: None,
+            host_ram: None,
         };
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();

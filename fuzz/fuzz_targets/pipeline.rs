@@ -70,6 +70,7 @@ fuzz_target!(|data: &[u8]| {
         efi_name: "xen".into(),
         hash: true,
         progress: None,
+        host_ram: None,
     };
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();

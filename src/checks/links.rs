@@ -255,6 +255,7 @@ fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
                             ),
                         )
                         .note("Xen panics at boot: the shared pages must be RAM")
+                        .note(facts.ram_source_note())
                         .help(ram_help(facts)),
                     );
                 }

@@ -299,6 +299,9 @@ checks! {
         summary: "a `dtbo=` overlay cannot be applied"
         explain: "Overlays are applied as fdtoverlay does; every fragment needs a `target` phandle or `target-path` that exists in the host tree.";
 
+    HOST_RAM_PLACEHOLDER = "XC0708" "host-ram-placeholder" Warning
+        summary: "the host DTB's memory nodes are a placeholder, not the board's RAM"
+        explain: "Under EFI Xen takes host RAM from the firmware's memory map and ignores the DT memory nodes; xencfg has only those nodes to check guest memory, static memory and shared memory against. Many boards' DTBs carry a memory node that the bootloader fills in at boot: `reg` with size 0, or a token size smaller than the files Xen loads. Their figure says nothing, so xencfg skips the host-RAM total check and says so. State the board's RAM with `--host-ram SIZE` (a total) or `--host-ram ADDR:SIZE,...` (its ranges, which also checks static and shared memory placement).\n\nFix:  xencfg check xen.cfg --host-ram 4G";
     FRAGMENT_IGNORED_NODE = "XC0801" "fragment-ignored-node" Warning
         summary: "a passthrough fragment has root nodes or properties Xen ignores"
         explain: "Xen copies only three root nodes of a guest's passthrough fragment: `/gic` (its phandle becomes the guest GIC's), `/aliases` and `/passthrough`, matched by their full name. Every other root node and every root property is ignored, and `passthrough@0` is not `passthrough`.\n\nWrong:  / { passthrough@0 { ... }; };\nRight:  / { passthrough { ... }; };";
@@ -379,7 +382,7 @@ checks! {
         explain: "Xen places the kernel, the generated guest DTB and the initrd in the guest's first RAM bank (up to 3 GiB at 0x40000000, or the first static-mem range of a direct-mapped guest), each rounded up to 2 MiB. When they do not fit Xen panics \"Not enough memory in the first bank for the kernel+dtb+initrd\" or \"Unable to find suitable location for dtb+initrd\". Give the guest more memory.\n\nWrong:  memory=16M   (with a 20 MiB kernel)\nRight:  memory=256M";
     STATIC_MEM_OUTSIDE_RAM = "XC1003" "static-mem-outside-ram" Error
         summary: "a `static-mem` range outside the host's RAM"
-        explain: "Static memory is taken page by page from host RAM. A range that is not inside a host `/memory` node makes Xen touch page structures that do not exist and it panics (or crashes) while building the domain. Use ranges inside the host's memory nodes.";
+        explain: "Static memory is taken page by page from host RAM. A range that is not inside a host `/memory` node makes Xen touch page structures that do not exist and it panics (or crashes) while building the domain. Use ranges inside the host's RAM. Under EFI Xen's RAM is the firmware's memory map, not the DT memory nodes xencfg reads by default: `--host-ram ADDR:SIZE,...` states the board's ranges instead.";
     STATIC_MEM_OVERLAP = "XC1004" "static-mem-overlap" Error
         summary: "a `static-mem` range overlaps other static memory or a reserved range"
         explain: "Each static range belongs to one domain. Overlapping another guest's static memory, `/reserved-memory`, a `/memreserve/` entry, `/chosen` `xen,static-heap` or a shared-memory host range panics Xen 4.18+ at early boot (\"Early FDT parsing failed\") and makes 4.16/4.17 fail when the second user acquires the pages. Note also that the EFI firmware places the boot modules wherever it likes (usually at the top of RAM): keep static ranges clear of memory the firmware hands out.";
@@ -445,7 +448,7 @@ checks! {
         explain: "Xen builds each guest's device tree in a fixed buffer: 4 KiB in 4.16/4.17 (the passthrough fragment included), 4 KiB plus the fragment in 4.18-4.21. About 1.6 KiB is fixed, each vCPU adds about 112 bytes, plus the command line, shared memory and event channel nodes. When it overflows Xen panics \"Device tree generation failed\". Xen 4.22 sizes the buffer for 128 vCPUs.";
     MEMORY_EXCEEDS_HOST = "XC1025" "memory-exceeds-host" Error
         summary: "the domains need more memory than the host has"
-        explain: "Xen allocates every guest's memory (and dom0's `dom0_mem=`, 512 MiB by default) from host RAM at boot, while the EFI-loaded boot modules still occupy it. When the sum does not fit Xen panics \"Failed to allocate requested domain memory\". xencfg counts RAM from the host DTB's memory nodes minus reserved ranges; Xen's own memory comes on top.";
+        explain: "Xen allocates every guest's memory (and dom0's `dom0_mem=`, 512 MiB by default) from host RAM at boot, while the EFI-loaded boot modules still occupy it. When the sum does not fit Xen panics \"Failed to allocate requested domain memory\". xencfg counts RAM from the host DTB's memory nodes (or `--host-ram`, the board's RAM as the user states it; Xen itself takes RAM from the EFI memory map) minus reserved ranges; Xen's own memory comes on top. Memory nodes that look like a placeholder are reported instead (XC0708).";
     SHM_GUEST_OVERLAP = "XC1026" "shm-guest-overlap" Warning
         summary: "shared memory placed over the guest's RAM or an emulated device"
         explain: "Xen maps a shared-memory region at the guest address given, without checking it against the guest's own layout: RAM at 0x40000000 (3 GiB) and 0x200000000, the GIC at 0x03001000, the vPL011 at 0x22000000, the grant table at 0x38000000 and the magic pages at 0x39000000 (a direct-mapped guest's RAM is its static ranges). A region there silently replaces what the guest expects. Choose a guest address none of these use.";
