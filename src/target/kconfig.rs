@@ -8,7 +8,7 @@
 //! question "does this Xen build have X" has one answer per target.
 
 use super::XenVersion;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// One build option xencfg judges.
@@ -168,8 +168,6 @@ pub struct BuildConfig {
     pub embedded: bool,
     /// Every `CONFIG_X=value` line (value as written: `y`, `"credit2"`, `128`).
     pub values: BTreeMap<String, String>,
-    /// Every `# CONFIG_X is not set` line.
-    pub unset: BTreeSet<String>,
     /// From the `# Xen/arm 4.17.7 Configuration` header.
     pub header: Option<ConfigHeader>,
 }
@@ -188,16 +186,13 @@ impl BuildConfig {
     pub fn parse(path: &Path, text: &str) -> Result<BuildConfig, String> {
         let mut values = BTreeMap::new();
         let mut header = None;
-        let mut unset = BTreeSet::new();
+        let mut unset = 0usize;
         for (number, line) in text.lines().enumerate() {
             let line = line.trim();
             if let Some(comment) = line.strip_prefix('#') {
                 let comment = comment.trim();
-                if let Some(symbol) = comment
-                    .strip_suffix(" is not set")
-                    .filter(|c| c.starts_with("CONFIG_"))
-                {
-                    unset.insert(symbol.to_string());
+                if comment.starts_with("CONFIG_") && comment.ends_with(" is not set") {
+                    unset += 1;
                 } else if header.is_none() {
                     header = parse_header(comment);
                 }
@@ -218,7 +213,7 @@ impl BuildConfig {
             };
             values.insert(key.to_string(), value.to_string());
         }
-        if values.is_empty() && unset.is_empty() {
+        if values.is_empty() && unset == 0 {
             return Err(format!(
                 "{} has no CONFIG_ lines: it is not a Kconfig .config",
                 path.display()
@@ -228,7 +223,6 @@ impl BuildConfig {
             path: path.to_path_buf(),
             embedded: false,
             values,
-            unset,
             header,
         })
     }
@@ -240,13 +234,6 @@ impl BuildConfig {
         } else {
             self.path.display().to_string()
         }
-    }
-
-    /// Whether the file says anything about `symbol`: a configuration
-    /// from before the symbol existed (or for an architecture without it)
-    /// does not.
-    pub fn mentions(&self, symbol: &str) -> bool {
-        self.values.contains_key(symbol) || self.unset.contains(symbol)
     }
 
     /// Whether `CONFIG_X=y` (or `=m`) is in the file.
