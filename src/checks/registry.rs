@@ -459,6 +459,9 @@ checks! {
         summary: "a pool section that no guest names with `cpupool=`"
         explain: "A section holding only `cpus=` and `sched=` describes a cpupool. xencfg writes a pool into a boot section's DTB only when one of its guests says `cpupool=NAME`; a pool nobody names is left out, usually because `cpupool=` was forgotten or misspelt.";
 
+    VCPUS_EXCEED_REDISTRIBUTORS = "XC1029" "vcpus-exceed-redistributors" Error
+        summary: "a host-layout domain has more vCPUs than the host GICv3 has redistributors"
+        explain: "A domain that uses the host's memory layout (`direct-map`, or the hardware domain: `capabilities` with 0x2 on Xen 4.21+) gets the host GICv3's redistributor regions instead of Xen's virtual one, one 128 KiB redistributor per vCPU. vCPUs beyond what the regions cover (the sum of their sizes / 128 KiB) have none: Xen 4.16-4.21 print \"Unable to find a re-distributor for VCPU n\" and create them anyway, and the guest hangs bringing them up; Xen 4.22 stops creating vCPUs there and the guest runs with fewer than asked (a warning there).\n\nWrong:  cpus=8      (a direct-mapped guest on a host whose GICR region is 512 KiB: 4 redistributors)\nRight:  cpus=4";
     IMPORT_NOT_DATA = "XC1101" "import-not-data" Error
         summary: "an imported config line is not plain data"
         explain: "`xencfg import` reads a config file (ImageBuilder's is a bash script of variables) as data and never runs it. Commands, command substitution (`$(...)`, backquotes), arithmetic (`$((...))`), parameter operators (`${A:-b}`), `+=` and control flow are reported and skipped; `$NAME` and `${NAME}` are expanded only from assignments made earlier in the same file.\n\nWrong:  DOMU_KERNEL[0]=$(ls Image-*)\nRight:  DOMU_KERNEL[0]=Image-domu0";
