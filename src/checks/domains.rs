@@ -20,6 +20,9 @@ pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
     xenstore(cx, diags);
     hardware_domain(cx, diags);
     let redistributors = host_redistributors(cx);
+    if let Some(capacity) = redistributors {
+        dom0_vcpus(cx, capacity, diags);
+    }
     for guest in &cx.section.guests {
         if let Some(capacity) = redistributors {
             host_layout_vcpus(cx, guest, capacity, diags);
@@ -95,6 +98,52 @@ fn host_layout_vcpus(cx: &SectionContext, guest: &Guest, capacity: u64, diags: &
         ))
     };
     diags.push(d.help(format!("give `{}` at most {capacity} vCPUs", guest.name)));
+}
+
+/// dom0 is the hardware domain: it always has the host's layout. Its
+/// vCPUs are `dom0_max_vcpus=` (domain_build.c: an integer_param; 0 or
+/// absent means one per pCPU of pool 0, which the redistributors cover),
+/// at most 128.
+fn dom0_vcpus(cx: &SectionContext, capacity: u64, diags: &mut Diagnostics) {
+    if !cx.has_dom0() {
+        return;
+    }
+    let Some(options) = &cx.section.options else {
+        return;
+    };
+    let text = options.value.as_str();
+    let Some(word) = text.split(' ').rfind(|w| w.starts_with("dom0_max_vcpus=")) else {
+        return;
+    };
+    let Some(vcpus) = crate::binding::value::parse_u64(&word["dom0_max_vcpus=".len()..])
+        .ok()
+        .map(|n| n.min(128))
+    else {
+        return;
+    };
+    // `word` is a slice of `text`: its offset is the pointer difference.
+    let start = word.as_ptr() as usize - text.as_ptr() as usize;
+    let span = crate::lower::sub_span(options.span, text, start, word.len());
+    if vcpus <= capacity {
+        return;
+    }
+    let v = cx.target.version;
+    let mut d = Diagnostic::at(
+        &c::VCPUS_EXCEED_REDISTRIBUTORS,
+        span,
+        format!("`dom0_max_vcpus={vcpus}` gives dom0 more vCPUs than the host GIC's redistributors cover ({capacity})"),
+    )
+    .note("dom0 uses the host's GIC layout, one 128 KiB redistributor per vCPU");
+    d = if v >= XenVersion::new(4, 22) {
+        d.severity(Severity::Warning).note(format!(
+            "Xen {v} stops at vCPU {capacity} and dom0 runs with {capacity} vCPUs"
+        ))
+    } else {
+        d.note(format!(
+            "Xen {v} creates vCPUs {capacity} and up without a redistributor: dom0 hangs bringing them up"
+        ))
+    };
+    diags.push(d.help(format!("use at most `dom0_max_vcpus={capacity}`")));
 }
 
 fn string_of<'g>(guest: &'g Guest, name: &str) -> Option<(&'g str, Span)> {
