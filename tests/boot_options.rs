@@ -75,3 +75,44 @@ fn dtuart_alias_missing_from_the_host_leaves_xen_silent_as_xc0611_says() {
         BOOT_TIMEOUT,
     );
 }
+
+/// The other two ways to a silent Xen that `check` reports: `dtuart=`
+/// naming a node no serial driver matches (XC0612, QEMU's PL031 RTC), and
+/// a `console=` without `dtuart` (XC0610).
+#[test]
+fn dtuart_on_a_non_uart_and_console_without_dtuart_leave_xen_silent() {
+    let Some(assets) = Assets::get() else { return };
+    for (options, code, name) in [
+        (
+            "dtuart=/pl031@9010000",
+            "error[XC0612]",
+            "dtuart-not-a-uart",
+        ),
+        ("console=com1", "warning[XC0610]", "console-without-dtuart"),
+    ] {
+        let cfg = CFG
+            .replace(
+                "console=dtuart DTUART",
+                &format!("console=dtuart {options}"),
+            )
+            .replace("console=dtuart console=com1", "console=com1");
+        let project = Project::new(assets, &cfg);
+        let said = String::from_utf8_lossy(&project.check(&[]).stderr).into_owned();
+        assert!(said.contains(code), "{options}: {said}");
+        let built = project.build(assets, &["-A", name]);
+        let log = built
+            .esp
+            .watch(&["(XEN) "], XEN_FAILURES, FIRST_LINE_TIMEOUT);
+        assert!(
+            matches!(log.outcome, Outcome::TimedOut { .. }),
+            "{options}: expected Xen to run without a console\n{}",
+            log.report()
+        );
+        assert!(
+            log.first_at("Using bootargs from Xen configuration file")
+                .is_some(),
+            "{options}: the EFI loader did not get as far as expected\n{}",
+            log.report()
+        );
+    }
+}
