@@ -98,7 +98,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__build)
-            opts="-W -A -D -o -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --emit-dts --force --color --help"
+            opts="-W -A -D -o -h --section --xen-version --xen --xen-config --host-ram --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --emit-dts --force --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -117,6 +117,10 @@ _xencfg() {
                     return 0
                     ;;
                 --xen-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-ram)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -176,7 +180,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__check)
-            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --color --help"
+            opts="-W -A -D -h --section --xen-version --xen --xen-config --host-ram --efi-name --root --warn --allow --deny --deny-warnings --format --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -195,6 +199,10 @@ _xencfg() {
                     return 0
                     ;;
                 --xen-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-ram)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -282,7 +290,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__explain)
-            opts="-W -A -D -h --section --xen-version --xen --xen-config --efi-name --root --warn --allow --deny --deny-warnings --format --memory --color --help"
+            opts="-W -A -D -h --section --xen-version --xen --xen-config --host-ram --efi-name --root --warn --allow --deny --deny-warnings --format --memory --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,6 +309,10 @@ _xencfg() {
                     return 0
                     ;;
                 --xen-config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host-ram)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -39,7 +39,8 @@ complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "help" -d 'Print this 
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen -d 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)' -r -F
-complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, the one inside --xen is used (CONFIG_HYPFS_CONFIG); without either, build options are not judged' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l host-ram -d 'The board\'s RAM, when the host DTB\'s memory nodes do not give it (Xen takes RAM from the EFI memory map): a total (`4G`) or ADDR:SIZE ranges (`0x40000000:2G,0x880000000:2G`)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l efi-name -d 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \\EFI\\BOOT\\BOOTAA64.EFI)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l root -d 'Directory that cfg paths are relative to on this machine (default: the cfg\'s directory)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s W -l warn -d 'Make a check a warning' -r
@@ -60,7 +61,8 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s h -l help -d 'Pr
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen -d 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)' -r -F
-complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, the one inside --xen is used (CONFIG_HYPFS_CONFIG); without either, build options are not judged' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l host-ram -d 'The board\'s RAM, when the host DTB\'s memory nodes do not give it (Xen takes RAM from the EFI memory map): a total (`4G`) or ADDR:SIZE ranges (`0x40000000:2G,0x880000000:2G`)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l efi-name -d 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \\EFI\\BOOT\\BOOTAA64.EFI)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l root -d 'Directory that cfg paths are relative to on this machine (default: the cfg\'s directory)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -s W -l warn -d 'Make a check a warning' -r
@@ -77,7 +79,8 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand check" -s h -l help -d 'Pr
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l xen -d 'The Xen EFI binary: its version is the target unless --xen-version says otherwise (`build --stage` also stages it as `<efi-name>.efi`)' -r -F
-complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, build options are not judged' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l xen-config -d 'The `.config` Xen was built with: properties whose build option it lacks are errors. Without it, the one inside --xen is used (CONFIG_HYPFS_CONFIG); without either, build options are not judged' -r -F
+complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l host-ram -d 'The board\'s RAM, when the host DTB\'s memory nodes do not give it (Xen takes RAM from the EFI memory map): a total (`4G`) or ADDR:SIZE ranges (`0x40000000:2G,0x880000000:2G`)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l efi-name -d 'Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \\EFI\\BOOT\\BOOTAA64.EFI)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l root -d 'Directory that cfg paths are relative to on this machine (default: the cfg\'s directory)' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -s W -l warn -d 'Make a check a warning' -r

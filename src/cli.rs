@@ -68,9 +68,15 @@ pub struct CommonArgs {
     #[arg(long, value_name = "FILE")]
     pub xen: Option<PathBuf>,
     /// The `.config` Xen was built with: properties whose build option it lacks are errors.
-    /// Without it, build options are not judged.
+    /// Without it, the one inside --xen is used (CONFIG_HYPFS_CONFIG); without either, build
+    /// options are not judged.
     #[arg(long, value_name = "FILE")]
     pub xen_config: Option<PathBuf>,
+    /// The board's RAM, when the host DTB's memory nodes do not give it (Xen takes RAM
+    /// from the EFI memory map): a total (`4G`) or ADDR:SIZE ranges
+    /// (`0x40000000:2G,0x880000000:2G`).
+    #[arg(long, value_name = "SIZE")]
+    pub host_ram: Option<String>,
     /// Base name of the Xen EFI binary: Xen reads `<NAME>.cfg` (BOOTAA64 for \EFI\BOOT\BOOTAA64.EFI).
     #[arg(long, default_value = "xen", value_name = "NAME")]
     pub efi_name: String,

@@ -25,6 +25,8 @@ pub struct CompileOptions {
     pub target: Target,
     /// The EFI binary's base name (`xen`, `BOOTAA64`).
     pub efi_name: String,
+    /// `--host-ram`: the board's RAM instead of the DT memory nodes'.
+    pub host_ram: Option<crate::host::HostRam>,
 }
 
 /// A compiled system, ready to emit.
@@ -248,7 +250,9 @@ pub fn compile(
             host_bootargs,
             diags,
         );
+        checks::cmdline::check_section(section, host.as_deref(), &opts.target, diags);
         checks::guests::check_section(section, diags);
+        checks::target::dom0less_boot(section, &opts.target, diags);
         passthrough.push(checks::passthrough::check_section(
             section,
             host.as_deref(),
@@ -261,6 +265,7 @@ pub fn compile(
             &system,
             section,
             host.as_deref(),
+            opts.host_ram.as_ref(),
             &facts,
             &opts.target,
             diags,

@@ -686,8 +686,11 @@ fn property_text(spec: &PropertySpec) -> String {
         .requires
         .map(|symbol| format!("; needs {symbol}"))
         .unwrap_or_default();
+    let backport = binding::backport(spec.dt_name)
+        .map(|(line, patch)| format!(" (and {line}.{patch} and later on the {line} line)"))
+        .unwrap_or_default();
     format!(
-        "{kind}; Xen {} and later{required}{needs}. {}.",
+        "{kind}; Xen {} and later{backport}{required}{needs}. {}.",
         spec.since,
         upper_first(spec.summary)
     )

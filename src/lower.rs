@@ -689,7 +689,9 @@ impl Lowerer<'_, '_> {
         text: &str,
         value_span: Span,
     ) -> Option<GuestProperty> {
-        if name == PASSTHROUGH_KEY && !text.trim().is_empty() && text.trim() != "enabled" {
+        // Xen's own `passthrough` takes `enabled` or `disabled`; any other
+        // value names host nodes (xencfg's `passthrough=/path`).
+        if name == PASSTHROUGH_KEY && !matches!(text.trim(), "" | "enabled" | "disabled") {
             self.host_passthrough(text, value_span);
             return None;
         }
@@ -765,22 +767,38 @@ impl Lowerer<'_, '_> {
             self.diags.push(d);
             return None;
         };
-        if spec.since > target.version {
-            self.diags.push(
-                Diagnostic::at(
-                    &c::UNKNOWN_PROPERTY,
-                    name_span,
+        // Unknown (only the patch level would tell) counts as not read.
+        if binding::reads(spec, target) != Some(true) {
+            let backport = binding::backport(spec.dt_name);
+            let since = match backport {
+                Some((line, patch)) => format!(
+                    "Xen {} and later (and {line}.{patch} and later on the {line} line)",
+                    spec.since
+                ),
+                None => format!("Xen {} and later", spec.since),
+            };
+            let mut d = Diagnostic::at(
+                &c::UNKNOWN_PROPERTY,
+                name_span,
+                format!(
+                    "`{}` is read by {since}; the target is Xen {}",
+                    spec.dt_name,
+                    target.release_name()
+                ),
+            )
+            .note(format!("Xen {} ignores it", target.release_name()));
+            d = match backport {
+                Some((line, patch)) if line == target.version && target.patch.is_none() => d.help(
                     format!(
-                        "`{}` is read by Xen {} and later; the target is Xen {}",
-                        spec.dt_name, spec.since, self.input.target.version
+                        "if you boot {line}.{patch} or later, say so: `--xen-version {line}.{patch}` (or give `--xen`)"
                     ),
-                )
-                .note(format!("Xen {} ignores it", self.input.target.version))
-                .help(format!(
+                ),
+                _ => d.help(format!(
                     "remove it, or target a newer Xen with `--xen-version {}`",
                     spec.since
                 )),
-            );
+            };
+            self.diags.push(d);
             return None;
         }
         if let Some(symbol) = spec.requires
@@ -805,6 +823,16 @@ impl Lowerer<'_, '_> {
                     return None;
                 }
             },
+            ValueKind::U32 { .. }
+                if spec.dt_name == "nr_spis"
+                    && value::parse_u32(text).is_ok_and(|n| n > binding::NR_SPIS_MAX) =>
+            {
+                let n = value::parse_u32(text).unwrap_or(0);
+                if !self.extended_spis(n, name, value_span) {
+                    return None;
+                }
+                PropertyValue::U32(n)
+            }
             ValueKind::U32 { min, max } => match value::parse_u32(text) {
                 Ok(n) if (min..=max).contains(&n) => PropertyValue::U32(n),
                 Ok(n) => {
@@ -869,6 +897,20 @@ impl Lowerer<'_, '_> {
                 }
             }
             ValueKind::Mib => match value::parse_size(text, 20).map(u32::try_from) {
+                // Only the P2M pool is in MiB; Xen sets the pool to exactly
+                // this and takes every P2M page of the guest from it.
+                Ok(Ok(0)) => {
+                    self.diags.push(
+                        Diagnostic::at(
+                            &c::BAD_NUMBER,
+                            value_span,
+                            format!("`{name}=0` leaves Xen an empty P2M pool for the guest"),
+                        )
+                        .note("Xen panics at boot: mapping the guest's memory needs P2M pages and the pool has none (\"Could not set up domain\")")
+                        .help(format!("leave `{name}` out for Xen's default pool, or give it at least a few MiB")),
+                    );
+                    return None;
+                }
                 Ok(Ok(mib)) => PropertyValue::Mib(mib),
                 Ok(Err(_)) => {
                     bad(
@@ -890,8 +932,25 @@ impl Lowerer<'_, '_> {
                 }
             },
             ValueKind::Str { allowed } => {
-                let s = text.trim();
+                let s = match text.trim() {
+                    "" => binding::bare_value(spec.dt_name).unwrap_or(""),
+                    s => s,
+                };
                 let choice = allowed.iter().find(|a| a.value == s);
+                if !allowed.is_empty() && s.is_empty() {
+                    let expected = allowed
+                        .iter()
+                        .map(|a| format!("`{name}={}`", a.value))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    bad(
+                        self.diags,
+                        &c::BAD_STRING,
+                        format!("`{name}` needs a value"),
+                        format!("write one of {expected}"),
+                    );
+                    return None;
+                }
                 if !allowed.is_empty() && choice.is_none() {
                     let expected = allowed
                         .iter()
@@ -925,6 +984,17 @@ impl Lowerer<'_, '_> {
                             target.version, newer.since
                         )),
                     );
+                    return None;
+                }
+                if let Some(symbol) = binding::value_requires(spec.dt_name, s)
+                    && !crate::checks::target::require(
+                        target,
+                        &format!("{name}={s}"),
+                        symbol,
+                        value_span,
+                        self.diags,
+                    )
+                {
                     return None;
                 }
                 if spec.dt_name == "llc-colors" {
@@ -976,6 +1046,53 @@ impl Lowerer<'_, '_> {
             value,
             span: name_span,
         })
+    }
+
+    /// `nr_spis` above 960: only extended SPIs (Xen 4.22 with
+    /// CONFIG_GICV3_ESPI), whose rounded value + 32 must lie in 4096..=5120
+    /// (vgic.c:domain_vgic_init); anything else fails domain creation.
+    fn extended_spis(&mut self, n: u32, name: &str, span: Span) -> bool {
+        use crate::target::{Built, XenVersion};
+        let target = self.input.target;
+        let espi = target.version >= XenVersion::new(4, 22);
+        let built = target.builds("CONFIG_GICV3_ESPI");
+        if espi
+            && built != Built::No
+            && (binding::ESPI_NR_SPIS_MIN..=binding::ESPI_NR_SPIS_MAX).contains(&n)
+        {
+            return true;
+        }
+        let limit = binding::NR_SPIS_MAX;
+        let mut d = Diagnostic::at(
+            &c::BAD_NUMBER,
+            span,
+            format!(
+                "`{name}={n}` is more SPIs than Xen {} gives a guest",
+                target.version
+            ),
+        )
+        .note("Xen panics at boot: domain_vgic_init refuses it and the domain is not created");
+        d = if !espi {
+            d.note(format!(
+                "Xen {} allows at most {limit} (988 after rounding up to 32)",
+                target.version
+            ))
+            .help(format!("use at most `{name}={limit}`"))
+        } else if built == Built::No {
+            d.note(format!("without CONFIG_GICV3_ESPI at most {limit}"))
+                .help(format!(
+                    "use at most `{name}={limit}`, or boot a Xen built with CONFIG_GICV3_ESPI=y"
+                ))
+        } else {
+            d.note(format!(
+                "above {limit} only extended SPIs: {} to {} (the rounded value plus 32 must be an eSPI INTID, 4096 to 5120)",
+                binding::ESPI_NR_SPIS_MIN,
+                binding::ESPI_NR_SPIS_MAX
+            ))
+            .help(format!("use at most {limit}, or from {} to {}", binding::ESPI_NR_SPIS_MIN, binding::ESPI_NR_SPIS_MAX))
+        };
+        self.diags.push(d);
+        false
     }
 
     /// `passthrough=` with a value other than `enabled` is xencfg's own key:

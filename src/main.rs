@@ -130,6 +130,12 @@ fn compile(args: &CommonArgs) -> Result<(Compiled, SourceMap, Diagnostics, Targe
         section: args.section.clone(),
         target: target.clone(),
         efi_name: args.efi_name.clone(),
+        host_ram: args
+            .host_ram
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(FatalError)?,
     };
     let mut sources = SourceMap::default();
     let compiled = compile::compile(&options, &mut sources, &mut diags)?;

@@ -46,7 +46,7 @@ fn old_output_holding(root: &Path, input: &str, content: &[u8]) {
 }
 
 const XEN_CONFIG: &[u8] =
-    b"#\n# Xen/arm 4.22.0 Configuration\n#\nCONFIG_ARM_64=y\nCONFIG_ARM_EFI=y\n";
+    b"#\n# Xen/arm 4.22.0 Configuration\n#\nCONFIG_ARM_64=y\nCONFIG_ARM_EFI=y\nCONFIG_HAS_PL011=y\nCONFIG_DOM0LESS_BOOT=y\nCONFIG_SBSA_VUART_CONSOLE=y\n";
 
 #[test]
 fn force_never_destroys_an_input_inside_the_output_directory() {

@@ -432,6 +432,7 @@ proptest! {
             section: None,
             target: target.clone(),
             efi_name: "xen".into(),
+            host_ram: None,
         };
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();

@@ -153,6 +153,8 @@ fn structures_are_written_with_both_ends_linked() {
         target["required_options"],
         serde_json::json!([
             "CONFIG_BOOT_TIME_CPUPOOLS",
+            "CONFIG_DOM0LESS_BOOT",
+            "CONFIG_SBSA_VUART_CONSOLE",
             "CONFIG_SCHED_NULL",
             "CONFIG_STATIC_EVTCHN",
             "CONFIG_STATIC_MEMORY",
@@ -299,11 +301,25 @@ fn reads_the_target_from_debians_xen_binary() {
         return;
     };
     let xen = xen.display().to_string();
-    let (dir, out) = build("static-4.16.cfg", &["--xen", &xen]);
+    // Debian's xen.efi carries its .config (CONFIG_HYPFS_CONFIG), which
+    // has no CONFIG_STATIC_MEMORY: Xen would panic on this cfg.
+    let (_, out) = build("static-4.16.cfg", &["--xen", &xen]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the build configuration inside"),
+        "{}",
+        stderr(&out)
+    );
+    let (dir, out) = build(
+        "static-4.16.cfg",
+        &["--xen", &xen, "-A", "build-option-missing"],
+    );
     assert!(out.status.success(), "{}", stderr(&out));
     let manifest: Value =
         serde_json::from_slice(&fs::read(dir.path().join("out/manifest.json")).unwrap()).unwrap();
     let target = &manifest["target"];
+    assert_eq!(target["xen_config_embedded"], true);
+    assert_eq!(target["build_options"]["CONFIG_STATIC_MEMORY"], false);
     assert_eq!(target["xen_version"], "4.17");
     assert_eq!(target["version_source"], "xen-binary");
     assert!(

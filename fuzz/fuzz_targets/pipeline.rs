@@ -68,6 +68,7 @@ fuzz_target!(|data: &[u8]| {
         section: None,
         target: target.clone(),
         efi_name: "xen".into(),
+        host_ram: None,
     };
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();

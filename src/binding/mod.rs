@@ -96,16 +96,21 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::Flag,
         since: v(15),
         required: false,
-        requires: None,
+        requires: Some("CONFIG_SBSA_VUART_CONSOLE"),
         summary: "emulated PL011 UART at 0x22000000 (SPI 0); its output appears on Xen's console as `(XEN) DOM<id>:`",
     },
     PropertySpec {
         dt_name: "nr_spis",
-        kind: ValueKind::U32 { min: 0, max: 960 },
+        // 960 rounds up to 988 - 32; 4.22 with CONFIG_GICV3_ESPI also
+        // takes 4033 to 5088 (extended SPIs), checked in lowering.
+        kind: ValueKind::U32 {
+            min: 0,
+            max: ESPI_NR_SPIS_MAX,
+        },
         since: v(15),
         required: false,
         requires: None,
-        summary: "number of SPIs of the guest's vGIC (default: the host's)",
+        summary: "number of SPIs of the guest's vGIC (default: the host's); up to 960, or 4033 to 5088 (extended SPIs) on Xen 4.22 with CONFIG_GICV3_ESPI",
     },
     PropertySpec {
         dt_name: "#address-cells",
@@ -136,6 +141,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         kind: ValueKind::Str {
             allowed: &[
                 choice("enabled", 17),
+                choice("disabled", 17),
                 choice("no-xenstore", 17),
                 choice("legacy", 21),
             ],
@@ -143,7 +149,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         since: v(17),
         required: false,
         requires: None,
-        summary: "PV interfaces: `enabled` (grant table + xenstore), `no-xenstore`, `legacy` (4.21+)",
+        summary: "PV interfaces: `enabled` (grant table + xenstore; also the bare key), `disabled` (as if absent), `no-xenstore`, `legacy` (4.21+)",
     },
     PropertySpec {
         dt_name: "xen,domain-p2m-mem-mb",
@@ -186,12 +192,12 @@ pub static PROPERTIES: &[PropertySpec] = &[
     PropertySpec {
         dt_name: "passthrough",
         kind: ValueKind::Str {
-            allowed: &[choice("enabled", 19)],
+            allowed: &[choice("enabled", 19), choice("disabled", 19)],
         },
         since: v(19),
         required: false,
         requires: None,
-        summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB",
+        summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB; `disabled` (the default without one) does not",
     },
     PropertySpec {
         dt_name: "llc-colors",
@@ -215,7 +221,7 @@ pub static PROPERTIES: &[PropertySpec] = &[
         since: v(21),
         required: false,
         requires: None,
-        summary: "1 (default) traps accesses to unmapped MMIO, 0 reads as zero",
+        summary: "1 (default) traps accesses to unmapped MMIO (the guest gets a data abort); 0 lets them through: reads return all ones, writes are ignored",
     },
     PropertySpec {
         dt_name: "xen,sci_type",
@@ -331,6 +337,71 @@ pub fn vcpu_affinity_index(key: &str) -> Option<u32> {
     digits.parse().ok()
 }
 
+/// The largest `nr_spis` without extended SPIs: vgic.c:domain_vgic_init
+/// rounds up to 32 and refuses more than 1020 - 32.
+pub const NR_SPIS_MAX: u32 = 960;
+/// With CONFIG_GICV3_ESPI (4.22), a rounded `nr_spis` + 32 from 4096 to
+/// 5120 (ESPI_BASE_INTID + NR_ESPI_IRQS) asks for extended SPIs.
+pub const ESPI_NR_SPIS_MIN: u32 = 4096 - 32 - 31;
+pub const ESPI_NR_SPIS_MAX: u32 = 4096 + 1024 - 32;
+
+/// Values of a property that need a build option of their own:
+/// `xen,sci_type = "scmi_smc"` (4.22 dom0less-build.c:domu_dt_sci_parse
+/// fails the domain without CONFIG_SCMI_SMC; 4.21 ignores the property
+/// unless CONFIG_ARM_SCI, which only SCMI_SMC selects).
+pub static VALUE_REQUIRES: &[(&str, &str, &str)] =
+    &[("xen,sci_type", "scmi_smc", "CONFIG_SCMI_SMC")];
+
+/// The build option `dt_name = value` needs, if any.
+pub fn value_requires(dt_name: &str, value: &str) -> Option<&'static str> {
+    VALUE_REQUIRES
+        .iter()
+        .find(|(n, v, _)| *n == dt_name && *v == value)
+        .map(|&(.., symbol)| symbol)
+}
+
+/// String properties whose bare key (no value) means one of their values,
+/// as the binding documents: Xen reads an empty `xen,enhanced` as
+/// `enabled` (docs/misc/arm/device-tree/booting.txt; dom0less-build.c
+/// treats -ENODATA like "enabled"). Written as that value.
+pub static BARE_VALUES: &[(&str, &str)] = &[("xen,enhanced", "enabled")];
+
+/// The value a bare `dt_name` stands for, if it has one.
+pub fn bare_value(dt_name: &str) -> Option<&'static str> {
+    BARE_VALUES
+        .iter()
+        .find(|(name, _)| *name == dt_name)
+        .map(|&(_, value)| value)
+}
+
+/// Properties that a stable line took from the next release (backports):
+/// the line and the first patch level of it that reads them.
+pub static BACKPORTS: &[(&str, XenVersion, u16)] = &[
+    // XSA-409 brought the P2M pool, and with it this property, to 4.16.3
+    // (44e9dcc48b "xen/arm: Allocate and free P2M pages from the P2M pool").
+    ("xen,domain-p2m-mem-mb", v(16), 3),
+];
+
+/// The backport of `dt_name` to an older line, if any.
+pub fn backport(dt_name: &str) -> Option<(XenVersion, u16)> {
+    BACKPORTS
+        .iter()
+        .find(|(name, ..)| *name == dt_name)
+        .map(|&(_, line, patch)| (line, patch))
+}
+
+/// Whether `target` reads `spec`: `Some(false)` when it does not, `None`
+/// when only a patch level xencfg does not know would tell.
+pub fn reads(spec: &PropertySpec, target: &crate::target::Target) -> Option<bool> {
+    if spec.since <= target.version {
+        return Some(true);
+    }
+    match backport(spec.dt_name) {
+        Some((line, patch)) if line <= target.version => target.at_least(line, patch),
+        _ => Some(false),
+    }
+}
+
 /// The property whose cfg key (or DT name) is `key`.
 pub fn lookup(key: &str) -> Option<&'static PropertySpec> {
     PROPERTIES
@@ -390,6 +461,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// io.c:unmapped_read (4.21+) sets every bit of the access size.
+    #[test]
+    fn unmapped_reads_return_all_ones() {
+        let summary = lookup("trap-unmapped-accesses").unwrap().summary;
+        assert!(summary.contains("all ones"), "{summary}");
+        assert!(!summary.contains("zero"), "{summary}");
+    }
 
     #[test]
     fn finds_properties_by_cfg_key_and_dt_name() {

@@ -19,11 +19,131 @@ const CAP_XENSTORE: u32 = 0x4;
 pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
     xenstore(cx, diags);
     hardware_domain(cx, diags);
+    let redistributors = host_redistributors(cx);
+    if let Some(capacity) = redistributors {
+        dom0_vcpus(cx, capacity, diags);
+    }
     for guest in &cx.section.guests {
+        if let Some(capacity) = redistributors {
+            host_layout_vcpus(cx, guest, capacity, diags);
+        }
         nr_spis(guest, diags);
         grant_version(cx, guest, diags);
         sve(cx, guest, diags);
     }
+}
+
+/// The size of one vCPU's redistributor (GICV3_GICR_SIZE: RD and SGI
+/// frames of 64 KiB).
+const GICR_SIZE: u64 = 2 * 64 * 1024;
+
+/// How many vCPUs the host GICv3's redistributor regions cover, as Xen
+/// counts them for a domain using the host layout
+/// (vgic-v3.c:vgic_v3_domain_init: the sum of size / 128 KiB over the
+/// `#redistributor-regions` ranges after the distributor's).
+fn host_redistributors(cx: &SectionContext) -> Option<u64> {
+    let tree = cx.host_tree?;
+    let (path, _) = crate::fdt::query::find_gic(tree)?;
+    let gic = crate::fdt::query::find(tree, &path, false)?;
+    if !gic.node().is_compatible("arm,gic-v3") {
+        return None;
+    }
+    let regions = gic
+        .node()
+        .property_u32("#redistributor-regions")
+        .unwrap_or(1) as usize;
+    let ranges = crate::fdt::query::mmio_ranges(&gic).ok()?;
+    let rdist = ranges.get(1..1 + regions)?;
+    Some(rdist.iter().map(|r| r.size / GICR_SIZE).sum())
+}
+
+/// A domain with the host's layout (direct-map, or the hardware domain
+/// of 4.21+) gets the host's redistributors: a vCPU beyond them has none.
+/// Xen 4.16–4.21 create it anyway, broken (the guest hangs bringing it
+/// up); 4.22 (961cc8cc0f) stops creating vCPUs there and the domain runs
+/// with fewer.
+fn host_layout_vcpus(cx: &SectionContext, guest: &Guest, capacity: u64, diags: &mut Diagnostics) {
+    let v = cx.target.version;
+    let direct = guest.property("direct-map").is_some();
+    let hardware = v >= XenVersion::new(4, 21)
+        && capabilities(guest).is_some_and(|caps| caps & CAP_HARDWARE != 0);
+    let Some(cpus) = guest.cpus() else { return };
+    if !(direct || hardware) || u64::from(cpus) <= capacity {
+        return;
+    }
+    let why = if direct {
+        "`direct-map`"
+    } else {
+        "the hardware capability"
+    };
+    let span = guest.property("cpus").map_or(guest.name_span, |p| p.span);
+    let mut d = Diagnostic::at(
+        &c::VCPUS_EXCEED_REDISTRIBUTORS,
+        span,
+        format!(
+            "`{}` has {cpus} vCPUs, but the host GIC's redistributors cover {capacity}",
+            guest.name
+        ),
+    )
+    .note(format!(
+        "with {why} the guest uses the host's GIC layout, one 128 KiB redistributor per vCPU"
+    ));
+    d = if v >= XenVersion::new(4, 22) {
+        d.severity(Severity::Warning).note(format!(
+            "Xen {v} stops at vCPU {capacity} (\"Unable to find a re-distributor for VCPU {capacity}\") and the guest runs with {capacity} vCPUs"
+        ))
+    } else {
+        d.note(format!(
+            "Xen {v} creates vCPUs {capacity} and up without a redistributor: the guest hangs bringing them up"
+        ))
+    };
+    diags.push(d.help(format!("give `{}` at most {capacity} vCPUs", guest.name)));
+}
+
+/// dom0 is the hardware domain: it always has the host's layout. Its
+/// vCPUs are `dom0_max_vcpus=` (domain_build.c: an integer_param; 0 or
+/// absent means one per pCPU of pool 0, which the redistributors cover),
+/// at most 128.
+fn dom0_vcpus(cx: &SectionContext, capacity: u64, diags: &mut Diagnostics) {
+    if !cx.has_dom0() {
+        return;
+    }
+    let Some(options) = &cx.section.options else {
+        return;
+    };
+    let text = options.value.as_str();
+    let Some(word) = text.split(' ').rfind(|w| w.starts_with("dom0_max_vcpus=")) else {
+        return;
+    };
+    let Some(vcpus) = crate::binding::value::parse_u64(&word["dom0_max_vcpus=".len()..])
+        .ok()
+        .map(|n| n.min(128))
+    else {
+        return;
+    };
+    // `word` is a slice of `text`: its offset is the pointer difference.
+    let start = word.as_ptr() as usize - text.as_ptr() as usize;
+    let span = crate::lower::sub_span(options.span, text, start, word.len());
+    if vcpus <= capacity {
+        return;
+    }
+    let v = cx.target.version;
+    let mut d = Diagnostic::at(
+        &c::VCPUS_EXCEED_REDISTRIBUTORS,
+        span,
+        format!("`dom0_max_vcpus={vcpus}` gives dom0 more vCPUs than the host GIC's redistributors cover ({capacity})"),
+    )
+    .note("dom0 uses the host's GIC layout, one 128 KiB redistributor per vCPU");
+    d = if v >= XenVersion::new(4, 22) {
+        d.severity(Severity::Warning).note(format!(
+            "Xen {v} stops at vCPU {capacity} and dom0 runs with {capacity} vCPUs"
+        ))
+    } else {
+        d.note(format!(
+            "Xen {v} creates vCPUs {capacity} and up without a redistributor: dom0 hangs bringing them up"
+        ))
+    };
+    diags.push(d.help(format!("use at most `dom0_max_vcpus={capacity}`")));
 }
 
 fn string_of<'g>(guest: &'g Guest, name: &str) -> Option<(&'g str, Span)> {

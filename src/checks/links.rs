@@ -3,6 +3,7 @@
 //! affinity (reference §2.6–2.9, §3.9–3.11).
 
 use crate::binding;
+use crate::binding::value::PropertyValue;
 use crate::checks::registry as c;
 use crate::checks::resources::SectionContext;
 use crate::checks::target::scheduler_option;
@@ -144,7 +145,11 @@ fn event_channels(cx: &SectionContext, diags: &mut Diagnostics) {
             continue;
         };
         let Some(guest) = cx.guest(i) else { continue };
-        if guest.property("xen,enhanced").is_none() && !warned.contains(&i) {
+        // `disabled` is as if absent (dom0less-build.c compares the value).
+        let enhanced = guest
+            .property("xen,enhanced")
+            .is_some_and(|p| !matches!(&p.value, PropertyValue::Str(s) if s == "disabled"));
+        if !enhanced && !warned.contains(&i) {
             warned.push(i);
             diags.push(
                 Diagnostic::at(
@@ -250,6 +255,7 @@ fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
                             ),
                         )
                         .note("Xen panics at boot: the shared pages must be RAM")
+                        .note(facts.ram_source_note())
                         .help(ram_help(facts)),
                     );
                 }

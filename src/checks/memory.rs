@@ -87,6 +87,7 @@ fn static_memory(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
             diags.push(
                 Diagnostic::at(&c::STATIC_MEM_OUTSIDE_RAM, r.span, format!("static range {:#x}-{:#x} is not inside host RAM", r.value.start, r.value.end()))
                     .note("Xen takes static memory page by page from host RAM and panics (or crashes) building the domain")
+                    .note(facts.ram_source_note())
                     .help(format!("use a range inside the host's RAM: {}", ram.join(", "))),
             );
         }
@@ -414,6 +415,57 @@ pub fn dom0_mem(options: &str) -> Option<u64> {
     n.checked_mul(1u64 << shift)
 }
 
+/// DT memory nodes that a bootloader fills in at boot: a node of size 0,
+/// or less RAM than the boot modules take. Warns (XC0708) and returns
+/// true: their figure says nothing about the board.
+fn placeholder_ram(
+    cx: &SectionContext,
+    facts: &crate::host::HostFacts,
+    diags: &mut Diagnostics,
+) -> bool {
+    if facts.ram_source != crate::host::RamSource::MemoryNodes {
+        return false;
+    }
+    let Some(dtb) = &cx.section.dtb else {
+        return false;
+    };
+    let modules: u64 = cx
+        .section
+        .efi_loaded_files()
+        .iter()
+        .filter_map(|m| cx.facts.get(&m.source))
+        .map(|f| f.size)
+        .sum();
+    let (node, why) = if let Some(node) = facts.empty_memory_nodes.first() {
+        (node.clone(), format!("`{node}` has size 0"))
+    } else if !facts.ram.is_empty() && facts.ram_total() < modules {
+        (
+            "/memory".to_string(),
+            format!(
+                "they give {} of RAM, less than the {} of boot modules",
+                mib(facts.ram_total()),
+                mib(modules)
+            ),
+        )
+    } else {
+        return false;
+    };
+    diags.push(
+        Diagnostic::new(
+            &c::HOST_RAM_PLACEHOLDER,
+            Location::Tree {
+                file: dtb.source.clone(),
+                node,
+                property: Some("reg".to_string()),
+            },
+            format!("the host DTB's memory nodes look like a placeholder: {why}"),
+        )
+        .note("bootloaders fill memory nodes in at boot, and Xen takes RAM from the EFI memory map anyway: xencfg cannot check memory against the host's RAM")
+        .help("state the board's RAM: `--host-ram 4G` (or ADDR:SIZE ranges, `--host-ram 0x40000000:4G`)"),
+    );
+    true
+}
+
 /// P2M pool Xen 4.17+ gives a guest by default, in bytes
 /// (dom0less-build.c:domain_p2m_pages).
 fn p2m_pool(guest: &Guest) -> u64 {
@@ -429,11 +481,13 @@ fn p2m_pool(guest: &Guest) -> u64 {
 }
 
 fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
-    let Some(facts) = cx.host.as_ref().filter(|f| !f.ram.is_empty()) else {
+    let Some(facts) = cx.host.as_ref() else {
         return;
     };
+    if placeholder_ram(cx, facts, diags) || !facts.knows_ram_total() {
+        return;
+    }
     let available = facts.ram_total().saturating_sub(facts.reserved_in_ram());
-    let v = cx.target.version;
     let modules: u64 = cx
         .section
         .efi_loaded_files()
@@ -454,7 +508,8 @@ fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
             Some(mem) => mem.total(),
             None => guest.memory_kib().unwrap_or(0).saturating_mul(1024),
         };
-        let pool = if v >= XenVersion::new(4, 17) {
+        // The P2M pool came with 4.17, and to 4.16.3 with XSA-409.
+        let pool = if cx.target.at_least(XenVersion::new(4, 16), 3) == Some(true) {
             p2m_pool(guest)
         } else {
             0
@@ -478,7 +533,7 @@ fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
                 )
                 .note(format!("counted so far: {}", parts.join(", ")))
                 .note("Xen panics at boot: \"Failed to allocate requested domain memory\"")
-                .note("RAM is read from the host DTB's memory nodes; if they understate it, `-W memory-exceeds-host` makes this a warning")
+                .note(facts.ram_source_note())
                 .help(format!(
                     "give `{}` {} less memory, or boot on a host with more RAM",
                     guest.name,
@@ -502,6 +557,7 @@ fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
                 ),
             )
             .note("Xen panics at boot while allocating dom0's memory")
+            .note(facts.ram_source_note())
             .help("lower `dom0_mem=` in `options=`"),
         );
     }

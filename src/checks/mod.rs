@@ -1,6 +1,7 @@
 //! The checks: a registry of codes ([`registry`]) and the code that finds
 //! them, grouped by what they look at.
 
+pub mod cmdline;
 pub mod domains;
 pub mod files;
 pub mod guests;

@@ -169,7 +169,7 @@ checks! {
         explain: "Xen panics at boot when a `xen,domain` node has no `cpus` (\"Missing property 'cpus'\") or no `memory` (\"cannot read memory\").";
     BAD_STRING = "XC0307" "bad-string-value" Error
         summary: "a string property with a value Xen does not accept"
-        explain: "Some string properties accept a fixed set of values; anything else is ignored by Xen or makes it panic.";
+        explain: "Some string properties accept a fixed set of values; anything else is ignored by Xen or makes it panic. The values are those of Xen's binding (docs/misc/arm/device-tree/booting.txt): `xen,enhanced` is `enabled` (also written bare, as the binding allows), `disabled`, `no-xenstore` or `legacy` (4.21+); `passthrough` is `enabled` or `disabled`.\n\nWrong:  xen,enhanced=yes\nRight:  xen,enhanced=enabled";
     BAD_SVE = "XC0308" "bad-sve" Error
         summary: "`sve` is not empty, 0, or a multiple of 128 up to 2048"
         explain: "`sve` gives a guest SVE: empty (a bare `sve` or `sve=max`) asks for the largest vector length the hardware has, 0 disables it, anything else is a vector length in bits that must be a multiple of 128 and at most 2048 (and at most what the CPU supports). Xen panics at boot on any other value, and on `sve` for a 32-bit (zImage) kernel.\n\nWrong:  sve=100\nRight:  sve=256";
@@ -269,6 +269,21 @@ checks! {
         summary: "`options=` is missing or empty"
         explain: "Xen 4.19+ may boot with an uninitialised (garbage) command line when the cfg has no `options=` and the DTB no `xen,xen-bootargs`; an empty `options=` discards the DTB's. xencfg always emits a non-empty `options=`.";
 
+    CONSOLE_BAD_OPTION = "XC0609" "console-bad-option" Warning
+        summary: "a `console=` item Xen does not know"
+        explain: "Xen reads `console=` as a comma-separated list of `dtuart`, `com1`, `com2`, `dbgp`, `ehci`, `xhci`, `vga`, `pv` and `none` (console.c, serial.c). Anything else is reported as \"Bad console= option\" and ignored.\n\nWrong:  options=console=ttyAMA0\nRight:  options=console=dtuart";
+    CONSOLE_WITHOUT_DTUART = "XC0610" "console-without-dtuart" Warning
+        summary: "`console=` without `dtuart`: Xen on Arm has no serial console"
+        explain: "On Arm, Xen's only serial console is the device-tree UART (`dtuart`, the default when `console=` is absent); com1/com2, vga and pv have no device there. A `console=` without `dtuart` leaves Xen silent: its messages, its panic messages and the output of every `vpl011` guest (which Xen prints on its own console) go nowhere.\n\nWrong:  options=console=com1\nRight:  options=console=dtuart";
+    DTUART_NOT_FOUND = "XC0611" "dtuart-not-found" Error
+        summary: "`dtuart=` (or `stdout-path`) names no node of the host DTB"
+        explain: "Xen finds its console UART through `dtuart=`: a name in the host DTB's /aliases (exact spelling) or a full node path with its unit address (`/pl011@9000000`, compared case-insensitively). Without `dtuart=` it takes /chosen's `stdout-path`. When that names nothing (no /aliases, as on QEMU's virt machine, or a mistyped path), Xen prints \"Unable to find device\" (or \"No dtuart path configured\") to a console that does not exist yet and runs without one: the boot log stops after the EFI loader's lines, and `vpl011` guests print nowhere. Seen on Xen 4.17 with `dtuart=serial0` on QEMU virt.\n\nWrong:  options=console=dtuart dtuart=serial0      (no /aliases in the DTB)\nRight:  options=console=dtuart dtuart=/pl011@9000000";
+    DTUART_NOT_A_UART = "XC0612" "dtuart-not-a-uart" Error
+        summary: "the `dtuart=` node is not a UART this Xen drives"
+        explain: "The node `dtuart=` (or `stdout-path`) names must be enabled (`status` absent, \"okay\" or \"ok\"), not marked `xen,passthrough`, and compatible with one of the target's serial drivers: PL011 (`arm,pl011`; `arm,sbsa-uart` 4.18+), NS16550 (`ns16550`, `ns16550a`, `snps,dw-apb-uart`, `brcm,bcm2835-aux-uart`), Cadence, Amlogic, Marvell Armada-3700, OMAP (`ti,am654-uart` 4.19+), SCIF (`renesas,hscif` 4.17+), i.MX LPUART (4.17+), NXP LINFlexD (4.20+) — and, with a build configuration, that driver must be built (CONFIG_HAS_PL011, ...). Otherwise Xen prints \"Unable to initialize dtuart\" to no console and runs silent.\n\nWrong:  dtuart=/pl031@9010000      (an RTC)\nRight:  dtuart=/pl011@9000000";
+    BAD_DOM0_MEM = "XC0613" "bad-dom0-mem" Warning
+        summary: "`dom0_mem=` is not one size, as Xen on Arm reads it"
+        explain: "On Arm `dom0_mem=` is a single size (parse_size_and_unit: a number, `0x` hex or leading-`0` octal, with an optional unit T, G, M, K or B; a bare number is KiB). x86's forms (`min:`, `max:`, comma-separated lists) do not exist on Arm: Xen reports the parameter as invalid and keeps only the leading size. A value that starts with no number is 0, and Xen then gives dom0 512 MiB (\"PLEASE SPECIFY dom0_mem PARAMETER\").\n\nWrong:  options=console=dtuart dom0_mem=1G,max:1G\nRight:  options=console=dtuart dom0_mem=1G";
     CHOSEN_MODULE_CLASH = "XC0701" "chosen-module-clash" Error
         summary: "cfg `kernel=`/`ramdisk=`/`xsm=` clashes with a module node already in the host `/chosen`"
         explain: "The EFI stub adds `/chosen/kernel`, `/chosen/ramdisk` and `/chosen/xsm` for the cfg's dom0 modules; libfdt refuses a second node of that name (`kernel@...` counts) and a DT dom0 module loaded by `xen,uefi-binary` conflicts with the cfg's: \"Unable to add dom0 FDT node\" or \"Dom0 kernel already found in cfg file\", and Xen never starts.";
@@ -290,10 +305,13 @@ checks! {
     DTBO_FAILED = "XC0707" "overlay-failed" Error
         summary: "a `dtbo=` overlay cannot be applied"
         explain: "Overlays are applied as fdtoverlay does; every fragment needs a `target` phandle or `target-path` that exists in the host tree.";
+
+    HOST_RAM_PLACEHOLDER = "XC0708" "host-ram-placeholder" Warning
+        summary: "the host DTB's memory nodes are a placeholder, not the board's RAM"
+        explain: "Under EFI Xen takes host RAM from the firmware's memory map and ignores the DT memory nodes; xencfg has only those nodes to check guest memory, static memory and shared memory against. Many boards' DTBs carry a memory node that the bootloader fills in at boot: `reg` with size 0, or a token size smaller than the files Xen loads. Their figure says nothing, so xencfg skips the host-RAM total check and says so. State the board's RAM with `--host-ram SIZE` (a total) or `--host-ram ADDR:SIZE,...` (its ranges, which also checks static and shared memory placement).\n\nFix:  xencfg check xen.cfg --host-ram 4G";
     BAD_PHANDLE = "XC0720" "bad-phandle" Error
         summary: "a phandle that is 0, 0xffffffff or given to two nodes"
         explain: "A phandle names one node: 0 and 0xffffffff are not phandles, and two nodes with one phandle make every reference to it ambiguous (dtc refuses such a tree: \"duplicated phandle\"). Xen resolves the GIC, cpupools, event channels and shared memory by phandle, so it links the wrong node or none. xencfg allocates the phandles it writes above the host tree's highest; this finds the host's own, and raw `property=phandle=` values.";
-
     FRAGMENT_IGNORED_NODE = "XC0801" "fragment-ignored-node" Warning
         summary: "a passthrough fragment has root nodes or properties Xen ignores"
         explain: "Xen copies only three root nodes of a guest's passthrough fragment: `/gic` (its phandle becomes the guest GIC's), `/aliases` and `/passthrough`, matched by their full name. Every other root node and every root property is ignored, and `passthrough@0` is not `passthrough`.\n\nWrong:  / { passthrough@0 { ... }; };\nRight:  / { passthrough { ... }; };";
@@ -353,7 +371,7 @@ checks! {
         explain: "Many drivers will not probe a device without its clocks: every AMBA device (PL011, PL031, PL061...) needs its `apb_pclk`. On real Xen 4.17, QEMU's PL031 passed through without `clocks` boots, but the guest never registers the RTC; with a `fixed-clock` copied into `/passthrough` it does. Describe the clock inside the fragment (`passthrough=/path` does this for fixed clocks).\n\nRight:  apb_pclk: apb-pclk { compatible = \"fixed-clock\"; #clock-cells = <0>; clock-frequency = <24000000>; };\n        rtc@9010000 { clocks = <&apb_pclk>; clock-names = \"apb_pclk\"; ... };";
     BUILD_OPTION_MISSING = "XC0901" "build-option-missing" Error
         summary: "a property or structure needs a Xen build option the target lacks"
-        explain: "Parts of the binding exist only when Xen is built with them: static memory and `direct-map` (CONFIG_STATIC_MEMORY), shared memory (CONFIG_STATIC_SHM), cpupools (CONFIG_BOOT_TIME_CPUPOOLS), `llc-colors` (CONFIG_LLC_COLORING), `sve` (CONFIG_ARM64_SVE), static event channels (CONFIG_STATIC_EVTCHN, on by default), `v8r_el1_msa` (CONFIG_MPU, which has no EFI loader). Without the option Xen ignores the setting or panics. xencfg judges this only with `--xen-config` (the .config Xen was built with).";
+        explain: "Parts of the binding exist only when Xen is built with them: static memory and `direct-map` (CONFIG_STATIC_MEMORY), shared memory (CONFIG_STATIC_SHM), cpupools (CONFIG_BOOT_TIME_CPUPOOLS), `llc-colors` (CONFIG_LLC_COLORING), `sve` (CONFIG_ARM64_SVE), static event channels (CONFIG_STATIC_EVTCHN, on by default), `vpl011` (CONFIG_SBSA_VUART_CONSOLE, on by default; without it Xen panics creating the guest), `xen,sci_type=scmi_smc` (CONFIG_SCMI_SMC; 4.21 ignores it without, 4.22 panics), dom0less guests at all (CONFIG_DOM0LESS_BOOT, 4.19+, on by default; without it every guest is silently ignored), `nr_spis` above 960 (CONFIG_GICV3_ESPI, 4.22), `v8r_el1_msa` (CONFIG_MPU, which has no EFI loader). Without the option Xen ignores the setting or panics. xencfg judges this with `--xen-config` (the .config Xen was built with), or with `--xen` when the binary carries its own .config (CONFIG_HYPFS_CONFIG, as Debian's does).";
     TARGET_MISMATCH = "XC0902" "target-mismatch" Warning
         summary: "the Xen version given differs from the Xen binary or its build configuration"
         explain: "`--xen-version`, the version read from `--xen` and the header of `--xen-config` should name the same release: properties, limits and panics differ between releases. xencfg checks against `--xen-version` when given, else the binary's version, else the configuration's.";
@@ -363,6 +381,9 @@ checks! {
     TARGET_CANNOT_BOOT = "XC0904" "target-cannot-boot" Error
         summary: "the target Xen cannot boot an EFI dom0less system"
         explain: "xencfg's output needs an arm64 Xen with the EFI loader (CONFIG_ARM_EFI), release 4.16 or newer (the first whose EFI loader reads `xen,uefi-binary`).";
+    XEN_CONFIG_NOT_FOUND = "XC0905" "xen-config-not-found" Warning
+        summary: "the `--xen` binary carries no build configuration"
+        explain: "A Xen built with CONFIG_HYPFS_CONFIG (Debian's builds, and any build with HYPFS, its default) keeps its own gzip'd `.config` inside the binary, and `--xen` alone then tells xencfg which build options the target has. This binary has none, and no `--xen-config` was given, so build options are not judged: a property whose option is missing (`static-mem=` on a Xen without CONFIG_STATIC_MEMORY) passes the check, and Xen ignores it or panics at boot.\n\nFix:  xencfg check xen.cfg --xen xen.efi --xen-config xen.config";
     BAD_STRUCTURE = "XC1001" "bad-structure-value" Error
         summary: "a `cpupool=`, `evtchn=`, `shared-mem=`, `static-mem=` or `vcpu<N>-affinity=` value that does not parse"
         explain: "These keys describe structures that xencfg writes with phandles on both ends. Their forms are:\n  cpupool=NAME                         (and a [NAME] section with cpus= and sched=)\n  evtchn=LOCAL-PORT PEER:PEER-PORT     (PEER is a guest of the same boot section, or dom0)\n  shared-mem=ID [host=ADDR] guest=ADDR size=SIZE [role=owner|borrower]\n  static-mem=ADDR:SIZE[,ADDR:SIZE...]\n  vcpu<N>-affinity=CPU-LIST            (e.g. 0-3,6)\nNumbers are decimal or 0x hex; sizes take K, M, G or T.";
@@ -371,7 +392,7 @@ checks! {
         explain: "Xen places the kernel, the generated guest DTB and the initrd in the guest's first RAM bank (up to 3 GiB at 0x40000000, or the first static-mem range of a direct-mapped guest), each rounded up to 2 MiB. When they do not fit Xen panics \"Not enough memory in the first bank for the kernel+dtb+initrd\" or \"Unable to find suitable location for dtb+initrd\". Give the guest more memory.\n\nWrong:  memory=16M   (with a 20 MiB kernel)\nRight:  memory=256M";
     STATIC_MEM_OUTSIDE_RAM = "XC1003" "static-mem-outside-ram" Error
         summary: "a `static-mem` range outside the host's RAM"
-        explain: "Static memory is taken page by page from host RAM. A range that is not inside a host `/memory` node makes Xen touch page structures that do not exist and it panics (or crashes) while building the domain. Use ranges inside the host's memory nodes.";
+        explain: "Static memory is taken page by page from host RAM. A range that is not inside a host `/memory` node makes Xen touch page structures that do not exist and it panics (or crashes) while building the domain. Use ranges inside the host's RAM. Under EFI Xen's RAM is the firmware's memory map, not the DT memory nodes xencfg reads by default: `--host-ram ADDR:SIZE,...` states the board's ranges instead.";
     STATIC_MEM_OVERLAP = "XC1004" "static-mem-overlap" Error
         summary: "a `static-mem` range overlaps other static memory or a reserved range"
         explain: "Each static range belongs to one domain. Overlapping another guest's static memory, `/reserved-memory`, a `/memreserve/` entry, `/chosen` `xen,static-heap` or a shared-memory host range panics Xen 4.18+ at early boot (\"Early FDT parsing failed\") and makes 4.16/4.17 fail when the second user acquires the pages. Note also that the EFI firmware places the boot modules wherever it likes (usually at the top of RAM): keep static ranges clear of memory the firmware hands out.";
@@ -437,7 +458,7 @@ checks! {
         explain: "Xen builds each guest's device tree in a fixed buffer: 4 KiB in 4.16/4.17 (the passthrough fragment included), 4 KiB plus the fragment in 4.18-4.21. About 1.6 KiB is fixed, each vCPU adds about 112 bytes, plus the command line, shared memory and event channel nodes. When it overflows Xen panics \"Device tree generation failed\". Xen 4.22 sizes the buffer for 128 vCPUs.";
     MEMORY_EXCEEDS_HOST = "XC1025" "memory-exceeds-host" Error
         summary: "the domains need more memory than the host has"
-        explain: "Xen allocates every guest's memory (and dom0's `dom0_mem=`, 512 MiB by default) from host RAM at boot, while the EFI-loaded boot modules still occupy it. When the sum does not fit Xen panics \"Failed to allocate requested domain memory\". xencfg counts RAM from the host DTB's memory nodes minus reserved ranges; Xen's own memory comes on top.";
+        explain: "Xen allocates every guest's memory (and dom0's `dom0_mem=`, 512 MiB by default) from host RAM at boot, while the EFI-loaded boot modules still occupy it. When the sum does not fit Xen panics \"Failed to allocate requested domain memory\". xencfg counts RAM from the host DTB's memory nodes (or `--host-ram`, the board's RAM as the user states it; Xen itself takes RAM from the EFI memory map) minus reserved ranges; Xen's own memory comes on top. Memory nodes that look like a placeholder are reported instead (XC0708).";
     SHM_GUEST_OVERLAP = "XC1026" "shm-guest-overlap" Warning
         summary: "shared memory placed over the guest's RAM or an emulated device"
         explain: "Xen maps a shared-memory region at the guest address given, without checking it against the guest's own layout: RAM at 0x40000000 (3 GiB) and 0x200000000, the GIC at 0x03001000, the vPL011 at 0x22000000, the grant table at 0x38000000 and the magic pages at 0x39000000 (a direct-mapped guest's RAM is its static ranges). A region there silently replaces what the guest expects. Choose a guest address none of these use.";
@@ -448,6 +469,9 @@ checks! {
         summary: "a pool section that no guest names with `cpupool=`"
         explain: "A section holding only `cpus=` and `sched=` describes a cpupool. xencfg writes a pool into a boot section's DTB only when one of its guests says `cpupool=NAME`; a pool nobody names is left out, usually because `cpupool=` was forgotten or misspelt.";
 
+    VCPUS_EXCEED_REDISTRIBUTORS = "XC1029" "vcpus-exceed-redistributors" Error
+        summary: "a host-layout domain has more vCPUs than the host GICv3 has redistributors"
+        explain: "A domain that uses the host's memory layout (`direct-map`, or the hardware domain: dom0, with `dom0_max_vcpus=`, or `capabilities` with 0x2 on Xen 4.21+) gets the host GICv3's redistributor regions instead of Xen's virtual one, one 128 KiB redistributor per vCPU. vCPUs beyond what the regions cover (the sum of their sizes / 128 KiB) have none: Xen 4.16-4.21 print \"Unable to find a re-distributor for VCPU n\" and create them anyway, and the guest hangs bringing them up; Xen 4.22 stops creating vCPUs there and the guest runs with fewer than asked (a warning there).\n\nWrong:  cpus=8      (a direct-mapped guest on a host whose GICR region is 512 KiB: 4 redistributors)\nRight:  cpus=4";
     IMPORT_NOT_DATA = "XC1101" "import-not-data" Error
         summary: "an imported config line is not plain data"
         explain: "`xencfg import` reads a config file (ImageBuilder's is a bash script of variables) as data and never runs it. Commands, command substitution (`$(...)`, backquotes), arithmetic (`$((...))`), parameter operators (`${A:-b}`), `+=` and control flow are reported and skipped; `$NAME` and `${NAME}` are expanded only from assignments made earlier in the same file.\n\nWrong:  DOMU_KERNEL[0]=$(ls Image-*)\nRight:  DOMU_KERNEL[0]=Image-domu0";

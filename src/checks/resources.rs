@@ -7,7 +7,7 @@ use crate::checks::{domains, links, memory};
 use crate::diag::Diagnostics;
 use crate::fdt::Fdt;
 use crate::hash::FileFacts;
-use crate::host::HostFacts;
+use crate::host::{HostFacts, HostRam};
 use crate::model::{BootSection, Guest, System};
 use crate::target::Target;
 use std::collections::BTreeMap;
@@ -38,15 +38,23 @@ pub fn check_section(
     system: &System,
     section: &BootSection,
     host_tree: Option<&Fdt>,
+    host_ram: Option<&HostRam>,
     facts: &BTreeMap<PathBuf, FileFacts>,
     target: &Target,
     diags: &mut Diagnostics,
 ) {
+    let host = host_tree.map(|tree| {
+        let read = HostFacts::read(tree);
+        match host_ram {
+            Some(stated) => read.with_stated_ram(stated),
+            None => read,
+        }
+    });
     let cx = SectionContext {
         system,
         section,
         host_tree,
-        host: host_tree.map(HostFacts::read),
+        host,
         facts,
         target,
     };

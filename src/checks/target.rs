@@ -37,7 +37,7 @@ pub fn require(
         )),
         (Some(config), false) => d.note(format!(
             "{} does not set it: Xen ignores `{what}` or panics on it",
-            config.path.display()
+            config.describe()
         )),
         (None, false) => d.note(format!("Xen {} does not have it", target.version)),
     };
@@ -52,10 +52,48 @@ pub fn require(
     false
 }
 
+/// Guests need CONFIG_DOM0LESS_BOOT (4.19+, on by default): without it
+/// the EFI loader treats their nodes as anything else under /chosen and
+/// Xen never creates them, silently.
+pub fn dom0less_boot(section: &BootSection, target: &Target, diags: &mut Diagnostics) {
+    const SYMBOL: &str = "CONFIG_DOM0LESS_BOOT";
+    if target.builds(SYMBOL) != Built::No {
+        return;
+    }
+    let Some(first) = section.guests.first() else {
+        return;
+    };
+    let names: Vec<String> = section
+        .guests
+        .iter()
+        .map(|g| format!("`{}`", g.name))
+        .collect();
+    let mut d = Diagnostic::at(
+        &c::BUILD_OPTION_MISSING,
+        first.name_span,
+        format!("dom0less guests need Xen built with {SYMBOL}"),
+    );
+    if let Some(config) = &target.config {
+        d = d.note(format!("{} does not set it", config.describe()));
+    }
+    diags.push(
+        d.note(format!(
+            "Xen {} creates none of the guests of `[{}]` ({}), silently",
+            target.version,
+            section.name,
+            names.join(", ")
+        ))
+        .help(format!("boot a Xen built with {SYMBOL}=y (its default)")),
+    );
+}
+
 /// The build options a boot section relies on, by what its guests use
 /// (schedulers of its cpupools included).
 pub fn required_options(system: &System, section: &BootSection) -> BTreeSet<&'static str> {
     let mut out = BTreeSet::new();
+    if !section.guests.is_empty() {
+        out.insert("CONFIG_DOM0LESS_BOOT");
+    }
     for pool in crate::structures::resolve::pools(system, section) {
         if let Some(o) = pool.sched.as_ref().and_then(|s| scheduler_option(&s.value)) {
             out.insert(o);
@@ -64,6 +102,11 @@ pub fn required_options(system: &System, section: &BootSection) -> BTreeSet<&'st
     for guest in &section.guests {
         for p in &guest.properties {
             if let Some(symbol) = binding::lookup(&p.dt_name).and_then(|s| s.requires) {
+                out.insert(symbol);
+            }
+            if let crate::binding::value::PropertyValue::Str(value) = &p.value
+                && let Some(symbol) = binding::value_requires(&p.dt_name, value)
+            {
                 out.insert(symbol);
             }
         }

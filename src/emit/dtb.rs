@@ -33,6 +33,9 @@ pub fn merge(host: &Fdt, section: &BootSection, pools: &[CpuPool], target: &Targ
     };
     // Explicit cells: the EFI stub would default them to 2/2 anyway, and
     // module `reg`s above 4 GiB need 2 address cells (reference §1.10.4).
+    // What the host's own children say in other cells is re-encoded, so
+    // that it keeps its meaning.
+    reencode_children(chosen);
     chosen.set_property("#address-cells", value::u32(2));
     chosen.set_property("#size-cells", value::u32(2));
     // The stub adds an empty `ranges` itself; writing it here too keeps the
@@ -45,6 +48,67 @@ pub fn merge(host: &Fdt, section: &BootSection, pools: &[CpuPool], target: &Targ
     }
     super::structures::add(&mut fdt, section, pools, target);
     fdt
+}
+
+/// Properties of `/chosen`'s children that Xen decodes with `/chosen`'s
+/// cells, as (name, layout): `reg` of any child (a dom0 module, a
+/// framebuffer), `xen,static-mem` of a domain node (4.17+, reference
+/// §2.2). `A` is an address, `S` a size.
+const CHOSEN_CELL_PROPERTIES: &[(&str, &[Cell])] = &[
+    ("reg", &[Cell::A, Cell::S]),
+    ("xen,static-mem", &[Cell::A, Cell::S]),
+];
+
+#[derive(Clone, Copy)]
+enum Cell {
+    A,
+    S,
+}
+
+/// Re-encode what `/chosen`'s children say in `/chosen`'s own cells into
+/// 2/2, the cells xencfg writes. A host `/chosen` with
+/// `#address-cells = <1>` and a `framebuffer@…` child with `reg` would
+/// otherwise have that `reg` read with the wrong cells. The stub gives a
+/// `/chosen` without cells 2/2 itself, so only explicit other values
+/// change anything. A value that is not whole entries is left as it is.
+fn reencode_children(chosen: &mut Node) {
+    let cells = |name: &str| chosen.property_u32(name).unwrap_or(2);
+    let from = (cells("#address-cells"), cells("#size-cells"));
+    if from == (2, 2) || !(1..=2).contains(&from.0) || !(1..=2).contains(&from.1) {
+        return;
+    }
+    for child in &mut chosen.children {
+        for (name, layout) in CHOSEN_CELL_PROPERTIES {
+            let Some(p) = child.properties.iter_mut().find(|p| p.name == *name) else {
+                continue;
+            };
+            if let Some(bytes) = reencode(&p.value, layout, from) {
+                p.value = bytes;
+            }
+        }
+    }
+}
+
+fn reencode(value: &[u8], layout: &[Cell], (address, size): (u32, u32)) -> Option<Vec<u8>> {
+    let width = |c: &Cell| match c {
+        Cell::A => address as usize * 4,
+        Cell::S => size as usize * 4,
+    };
+    let entry: usize = layout.iter().map(width).sum();
+    let entries = value.chunks_exact(entry);
+    if value.is_empty() || !entries.remainder().is_empty() {
+        return None;
+    }
+    let mut out = Vec::with_capacity(value.len() / entry * 16);
+    for mut rest in entries {
+        for cell in layout {
+            let (number, tail) = rest.split_at(width(cell));
+            let n = number.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b));
+            out.extend(n.to_be_bytes());
+            rest = tail;
+        }
+    }
+    Some(out)
 }
 
 fn domain_node(guest: &Guest) -> Node {

@@ -40,11 +40,15 @@ pub struct TargetInfo {
     /// The full version string read from `--xen`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xen_full_version: Option<String>,
-    /// The `--xen-config` file, when given.
+    /// The `--xen-config` file, or the `--xen` binary whose own `.config`
+    /// was read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub xen_config: Option<String>,
+    /// `xen_config` is the Xen binary: the `.config` came from inside it.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub xen_config_embedded: bool,
     /// The build options xencfg judged, with whether the target has them
-    /// (only with `--xen-config`).
+    /// (only with a build configuration).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub build_options: BTreeMap<&'static str, bool>,
     /// The build options this configuration relies on.
@@ -244,6 +248,7 @@ fn target_info(system: &System, target: &Target) -> TargetInfo {
             .config
             .as_ref()
             .map(|c| source_name(&system.root, &c.path)),
+        xen_config_embedded: target.config.as_ref().is_some_and(|c| c.embedded),
         build_options,
         required_options: required.into_iter().collect(),
     }

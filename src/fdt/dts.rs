@@ -15,6 +15,10 @@
 //! octal digit as `\0` + digit (which it then reads back as one octal
 //! escape, changing the value), the NUL is printed as `\x00`.
 //!
+//! An overlay whose `__local_fixups__` lists a cell that is no valid
+//! phandle is marked `/plugin/;`, which dtc 1.8 needs to read the text
+//! back (see [`needs_plugin`]).
+//!
 //! Limits, shared with dtc's own output:
 //! - `boot_cpuid_phys` is a header field with no DTS syntax; compile with
 //!   `dtc -b <id>` to keep it (dtc otherwise takes the `reg` of the first
@@ -29,12 +33,65 @@ use super::{Fdt, Node};
 
 /// The tree as DTS source, exactly as `dtc -I dtb -O dts` prints it.
 pub fn to_dts(fdt: &Fdt) -> String {
-    let mut out = String::from("/dts-v1/;\n\n");
+    let mut out = String::from("/dts-v1/;\n");
+    if needs_plugin(fdt) {
+        out.push_str("/plugin/;\n");
+    }
+    out.push('\n');
     for r in &fdt.reservations {
         let _ = writeln!(out, "/memreserve/\t{:#018x} {:#018x};", r.address, r.size);
     }
     write_node(&mut out, &fdt.root, 0);
     out
+}
+
+/// Whether the text must say `/plugin/;` for dtc 1.8 to read it back.
+///
+/// dtc 1.8 turns a root `__local_fixups__` into phandle references
+/// (livetree.c:local_fixup_phandles → add_phandle_marker), looking up the
+/// node of each phandle cell it lists; outside plugin mode a cell that is
+/// no valid phandle (0 or `0xffffffff`, as in dtc's own test tree
+/// `retain-fixups`) fails the assertion `generate_fixups` in
+/// get_node_by_phandle and dtc aborts. `/plugin/;` avoids that, but in
+/// plugin mode dtc 1.8 also regenerates `__fixups__` entries from the
+/// references it made, normalising entries such as `overlay_bad_fixup_*`'s
+/// (`…:prop:bad`), so the blob would change: the line is printed only when
+/// dtc would abort without it. (dtc 1.8's own decompiler prints it for
+/// every blob with fixup nodes, and reads some of its own output back
+/// changed.) dtc 1.6 reads `/plugin/;` too (since 1.4.5) and, with no
+/// references in the text, keeps both nodes as they are.
+fn needs_plugin(fdt: &Fdt) -> bool {
+    fdt.root
+        .child("__local_fixups__")
+        .is_some_and(|lf| invalid_local_fixup(lf, &fdt.root, 0))
+}
+
+/// Whether `fixups` (a `__local_fixups__` node mirroring `node`) lists a
+/// cell of `node`'s properties that is not a valid phandle, as dtc 1.8
+/// walks it. Depth-bounded like the reader.
+fn invalid_local_fixup(fixups: &Node, node: &Node, depth: usize) -> bool {
+    if depth > 64 {
+        return false;
+    }
+    let listed = fixups.properties.iter().any(|lfp| {
+        let Some(p) = node.property(&lfp.name) else {
+            return false;
+        };
+        let offsets = lfp.value.chunks_exact(4);
+        offsets.remainder().is_empty()
+            && offsets.clone().any(|offset| {
+                let at = u32::from_be_bytes([offset[0], offset[1], offset[2], offset[3]]) as usize;
+                p.value
+                    .get(at..at.saturating_add(4))
+                    .filter(|cell| cell.len() == 4)
+                    .is_some_and(|cell| cell == [0; 4] || cell == [0xff; 4])
+            })
+    });
+    listed
+        || fixups.children.iter().any(|sub| {
+            node.child(&sub.name)
+                .is_some_and(|child| invalid_local_fixup(sub, child, depth + 1))
+        })
 }
 
 /// Print `node` at `depth` tabs. Recursion is bounded by the reader's
@@ -157,6 +214,46 @@ mod tests {
             reservations: Vec::new(),
             root,
         }
+    }
+
+    /// An overlay: `/consumer` holds `clocks = <cell>`; `__local_fixups__`
+    /// lists offset 0 of it; `__fixups__` names it for label `clk`.
+    fn overlay(cell: u32, fixup_entry: &str) -> Fdt {
+        let mut fdt = tree(&[]);
+        let mut consumer = Node::new("consumer");
+        consumer.set_property("clocks", value::u32(cell));
+        fdt.root.children.push(consumer);
+        let mut fixups = Node::new("__fixups__");
+        fixups.set_property("clk", value::string(fixup_entry));
+        fdt.root.children.push(fixups);
+        let mut local = Node::new("__local_fixups__");
+        let mut lc = Node::new("consumer");
+        lc.set_property("clocks", value::u32(0));
+        local.children.push(lc);
+        fdt.root.children.push(local);
+        fdt
+    }
+
+    #[test]
+    fn plugin_only_where_dtc_1_8_would_abort_without_it() {
+        // A local fixup at an unresolved phandle: dtc 1.8 asserts unless
+        // in plugin mode.
+        for unresolved in [0xffff_ffff, 0] {
+            let dts = to_dts(&overlay(unresolved, "/consumer:clocks:0"));
+            assert!(dts.starts_with("/dts-v1/;\n/plugin/;\n\n/ {\n"), "{dts}");
+        }
+        // A valid phandle: no abort, and plugin mode would rewrite the
+        // malformed `__fixups__` entry.
+        let dts = to_dts(&overlay(1, "/consumer:clocks:bad"));
+        assert!(dts.starts_with("/dts-v1/;\n\n/ {\n"), "{dts}");
+        // An offset past the property, or a fixup for a missing node, is
+        // skipped by dtc (a warning), as here.
+        let mut past_end = overlay(0xffff_ffff, "/consumer:clocks:0");
+        past_end.root.children[2].children[0].set_property("clocks", value::u32(4));
+        assert!(!to_dts(&past_end).contains("/plugin/"));
+        let mut missing = overlay(0xffff_ffff, "/consumer:clocks:0");
+        missing.root.children[2].children[0].name = "elsewhere".into();
+        assert!(!to_dts(&missing).contains("/plugin/"));
     }
 
     #[test]

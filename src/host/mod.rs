@@ -1,9 +1,12 @@
 //! Facts about the host read from its device tree: RAM, the ranges Xen
 //! keeps for itself, and the CPUs with the logical numbers Xen gives them.
 //!
-//! Under EFI Xen takes RAM from the firmware's memory map, which on the
-//! machines xencfg targets mirrors the DT memory nodes; they are the best
-//! description of RAM available before boot.
+//! Under EFI Xen takes RAM from the firmware's memory map, never from the
+//! DT memory nodes (reference §1.10.2). Those nodes are the best
+//! description available before boot unless the user states the board's
+//! RAM (`--host-ram`, [`HostRam`]); a node the bootloader fills in at boot
+//! (size 0, or smaller than the modules) is a placeholder, and every
+//! message says which figure it used ([`HostFacts::ram_source`]).
 
 use crate::fdt::{Fdt, Node};
 use crate::model::structures::PhysRange;
@@ -28,10 +31,70 @@ pub struct HostCpu {
     pub logical: u32,
 }
 
+/// The board's RAM as the user states it (`--host-ram`): its total, or
+/// its ranges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HostRam {
+    /// `--host-ram 4G`: the total; where it lies is not said.
+    Total(u64),
+    /// `--host-ram 0x40000000:2G,0x880000000:2G`.
+    Ranges(Vec<PhysRange>),
+}
+
+impl std::str::FromStr for HostRam {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<HostRam, String> {
+        use crate::binding::value::{parse_size, parse_u64};
+        let bad = |e: String| {
+            format!(
+                "--host-ram `{text}`: {e} (expected a size, `4G`, or ADDR:SIZE ranges, `0x40000000:2G,0x880000000:2G`)"
+            )
+        };
+        if !text.contains(':') {
+            let size = parse_size(text, 0).map_err(bad)?;
+            if size == 0 {
+                return Err(bad("no RAM".to_string()));
+            }
+            return Ok(HostRam::Total(size));
+        }
+        let mut ranges = Vec::new();
+        for part in text.split(',') {
+            let (start, size) = part
+                .split_once(':')
+                .ok_or_else(|| bad(format!("`{part}` is not ADDR:SIZE")))?;
+            let start = parse_u64(start.trim()).map_err(bad)?;
+            let size = parse_size(size, 0).map_err(bad)?;
+            if size == 0 || start.checked_add(size).is_none() {
+                return Err(bad(format!("`{part}` is not a range")));
+            }
+            ranges.push(PhysRange { start, size });
+        }
+        Ok(HostRam::Ranges(ranges))
+    }
+}
+
+/// Where the RAM figures of [`HostFacts`] come from.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum RamSource {
+    /// The host DTB's memory nodes.
+    #[default]
+    MemoryNodes,
+    /// `--host-ram`.
+    Stated,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct HostFacts {
-    /// `reg` of every `device_type = "memory"` node under the root.
+    /// `reg` of every `device_type = "memory"` node under the root (or the
+    /// ranges of `--host-ram`).
     pub ram: Vec<PhysRange>,
+    /// `--host-ram SIZE`: the total, when only that is stated.
+    pub stated_total: Option<u64>,
+    pub ram_source: RamSource,
+    /// Memory nodes whose `reg` has a zero size: placeholders the
+    /// bootloader fills in at boot.
+    pub empty_memory_nodes: Vec<String>,
     pub reserved: Vec<Reserved>,
     pub cpus: Vec<HostCpu>,
 }
@@ -45,9 +108,11 @@ impl HostFacts {
             // Firmware fills in placeholder (zero-size) memory nodes at
             // boot; they say nothing about RAM.
             if node.property_strings("device_type").contains(&"memory") {
-                facts
-                    .ram
-                    .extend(reg(node, root_cells).into_iter().filter(|r| r.size > 0));
+                let ranges = reg(node, root_cells);
+                if ranges.iter().all(|r| r.size == 0) {
+                    facts.empty_memory_nodes.push(format!("/{}", node.name));
+                }
+                facts.ram.extend(ranges.into_iter().filter(|r| r.size > 0));
             }
         }
         for r in &fdt.reservations {
@@ -87,9 +152,39 @@ impl HostFacts {
         facts
     }
 
+    /// The facts with the board's RAM as the user states it.
+    pub fn with_stated_ram(mut self, stated: &HostRam) -> HostFacts {
+        self.ram_source = RamSource::Stated;
+        self.empty_memory_nodes.clear();
+        match stated {
+            HostRam::Total(size) => {
+                self.ram.clear();
+                self.stated_total = Some(*size);
+            }
+            HostRam::Ranges(ranges) => self.ram = ranges.clone(),
+        }
+        self
+    }
+
     /// RAM in bytes (saturating).
     pub fn ram_total(&self) -> u64 {
-        self.ram.iter().fold(0u64, |s, r| s.saturating_add(r.size))
+        self.stated_total
+            .unwrap_or_else(|| self.ram.iter().fold(0u64, |s, r| s.saturating_add(r.size)))
+    }
+
+    /// Whether the total RAM is known.
+    pub fn knows_ram_total(&self) -> bool {
+        self.stated_total.is_some() || !self.ram.is_empty()
+    }
+
+    /// Where the RAM figures come from, for messages.
+    pub fn ram_source_note(&self) -> &'static str {
+        match self.ram_source {
+            RamSource::MemoryNodes => {
+                "host RAM as the host DTB's memory nodes give it; Xen takes it from the EFI memory map instead, so state the board's with `--host-ram SIZE` if they differ"
+            }
+            RamSource::Stated => "host RAM as `--host-ram` states it",
+        }
     }
 
     /// Bytes of RAM covered by reserved ranges (overlaps counted once).
@@ -110,7 +205,12 @@ impl HostFacts {
         union_size(&mut pieces)
     }
 
+    /// Whether `range` lies in RAM; with only a stated total, not judged
+    /// (true).
     pub fn in_ram(&self, range: PhysRange) -> bool {
+        if self.stated_total.is_some() {
+            return true;
+        }
         self.ram.iter().any(|r| range.within(*r))
     }
 

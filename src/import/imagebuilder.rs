@@ -566,8 +566,12 @@ impl Importer<'_> {
         let mem = self.number_or(mem.as_ref(), DEFAULT_DOM0_MEM_MB, "MB");
         let vcpus = self.vars.get("DOM0_VCPUS").cloned();
         let vcpus = self.number_or(vcpus.as_ref(), DEFAULT_DOM0_VCPUS, "vCPUs");
+        // ImageBuilder adds `dtuart=serial0`, which needs a `serial0` alias
+        // in the host DTB (QEMU's virt machine has no /aliases: Xen then
+        // runs without a console). Without `dtuart=`, Xen takes the UART
+        // from /chosen/stdout-path, which boards set; XC0611 checks either.
         let mut line = format!(
-            "console=dtuart dtuart=serial0 dom0_mem={mem}M dom0_max_vcpus={vcpus} bootscrub=0 vwfi=native sched=null"
+            "console=dtuart dom0_mem={mem}M dom0_max_vcpus={vcpus} bootscrub=0 vwfi=native sched=null"
         );
         for (name, option) in [("XEN_COLORS", "xen_colors"), ("DOM0_COLORS", "dom0_colors")] {
             if let Some(a) = self.vars.get(name).cloned() {
@@ -582,7 +586,9 @@ impl Importer<'_> {
         {
             line.push_str(" dom0_viommu=1");
         }
-        format!("# XEN_CMD is not set: ImageBuilder's default Xen command line.\noptions={line}\n")
+        format!(
+            "# XEN_CMD is not set: ImageBuilder's default Xen command line, without its\n# `dtuart=serial0` (Xen takes the UART from /chosen/stdout-path instead).\noptions={line}\n"
+        )
     }
 
     /// dom0's `kernel=` and `ramdisk=`.

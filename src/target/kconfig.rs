@@ -84,6 +84,34 @@ pub static OPTIONS: &[BuildOption] = &[
         what: "static event channels (`xen,evtchn-v1`); on by default",
     },
     BuildOption {
+        symbol: "CONFIG_SBSA_VUART_CONSOLE",
+        since: v(15),
+        built_before: true,
+        efi_builds: None,
+        what: "the emulated PL011 (`vpl011`); on by default, without it Xen panics creating the guest",
+    },
+    BuildOption {
+        symbol: "CONFIG_DOM0LESS_BOOT",
+        since: v(19),
+        built_before: true,
+        efi_builds: None,
+        what: "dom0less guests (`xen,domain` nodes); on by default, without it Xen ignores every guest",
+    },
+    BuildOption {
+        symbol: "CONFIG_SCMI_SMC",
+        since: v(21),
+        built_before: false,
+        efi_builds: None,
+        what: "SCMI over SMC for guests (`xen,sci_type=scmi_smc`); 4.21 ignores the value without it, 4.22 panics",
+    },
+    BuildOption {
+        symbol: "CONFIG_GICV3_ESPI",
+        since: v(22),
+        built_before: false,
+        efi_builds: None,
+        what: "extended SPIs (`nr_spis` from 4033 to 5088)",
+    },
+    BuildOption {
         symbol: "CONFIG_MPU",
         since: v(22),
         built_before: false,
@@ -134,7 +162,10 @@ pub fn option(symbol: &str) -> Option<&'static BuildOption> {
 /// A parsed `.config`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BuildConfig {
+    /// The `--xen-config` file, or the Xen binary that carries it.
     pub path: PathBuf,
+    /// Read from inside the Xen binary at `path` (CONFIG_HYPFS_CONFIG).
+    pub embedded: bool,
     /// Every `CONFIG_X=value` line (value as written: `y`, `"credit2"`, `128`).
     pub values: BTreeMap<String, String>,
     /// From the `# Xen/arm 4.17.7 Configuration` header.
@@ -199,9 +230,19 @@ impl BuildConfig {
         }
         Ok(BuildConfig {
             path: path.to_path_buf(),
+            embedded: false,
             values,
             header,
         })
+    }
+
+    /// What it is, for messages: the file, or the configuration inside it.
+    pub fn describe(&self) -> String {
+        if self.embedded {
+            format!("the build configuration inside {}", self.path.display())
+        } else {
+            self.path.display().to_string()
+        }
     }
 
     /// Whether `CONFIG_X=y` (or `=m`) is in the file.

@@ -5,7 +5,8 @@
 //! 4.16 is the oldest release whose EFI loader can boot dom0less guests
 //! (`xen,uefi-binary`), and the newest known one is the default. Build
 //! options ([`kconfig`]) decide whether optional parts of the binding exist;
-//! without `--xen-config` they are not judged.
+//! without `--xen-config`, or a `--xen` binary that carries its own
+//! `.config`, they are not judged.
 
 pub mod kconfig;
 pub mod resolve;
@@ -58,7 +59,13 @@ impl FromStr for XenVersion {
             return Err(format!("`{s}` is not a Xen version (expected e.g. 4.17)"));
         }
         let v = XenVersion { major, minor };
-        if v < XenVersion::OLDEST || v > XenVersion::NEWEST {
+        if v > XenVersion::NEWEST {
+            return Err(format!(
+                "Xen {v} is newer than xencfg knows (up to {0}): say `--xen-version {0}` to check against {0}, or update xencfg",
+                XenVersion::NEWEST
+            ));
+        }
+        if v < XenVersion::OLDEST {
             return Err(format!(
                 "Xen {v} is not supported: xencfg targets {} to {} ({} is the first release whose EFI loader boots dom0less guests)",
                 XenVersion::OLDEST,
@@ -78,7 +85,12 @@ pub struct Target {
     pub version_source: VersionSource,
     /// The full version string read from the Xen binary (`4.17.7+13-…`).
     pub full_version: Option<String>,
-    /// The `.config` Xen was built with; `None`: build options are not judged.
+    /// The patch level of the release (`7` of 4.17.7), when known: from
+    /// `--xen-version 4.16.3`, the binary or the configuration's header.
+    /// Stable releases took a few features of the next one (backports).
+    pub patch: Option<u16>,
+    /// The `.config` Xen was built with (`--xen-config`, else the one inside
+    /// `--xen`); `None`: build options are not judged.
     pub config: Option<BuildConfig>,
 }
 
@@ -107,7 +119,7 @@ pub enum VersionSource {
 pub enum Built {
     Yes,
     No,
-    /// No `--xen-config`: not judged.
+    /// No build configuration: not judged.
     Unknown,
 }
 
@@ -117,7 +129,26 @@ impl Target {
             version,
             version_source,
             full_version: None,
+            patch: None,
             config: None,
+        }
+    }
+
+    /// Whether this Xen is at least `version` (`4.16`) patch level `patch`;
+    /// `None` when the patch level decides and is not known.
+    pub fn at_least(&self, version: XenVersion, patch: u16) -> Option<bool> {
+        match self.version.cmp(&version) {
+            std::cmp::Ordering::Less => Some(false),
+            std::cmp::Ordering::Greater => Some(true),
+            std::cmp::Ordering::Equal => self.patch.map(|p| p >= patch),
+        }
+    }
+
+    /// The release as precisely as known: `4.16.3`, else `4.16`.
+    pub fn release_name(&self) -> String {
+        match self.patch {
+            Some(p) => format!("{}.{p}", self.version),
+            None => self.version.to_string(),
         }
     }
 
@@ -139,9 +170,21 @@ impl Target {
         match &self.config {
             None => Built::Unknown,
             Some(c) if c.is_set(symbol) => Built::Yes,
+            // Another architecture's .config (XC0904) says nothing of arm64's.
+            Some(c) if !c.is_set("CONFIG_ARM_64") => Built::Unknown,
             Some(_) => Built::No,
         }
     }
+}
+
+/// The patch level of a release string: `7` of `4.17.7`, `4.17.7+13-g…`
+/// or `4.17.7-pre`; `None` for `4.17` or `4.23-unstable`.
+pub fn patch_level(release: &str) -> Option<u16> {
+    let third = release.trim().split('.').nth(2)?;
+    let digits = third
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or(third, |end| &third[..end]);
+    digits.parse().ok()
 }
 
 #[cfg(test)]
@@ -149,11 +192,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reads_patch_levels() {
+        assert_eq!(patch_level("4.16.3"), Some(3));
+        assert_eq!(patch_level("4.17.7+13-g2445b30a44-0+deb12u1"), Some(7));
+        assert_eq!(patch_level("4.18.2-pre"), Some(2));
+        assert_eq!(patch_level("4.17"), None);
+        assert_eq!(patch_level("4.23-unstable"), None);
+        let mut t = Target::release(XenVersion::new(4, 16), VersionSource::Option);
+        assert_eq!(t.at_least(XenVersion::new(4, 16), 3), None);
+        t.patch = Some(3);
+        assert_eq!(t.at_least(XenVersion::new(4, 16), 3), Some(true));
+        t.patch = Some(2);
+        assert_eq!(t.at_least(XenVersion::new(4, 16), 3), Some(false));
+        assert_eq!(t.at_least(XenVersion::new(4, 17), 0), Some(false));
+    }
+
+    #[test]
     fn parses_versions_in_range() {
         assert_eq!("4.17".parse(), Ok(XenVersion::new(4, 17)));
         assert_eq!("4.17.7".parse(), Ok(XenVersion::new(4, 17)));
         assert!("4.15".parse::<XenVersion>().unwrap_err().contains("4.16"));
-        assert!("4.23".parse::<XenVersion>().is_err());
+        assert!(
+            "4.23"
+                .parse::<XenVersion>()
+                .unwrap_err()
+                .contains("--xen-version 4.22")
+        );
         assert!("four".parse::<XenVersion>().is_err());
         assert!("4.17.x".parse::<XenVersion>().is_err());
     }

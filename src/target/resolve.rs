@@ -35,6 +35,7 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
         }
         None => None,
     };
+    let mut config = config;
     let image = match args.xen {
         Some(path) => {
             let bytes = read_bounded(path, MAX_XEN_IMAGE, "--xen")?;
@@ -49,6 +50,16 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
                     .note("an uncompressed Arm Xen binary carries the string \"xen,xen-<version>\"")
                     .help("give the Xen EFI binary itself (xen.efi), or say `--xen-version`"),
                 );
+            } else {
+                let embedded = embedded_config(path, &bytes);
+                match (&config, embedded) {
+                    (None, Some(inside)) => config = Some(inside),
+                    (None, None) => diags.push(no_embedded_config(path)),
+                    (Some(given), Some(inside)) if given.values != inside.values => {
+                        diags.push(config_mismatch(given, &inside));
+                    }
+                    (Some(_), _) => {}
+                }
             }
             found.map(|f| (path, f))
         }
@@ -77,24 +88,105 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
         VersionSource::XenBinary => said("the Xen binary"),
         _ => said("the target"),
     };
+    // A release outside what xencfg knows is targeted as the nearest one
+    // it knows (known_release warns); that is no mismatch.
     if let Some((path, found)) = &image
-        && found.version != version
+        && clamp(found.version) != version
     {
         mismatch(path, "the Xen binary", found.version, &chosen_by, diags);
     }
     if let Some((path, v)) = from_config
-        && v != version
+        && clamp(v) != version
     {
         mismatch(path, "the Xen build configuration", v, &chosen_by, diags);
     }
+    // The patch level of whatever named the targeted release.
+    let patch = match source {
+        VersionSource::Option => args.version.and_then(super::patch_level),
+        VersionSource::XenBinary => image
+            .as_ref()
+            .and_then(|(_, f)| f.full.as_deref())
+            .and_then(super::patch_level),
+        VersionSource::XenConfig => config
+            .as_ref()
+            .and_then(|c| c.header.as_ref())
+            .and_then(|h| super::patch_level(&h.release)),
+        VersionSource::Default => None,
+    };
+    // Not when the release was clamped to one xencfg knows.
+    let named = match source {
+        VersionSource::XenBinary => image.as_ref().map(|(_, f)| f.version),
+        VersionSource::XenConfig => from_config.map(|(_, v)| v),
+        _ => Some(version),
+    };
+    let patch = patch.filter(|_| named == Some(version));
     let target = Target {
         version,
         version_source: source,
         full_version: image.and_then(|(_, f)| f.full),
+        patch,
         config,
     };
     check_bootable(&target, diags);
     Ok(target)
+}
+
+/// The `.config` built into the Xen binary at `path`, if it has one that
+/// parses.
+fn embedded_config(path: &Path, image: &[u8]) -> Option<BuildConfig> {
+    let text = xen_image::find_build_config(image)?;
+    let mut config = BuildConfig::parse(path, &text).ok()?;
+    config.embedded = true;
+    Some(config)
+}
+
+fn no_embedded_config(path: &Path) -> Diagnostic {
+    Diagnostic::new(
+        &c::XEN_CONFIG_NOT_FOUND,
+        Location::File(path.to_path_buf()),
+        format!(
+            "{} carries no build configuration: build options are not judged",
+            path.display()
+        ),
+    )
+    .note("Xen keeps its .config inside the binary only when built with CONFIG_HYPFS_CONFIG")
+    .note("properties whose build option this Xen lacks pass unchecked, and Xen ignores them or panics at boot")
+    .help("give the .config this Xen was built with: `--xen-config FILE`")
+}
+
+fn config_mismatch(given: &BuildConfig, inside: &BuildConfig) -> Diagnostic {
+    let differ: Vec<&str> = given
+        .values
+        .keys()
+        .chain(inside.values.keys())
+        .filter(|k| given.values.get(*k) != inside.values.get(*k))
+        .map(String::as_str)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let shown = differ
+        .iter()
+        .take(3)
+        .copied()
+        .collect::<Vec<_>>()
+        .join(", ");
+    let more = differ.len().saturating_sub(3);
+    Diagnostic::new(
+        &c::TARGET_MISMATCH,
+        Location::File(given.path.clone()),
+        format!(
+            "{} differs from {}",
+            given.path.display(),
+            inside.describe()
+        ),
+    )
+    .note(if more > 0 {
+        format!("they differ in {shown} and {more} more")
+    } else {
+        format!("they differ in {shown}")
+    })
+    .note(format!("checking against {}", given.path.display()))
+    .help("give the .config of the Xen binary you boot, or leave `--xen-config` out to use the one inside it")
 }
 
 fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
@@ -121,6 +213,11 @@ fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> 
     Ok(bytes)
 }
 
+/// The release xencfg targets for `v`: the nearest one it knows.
+fn clamp(v: XenVersion) -> XenVersion {
+    v.clamp(XenVersion::OLDEST, XenVersion::NEWEST)
+}
+
 /// A release read from a file, clamped to what xencfg knows.
 fn known_release(v: XenVersion, path: &Path, what: &str, diags: &mut Diagnostics) -> XenVersion {
     if v > XenVersion::NEWEST {
@@ -133,8 +230,14 @@ fn known_release(v: XenVersion, path: &Path, what: &str, diags: &mut Diagnostics
                     XenVersion::NEWEST
                 ),
             )
-            .note(format!("checking against Xen {}", XenVersion::NEWEST))
-            .help("update xencfg, or say `--xen-version` to silence this"),
+            .note(format!(
+                "checking against Xen {0}, the newest release xencfg knows: what {v} added or changed is not checked",
+                XenVersion::NEWEST
+            ))
+            .help(format!(
+                "update xencfg, or say `--xen-version {}` to target that release without this warning",
+                XenVersion::NEWEST
+            )),
         );
         return XenVersion::NEWEST;
     }
