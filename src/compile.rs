@@ -180,8 +180,6 @@ pub fn compile(
 
     let mut facts = checks::files::inspect(&system, diags);
     checks::files::shared_compressed_kernels(&system, &facts, diags);
-    checks::sections::case_clashes(&system, diags);
-    checks::sections::output_names(&system, &opts.efi_name, diags);
 
     // Each distinct `dtb=` + `dtbo=` list is read and applied once, and
     // its problems reported once (at the first section naming it): a cfg
@@ -211,6 +209,24 @@ pub fn compile(
         }
         hosts.push(host);
     }
+    // The host DTB's own domains load their modules as ours do: checked,
+    // hashed, staged and listed like ours.
+    for (section, host) in system.sections.iter_mut().zip(&hosts) {
+        if let (Some(host), Some(dtb)) = (host, &section.dtb) {
+            section.host_domain_modules =
+                checks::host::domain_modules(host, &dtb.source, dtb.span, &system.root, diags);
+        }
+    }
+    let host_domain_modules: Vec<&crate::model::Module> = system
+        .sections
+        .iter()
+        .flat_map(|s| &s.host_domain_modules)
+        .filter(|m| !facts.contains_key(&m.source))
+        .collect();
+    let more = checks::files::inspect_modules(&host_domain_modules, diags);
+    facts.extend(more);
+    checks::sections::case_clashes(&system, diags);
+    checks::sections::output_names(&system, &opts.efi_name, diags);
     let fragments = emit::fragment::generate_all(&mut system, &hosts, &mut facts, diags);
     let mut passthrough = Vec::new();
 

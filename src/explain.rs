@@ -652,6 +652,7 @@ fn role_name(role: ModuleRole) -> &'static str {
         ModuleRole::Kernel => "kernel",
         ModuleRole::Ramdisk => "ramdisk",
         ModuleRole::DeviceTree => "passthrough DTB",
+        ModuleRole::HostDomain => "module of a host DTB domain",
     }
 }
 

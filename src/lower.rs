@@ -354,6 +354,7 @@ impl Lowerer<'_, '_> {
             dtbos: Vec::new(),
             passthrough_keys: Vec::new(),
             guests: Vec::new(),
+            host_domain_modules: Vec::new(),
         };
         let mut slots = GuestSlots::default();
         for entry in &section.entries {

@@ -469,3 +469,52 @@ fn a_mount_point_as_output_is_refused_with_the_way_out() {
     }
     expect_refused(&out, &["is a mount point", "Use a directory inside it"]);
 }
+
+#[test]
+fn a_domain_the_host_dtb_describes_is_checked_staged_and_listed_like_ours() {
+    let dir = scratch_example("sections");
+    let root = dir.path();
+    let (dts, _) = dtc_decompile(&root.join("host.dtb"));
+    // After /chosen's properties: dtc wants them before subnodes.
+    let dts = dts.replacen(
+        "stdout-path = \"/pl011@9000000\";",
+        "stdout-path = \"/pl011@9000000\";\n\t\tlegacy {\n\t\t\tcompatible = \"xen,domain\";\n\t\t\t#address-cells = <2>;\n\t\t\t#size-cells = <2>;\n\t\t\tcpus = <1>;\n\t\t\tmemory = <0 0x10000>;\n\t\t\tkernel {\n\t\t\t\tcompatible = \"multiboot,kernel\", \"multiboot,module\";\n\t\t\t\txen,uefi-binary = \"legacy\\\\Image\";\n\t\t\t};\n\t\t};",
+        1,
+    );
+    let compiled = Command::new("dtc")
+        .args(["-q", "-I", "dts", "-O", "dtb", "-o", "host.dtb", "-"])
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(dts.as_bytes())?;
+            c.wait()
+        })
+        .unwrap();
+    assert!(compiled.success());
+
+    // Missing: the check that a module of ours gets, at `dtb=`.
+    let out = run(&["check", "xen.cfg"], root);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error[XC0401]: `legacy\\Image` does not exist"),
+        "{}",
+        stderr(&out)
+    );
+
+    fs::create_dir(root.join("legacy")).unwrap();
+    fs::copy(root.join("Image-guest1.bin"), root.join("legacy/Image")).unwrap();
+    expect_built(&run(&["build", "xen.cfg", "-o", "out", "--stage"], root));
+    assert_eq!(
+        fs::read(root.join("out/legacy/Image")).unwrap(),
+        fs::read(root.join("legacy/Image")).unwrap(),
+        "staged"
+    );
+    assert_manifest_true(&root.join("out"));
+    let manifest = fs::read_to_string(root.join("out/manifest.json")).unwrap();
+    assert!(
+        manifest.contains("\"esp_path\": \"legacy\\\\Image\""),
+        "{manifest}"
+    );
+}

@@ -19,9 +19,19 @@ use std::path::PathBuf;
 /// Sniff every distinct referenced file once: size and format from its
 /// first bytes.
 pub fn inspect(system: &System, diags: &mut Diagnostics) -> BTreeMap<PathBuf, FileFacts> {
+    let modules: Vec<&Module> = system.modules().map(|(_, m)| m).collect();
+    inspect_modules(&modules, diags)
+}
+
+/// [`inspect`] for some modules (those of the host DTB's own domains,
+/// known once the host tree is read).
+pub fn inspect_modules(
+    modules: &[&Module],
+    diags: &mut Diagnostics,
+) -> BTreeMap<PathBuf, FileFacts> {
     // First reference of each file, for the diagnostic location.
     let mut first: BTreeMap<PathBuf, &Module> = BTreeMap::new();
-    for (_, m) in system.modules() {
+    for m in modules {
         first.entry(m.source.clone()).or_insert(m);
     }
 
@@ -99,7 +109,7 @@ pub fn inspect(system: &System, diags: &mut Diagnostics) -> BTreeMap<PathBuf, Fi
         }
     }
 
-    for (_, m) in system.modules() {
+    for m in modules {
         if let Some(f) = facts.get(&m.source) {
             check_content(m, f, diags);
         }

@@ -73,6 +73,10 @@ pub struct BootSection {
     pub passthrough_keys: Vec<(String, Spanned<String>)>,
     /// dom0less guests in domid order (domid = index + first_domid).
     pub guests: Vec<Guest>,
+    /// The modules of domains the host DTB (with its overlays) already
+    /// describes: Xen loads them like ours, so they are checked, staged and
+    /// listed like ours. Filled in once the host tree is read.
+    pub host_domain_modules: Vec<Module>,
 }
 
 impl BootSection {
@@ -85,6 +89,7 @@ impl BootSection {
             .chain(&self.dtb)
             .chain(&self.dtbos)
             .chain(self.guests.iter().flat_map(|g| g.modules()))
+            .chain(&self.host_domain_modules)
     }
 
     /// Files the EFI loader loads as modules (everything but the DTB and
@@ -98,7 +103,8 @@ impl BootSection {
             .iter()
             .chain(&self.dom0_ramdisk)
             .chain(&self.xsm)
-            .chain(self.guests.iter().flat_map(|g| g.modules()));
+            .chain(self.guests.iter().flat_map(|g| g.modules()))
+            .chain(&self.host_domain_modules);
         for m in candidates {
             // cfg modules are loaded once each; DT modules once per distinct string.
             if m.role.is_dom0() || dt_paths.insert(&m.path) {
@@ -122,6 +128,9 @@ pub enum ModuleRole {
     Ramdisk,
     /// A guest's passthrough DTB fragment (`multiboot,device-tree`).
     DeviceTree,
+    /// A module of a domain the host DTB (or an overlay) already describes,
+    /// loaded by its `xen,uefi-binary`.
+    HostDomain,
 }
 
 impl ModuleRole {
@@ -143,7 +152,7 @@ impl ModuleRole {
             ModuleRole::Ramdisk | ModuleRole::Dom0Ramdisk => "multiboot,ramdisk",
             ModuleRole::DeviceTree => "multiboot,device-tree",
             ModuleRole::Xsm => "xen,xsm-policy",
-            ModuleRole::HostDtb | ModuleRole::Overlay => "",
+            ModuleRole::HostDtb | ModuleRole::Overlay | ModuleRole::HostDomain => "",
         }
     }
 }
