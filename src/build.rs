@@ -189,14 +189,14 @@ fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Resu
         )
         .chain(opts.xen.clone());
     for input in inputs {
-        if let Ok(p) = std::fs::canonicalize(&input)
-            && p.starts_with(&out)
-        {
-            return Err(FatalError(format!(
-                "the output directory {} contains the input {}; choose another -o",
-                opts.out.display(),
-                input.display()
-            )));
+        if let Ok(p) = std::fs::canonicalize(&input) {
+            if p.starts_with(&out) {
+                return Err(FatalError(format!(
+                    "the output directory {} contains the input {}; choose another -o",
+                    opts.out.display(),
+                    input.display()
+                )));
+            }
         }
     }
     Ok(())

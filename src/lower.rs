@@ -663,11 +663,10 @@ impl Lowerer<'_, '_> {
     ) -> Option<GuestProperty> {
         let reported = self.diags.len();
         let result = self.typed_property(name, name_span, text, value_span);
-        if result.is_none()
-            && self.diags.len() > reported
-            && let Some(spec) = binding::lookup(name)
-        {
-            self.pending_rejected.push(spec.dt_name.to_string());
+        if result.is_none() && self.diags.len() > reported {
+            if let Some(spec) = binding::lookup(name) {
+                self.pending_rejected.push(spec.dt_name.to_string());
+            }
         }
         result
     }
@@ -757,10 +756,10 @@ impl Lowerer<'_, '_> {
             );
             return None;
         }
-        if let Some(symbol) = spec.requires
-            && !crate::checks::target::require(target, name, symbol, name_span, self.diags)
-        {
-            return None;
+        if let Some(symbol) = spec.requires {
+            if !crate::checks::target::require(target, name, symbol, name_span, self.diags) {
+                return None;
+            }
         }
         let bad = |diags: &mut Diagnostics, check, msg: String, help: String| {
             diags.push(Diagnostic::at(check, value_span, msg).help(help));
@@ -819,7 +818,7 @@ impl Lowerer<'_, '_> {
                     );
                         return None;
                     }
-                    Ok(kib) if !kib.is_multiple_of(4) => {
+                    Ok(kib) if kib % 4 != 0 => {
                         self.diags.push(
                         Diagnostic::at(&c::BAD_MEMORY, value_span, format!("`memory` is {kib} KiB, which is not a multiple of 4 KiB"))
                             .note("Xen allocates guest memory in 4 KiB pages: boot stalls after \"Loading ramdisk from boot module\" and no guest starts")

@@ -294,22 +294,22 @@ impl Importer<'_> {
                 "CPUPOOL" => Some((num_pools, "NUM_CPUPOOLS")),
                 _ => None,
             };
-            if let (Some((count, counter)), Some(i)) = (limit, guest)
-                && i >= count
-            {
-                let why = if count == 0 {
-                    format!("`{counter}` is not set")
-                } else {
-                    format!("`{counter}={count}` counts indices 0 to {}", count - 1)
-                };
-                self.warn(
-                    &c::IMPORT_IGNORED,
-                    a.name_span,
-                    format!("ImageBuilder silently ignores `{name}[{index}]`: {why}"),
-                    "it is not imported",
-                    &format!("raise `{counter}`, or remove `{name}[{index}]`"),
-                );
-                continue;
+            if let (Some((count, counter)), Some(i)) = (limit, guest) {
+                if i >= count {
+                    let why = if count == 0 {
+                        format!("`{counter}` is not set")
+                    } else {
+                        format!("`{counter}={count}` counts indices 0 to {}", count - 1)
+                    };
+                    self.warn(
+                        &c::IMPORT_IGNORED,
+                        a.name_span,
+                        format!("ImageBuilder silently ignores `{name}[{index}]`: {why}"),
+                        "it is not imported",
+                        &format!("raise `{counter}`, or remove `{name}[{index}]`"),
+                    );
+                    continue;
+                }
             }
             match treatment {
                 Used | Unsupported => {}
@@ -1058,7 +1058,7 @@ impl Importer<'_> {
             .chunks(2)
             .map(|p| p[1])
             .fold(0u64, u64::saturating_add);
-        if !total.is_multiple_of(4096) || pairs.iter().any(|n| n % 4096 != 0) {
+        if total % 4096 != 0 || pairs.iter().any(|n| n % 4096 != 0) {
             self.push(
                 Diagnostic::at(
                     &c::IMPORT_BAD_VALUE,
@@ -1070,19 +1070,19 @@ impl Importer<'_> {
             );
             return Vec::new();
         }
-        if let Some(m) = &mem_var
-            && number(&m.value).is_none_or(|mb| mb.saturating_mul(1 << 20) != total)
-        {
-            self.warn(
-                &c::IMPORT_DIFFERS,
-                m.value_span,
-                format!(
-                    "`DOMU_MEM[{i}]` does not match the static memory ({} KiB)",
-                    total / 1024
-                ),
-                "ImageBuilder prints \"Ignoring DOMU_MEM\" and uses the static memory's total",
-                "remove DOMU_MEM, or make it the total of DOMU_STATIC_MEM",
-            );
+        if let Some(m) = &mem_var {
+            if number(&m.value).is_none_or(|mb| mb.saturating_mul(1 << 20) != total) {
+                self.warn(
+                    &c::IMPORT_DIFFERS,
+                    m.value_span,
+                    format!(
+                        "`DOMU_MEM[{i}]` does not match the static memory ({} KiB)",
+                        total / 1024
+                    ),
+                    "ImageBuilder prints \"Ignoring DOMU_MEM\" and uses the static memory's total",
+                    "remove DOMU_MEM, or make it the total of DOMU_STATIC_MEM",
+                );
+            }
         }
         let ranges: Vec<String> = pairs
             .chunks(2)
@@ -1191,7 +1191,7 @@ fn size_text(total: u64) -> String {
 
 /// A size in bytes for the cfg's structure keys: the largest exact unit.
 fn size_bytes_text(bytes: u64) -> String {
-    if bytes != 0 && bytes.is_multiple_of(1024) {
+    if bytes != 0 && bytes % 1024 == 0 {
         size_text(bytes)
     } else {
         bytes.to_string()

@@ -77,15 +77,15 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
         VersionSource::XenBinary => said("the Xen binary"),
         _ => said("the target"),
     };
-    if let Some((path, found)) = &image
-        && found.version != version
-    {
-        mismatch(path, "the Xen binary", found.version, &chosen_by, diags);
+    if let Some((path, found)) = &image {
+        if found.version != version {
+            mismatch(path, "the Xen binary", found.version, &chosen_by, diags);
+        }
     }
-    if let Some((path, v)) = from_config
-        && v != version
-    {
-        mismatch(path, "the Xen build configuration", v, &chosen_by, diags);
+    if let Some((path, v)) = from_config {
+        if v != version {
+            mismatch(path, "the Xen build configuration", v, &chosen_by, diags);
+        }
     }
     let target = Target {
         version,
