@@ -346,14 +346,17 @@ fn choose_default(
                 .iter()
                 .map(|s| format!("`{}`", s.name))
                 .collect();
-            diags.push(
-                Diagnostic::new(
-                    &c::UNKNOWN_SECTION_ARG,
-                    Location::File(opts.cfg.clone()),
-                    format!("`--section {name}` names no boot section"),
-                )
-                .help(format!("the boot sections are {}", names.join(", "))),
+            let mut d = Diagnostic::new(
+                &c::UNKNOWN_SECTION_ARG,
+                Location::File(opts.cfg.clone()),
+                format!("`--section {name}` names no boot section"),
             );
+            if doc.section(name).is_some() {
+                d = d.note(format!(
+                    "`[{name}]` is a guest section: Xen boots it as a guest, never as dom0"
+                ));
+            }
+            diags.push(d.help(format!("the boot sections are {}", names.join(", "))));
         }
         return name.clone();
     }

@@ -145,6 +145,9 @@ checks! {
     FIRMWARE_DEVICE_TREE = "XC0215" "firmware-device-tree" Warning
         summary: "a boot section without `dtb=` boots on the firmware's device tree"
         explain: "Without `dtb=` Xen takes the device tree the firmware installed as an EFI configuration table, which xencfg cannot see or check, and xencfg writes no DTB for the section. Firmware that installs ACPI tables instead (EDK2 on QEMU's virt machine by default, many servers) leaves Xen an empty tree: a Xen built without ACPI support (Debian's, upstream's default) then stops before its first console line. Seen on Xen 4.17 under QEMU: silent with ACPI on, dom0 boots with `acpi=off`. Give the section `dtb=` with the board's DTB, or allow this check when the firmware is known to provide one.";
+    UNLISTED_GUEST_SECTION = "XC0216" "unlisted-guest-section" Error
+        summary: "a section that looks like a guest is listed by no boot section"
+        explain: "Xen boots only the guests that a boot section's `domains=` (or `guests=`) names. A section with guest keys (`kernel=` with `cpus`, `memory`, `vpl011`, ...) or the guest marker (an empty `property=` or `properties=`) that no list names is never booted; read as a boot section it would be a dom0 without options or DTB, so xencfg reports it once, here, and checks nothing else in it.\n\nWrong:  [xen]\n        domains=linux1\n        [rtos]\n        property=\n        kernel=zephyr.bin\nRight:  [xen]\n        domains=linux1,rtos";
 
     BAD_NUMBER = "XC0301" "bad-number" Error
         summary: "a value that is not a number of the expected form"
