@@ -15,8 +15,8 @@ use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
 use xencfg::import::imagebuilder;
 use xencfg::progress::{Meter, Progress};
-use xencfg::target::Target;
 use xencfg::target::resolve::{self, TargetArgs};
+use xencfg::target::{Target, VersionSource, XenVersion};
 
 const EXIT_OK: u8 = 0;
 const EXIT_CONFIG_ERRORS: u8 = 1;
@@ -148,6 +148,9 @@ fn compile(
 
 fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u8, FatalError> {
     let (compiled, sources, diags, target) = compile(args, build.is_some())?;
+    if std::io::stderr().is_terminal() && target.version_source == VersionSource::Default {
+        eprintln!("{}", assumed_target_note(&target, style));
+    }
     print_diagnostics(&diags, &sources, args.format, Stream::Stdout, style);
     if diags.has_errors() {
         return Ok(EXIT_CONFIG_ERRORS);
@@ -167,6 +170,17 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u
         )?;
     }
     Ok(EXIT_OK)
+}
+
+/// Said once, on a terminal, when no option names the target Xen.
+fn assumed_target_note(target: &Target, style: Style) -> String {
+    format!(
+        "{} no target Xen given (`--xen-version`, `--xen` or `--xen-config`): checking for Xen {} and warning where Xen {} to {} differ",
+        style.paint(Role::Label, "note:"),
+        target.version,
+        XenVersion::OLDEST,
+        XenVersion::NEWEST
+    )
 }
 
 /// `explain` prints its text on stdout, so its diagnostics, in any

@@ -126,7 +126,11 @@ fn progress_while_hashing_large_files_on_a_terminal() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("\rhashing "), "no progress line in {text:?}");
     assert!(text.contains("of 512.0 MiB ("), "{text:?}");
-    assert!(text.ends_with("\r\x1b[K"), "the line is erased: {text:?}");
+    // The line is erased before anything else is printed: the note on the
+    // assumed target.
+    let (_, after) = text.rsplit_once("\r\x1b[K").expect("the line is erased");
+    assert!(!after.contains("hashing"), "{text:?}");
+    assert!(after.starts_with("\x1b[1mnote:"), "{after:?}");
 
     // The same build into a pipe prints nothing at all.
     let out = piped(&["build", "xen.cfg", "-o", "out2"], dir.path());
@@ -147,4 +151,34 @@ fn no_progress_for_small_builds_or_check() {
     let dir = with_large_ramdisk(512 << 20);
     let (_, text) = on_terminal(&["check", "xen.cfg"], dir.path(), &[]).unwrap();
     assert!(!text.contains("hashing"), "{text:?}");
+}
+
+/// Without a target, the assumption is said once, first, on a terminal.
+#[test]
+fn the_assumed_target_is_said_once_on_a_terminal() {
+    let dir = scratch_example("sections");
+    let Some((code, text)) =
+        on_terminal(&["check", "xen.cfg", "--color", "never"], dir.path(), &[])
+    else {
+        return;
+    };
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.starts_with("note: no target Xen given (`--xen-version`, `--xen` or `--xen-config`): checking for Xen 4.22 and warning where Xen 4.16 to 4.22 differ\r\n"),
+        "{text:?}"
+    );
+    assert_eq!(text.matches("no target Xen given").count(), 1);
+
+    let pinned = [
+        "check",
+        "xen.cfg",
+        "--xen-version",
+        "4.17",
+        "--color",
+        "never",
+    ];
+    let (_, text) = on_terminal(&pinned, dir.path(), &[]).unwrap();
+    assert!(!text.contains("no target Xen given"), "{text:?}");
+    let out = piped(&["check", "xen.cfg"], dir.path());
+    assert_eq!(stderr(&out), "", "nothing but diagnostics into a pipe");
 }

@@ -356,6 +356,9 @@ checks! {
     TARGET_CANNOT_BOOT = "XC0904" "target-cannot-boot" Error
         summary: "the target Xen cannot boot an EFI dom0less system"
         explain: "xencfg's output needs an arm64 Xen with the EFI loader (CONFIG_ARM_EFI), release 4.16 or newer (the first whose EFI loader reads `xen,uefi-binary`).";
+    RELEASES_DIFFER = "XC0905" "releases-differ" Warning
+        summary: "no target Xen given, and some supported releases would report this"
+        explain: "Properties, limits and behaviours differ between Xen releases: `max_grant_frames` is read from 4.18 on, a guest has room for 2 static memory banks before 4.17, ... Without `--xen-version`, `--xen` or `--xen-config`, xencfg checks for the newest release it knows and judges a cfg that has no errors for every supported release (4.16 to the newest) as well: a finding of an older release that the newest does not have is this warning, naming the releases and what they would report. Pin the target to get exactly its findings.\n\nWrong:  xencfg check xen.cfg                      (boots on Debian 12's Xen 4.17)\nRight:  xencfg check xen.cfg --xen-version 4.17";
     BAD_STRUCTURE = "XC1001" "bad-structure-value" Error
         summary: "a `cpupool=`, `evtchn=`, `shared-mem=`, `static-mem=` or `vcpu<N>-affinity=` value that does not parse"
         explain: "These keys describe structures that xencfg writes with phandles on both ends. Their forms are:\n  cpupool=NAME                         (and a [NAME] section with cpus= and sched=)\n  evtchn=LOCAL-PORT PEER:PEER-PORT     (PEER is a guest of the same boot section, or dom0)\n  shared-mem=ID [host=ADDR] guest=ADDR size=SIZE [role=owner|borrower]\n  static-mem=ADDR:SIZE[,ADDR:SIZE...]\n  vcpu<N>-affinity=CPU-LIST            (e.g. 0-3,6)\nNumbers are decimal or 0x hex; sizes take K, M, G or T.";
