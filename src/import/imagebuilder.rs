@@ -29,7 +29,7 @@
 use super::shell::{self, Assignment};
 use crate::binding;
 use crate::checks::registry::{self as c, Check};
-use crate::diag::{Diagnostic, Diagnostics, FileId, Severity, Span};
+use crate::diag::{Diagnostic, Diagnostics, FileId, Location, Severity, Span};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -228,6 +228,33 @@ impl Importer<'_> {
         self.push(d);
     }
 
+    /// One XC1103 for variables dropped for the same reason: at the first
+    /// one, naming them all, with the others as related locations.
+    fn dropped(&mut self, mut vars: Vec<(String, Span)>, what: &str, note: &str) {
+        vars.sort_by_key(|(_, span)| span.offset);
+        let Some((_, first)) = vars.first().cloned() else {
+            return;
+        };
+        let names: Vec<String> = vars.iter().map(|(n, _)| format!("`{n}`")).collect();
+        let (message, help) = match names.as_slice() {
+            [one] => (
+                format!("{one} {}", singular(what)),
+                "nothing to do: it is dropped",
+            ),
+            many => (
+                format!("{} {what}", many.join(", ")),
+                "nothing to do: they are dropped",
+            ),
+        };
+        let mut d = Diagnostic::at(&c::IMPORT_NO_EFI, first, message)
+            .note(note.to_string())
+            .help(help);
+        for (name, span) in vars.into_iter().skip(1) {
+            d = d.related(Location::Text(span), format!("`{name}`"));
+        }
+        self.push(d);
+    }
+
     /// Report variables the importer does not translate, and indices that
     /// ImageBuilder never reads.
     fn classify(&mut self) {
@@ -240,6 +267,8 @@ impl Importer<'_> {
             .iter()
             .map(|(k, a)| (k.clone(), a.clone()))
             .collect();
+        let mut boot_flow: Vec<(String, Span)> = Vec::new();
+        let mut not_boot: Vec<(String, Span)> = Vec::new();
         for ((name, index), a) in entries {
             let Some((indexed, treatment)) = variable(&name) else {
                 if self.helpers.contains(&name) {
@@ -313,22 +342,22 @@ impl Importer<'_> {
             }
             match treatment {
                 Used | Unsupported => {}
-                NoEfi => self.warn(
-                    &c::IMPORT_NO_EFI,
-                    a.name_span,
-                    format!("`{name}` configures U-Boot's boot flow, which EFI boot does not have"),
-                    "Xen's EFI loader loads every file itself, wherever the firmware allocates; there is no load address, load command or boot command",
-                    "nothing to do: it is dropped",
-                ),
-                NotBoot => self.warn(
-                    &c::IMPORT_NO_EFI,
-                    a.name_span,
-                    format!("`{name}` is not part of the boot configuration"),
-                    "it configures ImageBuilder's disk image, device tree sources or bare-metal Linux mode",
-                    "nothing to do: it is dropped",
-                ),
+                NoEfi => boot_flow.push((name.clone(), a.name_span)),
+                NotBoot => not_boot.push((name.clone(), a.name_span)),
             }
         }
+        // One warning per group of dropped variables, not one per variable:
+        // they all say the same.
+        self.dropped(
+            boot_flow,
+            "configure U-Boot's boot flow, which EFI boot does not have",
+            "Xen's EFI loader loads every file itself, wherever the firmware allocates; there is no load address, load command or boot command",
+        );
+        self.dropped(
+            not_boot,
+            "are not part of the boot configuration",
+            "they configure ImageBuilder's disk image, device tree sources or bare-metal Linux mode",
+        );
         let ignored_pools: Vec<Assignment> = self
             .vars
             .indexed("DOMU_CPUPOOL")
@@ -1203,6 +1232,14 @@ fn comment_text(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
+}
+
+/// "configure …" / "are not …" for one variable.
+fn singular(what: &str) -> String {
+    match what.strip_prefix("are ") {
+        Some(rest) => format!("is {rest}"),
+        None => what.replacen("configure ", "configures ", 1),
+    }
 }
 
 #[cfg(test)]
