@@ -127,10 +127,11 @@ fn progress_while_hashing_large_files_on_a_terminal() {
     assert!(text.contains("\rhashing "), "no progress line in {text:?}");
     assert!(text.contains("of 512.0 MiB ("), "{text:?}");
     // The line is erased before anything else is printed: the note on the
-    // assumed target.
+    // assumed target and the summary line.
     let (_, after) = text.rsplit_once("\r\x1b[K").expect("the line is erased");
     assert!(!after.contains("hashing"), "{text:?}");
     assert!(after.starts_with("\x1b[1mnote:"), "{after:?}");
+    assert!(after.contains("Finished"), "{after:?}");
 
     // The same build into a pipe prints nothing at all.
     let out = piped(&["build", "xen.cfg", "-o", "out2"], dir.path());
@@ -151,6 +152,45 @@ fn no_progress_for_small_builds_or_check() {
     let dir = with_large_ramdisk(512 << 20);
     let (_, text) = on_terminal(&["check", "xen.cfg"], dir.path(), &[]).unwrap();
     assert!(!text.contains("hashing"), "{text:?}");
+}
+
+/// A successful build says where its output is and how much there is to
+/// install, in one line, on a terminal; into a pipe it says nothing.
+#[test]
+fn build_prints_one_summary_line_on_a_terminal_only() {
+    let dir = scratch_example("sections");
+    let args = [
+        "build",
+        "xen.cfg",
+        "-o",
+        "out",
+        "--xen-version",
+        "4.22",
+        "--color",
+        "never",
+    ];
+    let Some((code, text)) = on_terminal(&args, dir.path(), &[]) else {
+        return;
+    };
+    assert_eq!(code, 0, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text:?}");
+    assert!(
+        lines[0].starts_with("    Finished out: 9 files to install, 24.2 KiB "),
+        "{text:?}"
+    );
+    assert!(
+        lines[0].ends_with("(6 to copy from their sources, see manifest.json)"),
+        "{text:?}"
+    );
+
+    let out = piped(
+        &["build", "xen.cfg", "-o", "out2", "--xen-version", "4.22"],
+        dir.path(),
+    );
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "", "silent when piped");
+    assert!(out.stdout.is_empty());
 }
 
 /// Without a target, the assumption is said once, first, on a terminal.
