@@ -109,3 +109,55 @@ fn import_reports_the_dropped_boot_flow_once() {
         "{err}"
     );
 }
+
+/// The `xencfg check` lines of the CI examples run as written (on the
+/// example cfg), and the SARIF one writes a SARIF log.
+#[test]
+fn ci_examples_run_as_written() {
+    let dir = scratch_example("sections");
+    for example in ["contrib/ci/github-actions.yml", "contrib/ci/gitlab-ci.yml"] {
+        let text = fs::read_to_string(repo().join(example)).unwrap();
+        let lines: Vec<&str> = text
+            .lines()
+            .filter_map(|l| {
+                l.trim_start()
+                    .trim_start_matches("- ")
+                    .strip_prefix("run: ")
+            })
+            .chain(
+                text.lines()
+                    .filter_map(|l| l.trim_start().strip_prefix("- ")),
+            )
+            .filter(|l| l.starts_with("xencfg check "))
+            .collect();
+        assert!(!lines.is_empty(), "{example} has no xencfg check");
+        for line in lines {
+            let command = line.replace("boot/xen.cfg", "xen.cfg");
+            let out = std::process::Command::new("bash")
+                .args(["-c", &command])
+                .current_dir(dir.path())
+                .env(
+                    "PATH",
+                    format!(
+                        "{}:{}",
+                        std::path::Path::new(env!("CARGO_BIN_EXE_xencfg"))
+                            .parent()
+                            .unwrap()
+                            .display(),
+                        std::env::var("PATH").unwrap()
+                    ),
+                )
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{example}: `{line}`: {}",
+                stderr(&out)
+            );
+        }
+        let sarif: serde_json::Value =
+            serde_json::from_slice(&fs::read(dir.path().join("xencfg.sarif")).unwrap()).unwrap();
+        assert_eq!(sarif["version"], "2.1.0", "{example}");
+        fs::remove_file(dir.path().join("xencfg.sarif")).unwrap();
+    }
+}
