@@ -32,6 +32,8 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Convert another tool''s configuration into a xen.cfg')
             [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
             [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for SHELL on stdout (also in completions/ of the source)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (xencfg.1, one per command, xencfg.cfg.5) into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -132,12 +134,26 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             break
         }
         'xencfg;dts' {
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write the DTS here instead of to stdout')
+            [CompletionResult]::new('--out', '--out', [CompletionResultType]::ParameterName, 'Write the DTS here instead of to stdout')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'xencfg;checks' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'xencfg;completions' {
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'xencfg;man' {
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -150,6 +166,8 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Convert another tool''s configuration into a xen.cfg')
             [CompletionResult]::new('dts', 'dts', [CompletionResultType]::ParameterValue, 'Decompile a DTB to DTS')
             [CompletionResult]::new('checks', 'checks', [CompletionResultType]::ParameterValue, 'List the checks, or explain one')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print the completion script for SHELL on stdout (also in completions/ of the source)')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Write the man pages (xencfg.1, one per command, xencfg.cfg.5) into DIR')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -173,6 +191,12 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             break
         }
         'xencfg;help;checks' {
+            break
+        }
+        'xencfg;help;completions' {
+            break
+        }
+        'xencfg;help;man' {
             break
         }
         'xencfg;help;help' {

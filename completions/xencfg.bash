@@ -25,6 +25,9 @@ _xencfg() {
             xencfg,checks)
                 cmd="xencfg__subcmd__checks"
                 ;;
+            xencfg,completions)
+                cmd="xencfg__subcmd__completions"
+                ;;
             xencfg,dts)
                 cmd="xencfg__subcmd__dts"
                 ;;
@@ -37,6 +40,9 @@ _xencfg() {
             xencfg,import)
                 cmd="xencfg__subcmd__import"
                 ;;
+            xencfg,man)
+                cmd="xencfg__subcmd__man"
+                ;;
             xencfg__subcmd__help,build)
                 cmd="xencfg__subcmd__help__subcmd__build"
                 ;;
@@ -45,6 +51,9 @@ _xencfg() {
                 ;;
             xencfg__subcmd__help,checks)
                 cmd="xencfg__subcmd__help__subcmd__checks"
+                ;;
+            xencfg__subcmd__help,completions)
+                cmd="xencfg__subcmd__help__subcmd__completions"
                 ;;
             xencfg__subcmd__help,dts)
                 cmd="xencfg__subcmd__help__subcmd__dts"
@@ -57,6 +66,9 @@ _xencfg() {
                 ;;
             xencfg__subcmd__help,import)
                 cmd="xencfg__subcmd__help__subcmd__import"
+                ;;
+            xencfg__subcmd__help,man)
+                cmd="xencfg__subcmd__help__subcmd__man"
                 ;;
             xencfg__subcmd__help__subcmd__import,imagebuilder)
                 cmd="xencfg__subcmd__help__subcmd__import__subcmd__imagebuilder"
@@ -80,7 +92,7 @@ _xencfg() {
 
     case "${cmd}" in
         xencfg)
-            opts="-h -V --color --help --version build check explain import dts checks help"
+            opts="-h -V --color --help --version build check explain import dts checks completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,13 +283,39 @@ _xencfg() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        xencfg__subcmd__dts)
-            opts="-h --color --help"
+        xencfg__subcmd__completions)
+            opts="-h --color --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__dts)
+            opts="-o -h --out --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
@@ -364,7 +402,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__help)
-            opts="build check explain import dts checks help"
+            opts="build check explain import dts checks completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -406,6 +444,20 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__help__subcmd__checks)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__help__subcmd__completions)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -478,6 +530,20 @@ _xencfg() {
         xencfg__subcmd__help__subcmd__import__subcmd__imagebuilder)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -564,6 +630,24 @@ _xencfg() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        xencfg__subcmd__man)
+            opts="-h --color --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0

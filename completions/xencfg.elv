@@ -29,6 +29,8 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand import 'Convert another tool''s configuration into a xen.cfg'
             cand dts 'Decompile a DTB to DTS'
             cand checks 'List the checks, or explain one'
+            cand completions 'Print the completion script for SHELL on stdout (also in completions/ of the source)'
+            cand man 'Write the man pages (xencfg.1, one per command, xencfg.cfg.5) into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'xencfg;build'= {
@@ -120,11 +122,23 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         &'xencfg;import;help;help'= {
         }
         &'xencfg;dts'= {
+            cand -o 'Write the DTS here instead of to stdout'
+            cand --out 'Write the DTS here instead of to stdout'
             cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'xencfg;checks'= {
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'xencfg;completions'= {
+            cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'xencfg;man'= {
             cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand -h 'Print help'
             cand --help 'Print help'
@@ -136,6 +150,8 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand import 'Convert another tool''s configuration into a xen.cfg'
             cand dts 'Decompile a DTB to DTS'
             cand checks 'List the checks, or explain one'
+            cand completions 'Print the completion script for SHELL on stdout (also in completions/ of the source)'
+            cand man 'Write the man pages (xencfg.1, one per command, xencfg.cfg.5) into DIR'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'xencfg;help;build'= {
@@ -152,6 +168,10 @@ set edit:completion:arg-completer[xencfg] = {|@words|
         &'xencfg;help;dts'= {
         }
         &'xencfg;help;checks'= {
+        }
+        &'xencfg;help;completions'= {
+        }
+        &'xencfg;help;man'= {
         }
         &'xencfg;help;help'= {
         }

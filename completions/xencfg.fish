@@ -35,6 +35,8 @@ complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "explain" -d 'Show wha
 complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "import" -d 'Convert another tool\'s configuration into a xen.cfg'
 complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "dts" -d 'Decompile a DTB to DTS'
 complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "checks" -d 'List the checks, or explain one'
+complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "completions" -d 'Print the completion script for SHELL on stdout (also in completions/ of the source)'
+complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "man" -d 'Write the man pages (xencfg.1, one per command, xencfg.cfg.5) into DIR'
 complete -c xencfg -n "__fish_xencfg_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r
@@ -108,6 +110,7 @@ never\t''"
 complete -c xencfg -n "__fish_xencfg_using_subcommand import; and __fish_seen_subcommand_from imagebuilder" -s h -l help -d 'Print help'
 complete -c xencfg -n "__fish_xencfg_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "imagebuilder" -d 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them'
 complete -c xencfg -n "__fish_xencfg_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xencfg -n "__fish_xencfg_using_subcommand dts" -s o -l out -d 'Write the DTS here instead of to stdout' -r -F
 complete -c xencfg -n "__fish_xencfg_using_subcommand dts" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
 always\t''
 never\t''"
@@ -116,11 +119,21 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand checks" -l color -d 'When 
 always\t''
 never\t''"
 complete -c xencfg -n "__fish_xencfg_using_subcommand checks" -s h -l help -d 'Print help'
-complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks help" -f -a "build" -d 'Compile CFG into an output directory (the directory of Xen on the ESP)'
-complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks help" -f -a "check" -d 'Run every check `build` runs; write nothing'
-complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks help" -f -a "explain" -d 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes'
-complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks help" -f -a "import" -d 'Convert another tool\'s configuration into a xen.cfg'
-complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks help" -f -a "dts" -d 'Decompile a DTB to DTS'
-complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks help" -f -a "checks" -d 'List the checks, or explain one'
-complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c xencfg -n "__fish_xencfg_using_subcommand completions" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c xencfg -n "__fish_xencfg_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c xencfg -n "__fish_xencfg_using_subcommand man" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
+always\t''
+never\t''"
+complete -c xencfg -n "__fish_xencfg_using_subcommand man" -s h -l help -d 'Print help'
+complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks completions man help" -f -a "build" -d 'Compile CFG into an output directory (the directory of Xen on the ESP)'
+complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks completions man help" -f -a "check" -d 'Run every check `build` runs; write nothing'
+complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks completions man help" -f -a "explain" -d 'Show what Xen will read, per boot section: its command line, dom0, the guests with their domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build` writes'
+complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks completions man help" -f -a "import" -d 'Convert another tool\'s configuration into a xen.cfg'
+complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks completions man help" -f -a "dts" -d 'Decompile a DTB to DTS'
+complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks completions man help" -f -a "checks" -d 'List the checks, or explain one'
+complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks completions man help" -f -a "completions" -d 'Print the completion script for SHELL on stdout (also in completions/ of the source)'
+complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks completions man help" -f -a "man" -d 'Write the man pages (xencfg.1, one per command, xencfg.cfg.5) into DIR'
+complete -c xencfg -n "__fish_xencfg_using_subcommand help; and not __fish_seen_subcommand_from build check explain import dts checks completions man help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c xencfg -n "__fish_xencfg_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "imagebuilder" -d 'Read an ImageBuilder config (as data; it is never run) and write the equivalent xen.cfg in section form. Settings with no EFI or cfg equivalent are reported, and kept as comments where Xen still needs them'

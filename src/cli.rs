@@ -10,7 +10,8 @@ use std::path::PathBuf;
     version,
     about = "Compile and check Xen on Arm64 EFI boot configurations (dom0less)",
     long_about = "xencfg reads a Xen EFI cfg extended with dom0less guests, validates it against how real Xen \
-                  behaves, and emits what Xen's EFI loader boots: a merged host DTB, a trimmed cfg and a manifest."
+                  behaves, and emits what Xen's EFI loader boots: a merged host DTB, a trimmed cfg and a manifest.",
+    after_help = EXAMPLES
 )]
 pub struct Cli {
     /// When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never.
@@ -30,27 +31,85 @@ pub enum ColorWhen {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Compile CFG into an output directory (the directory of Xen on the ESP).
+    #[command(after_help = EXAMPLES_BUILD)]
     Build(BuildArgs),
     /// Run every check `build` runs; write nothing.
+    #[command(after_help = EXAMPLES_CHECK)]
     Check(CheckArgs),
     /// Show what Xen will read, per boot section: its command line, dom0, the guests with their
     /// domids, the files its EFI loader loads, the lines it ignores, and the /chosen that `build`
     /// writes.
+    #[command(after_help = EXAMPLES_EXPLAIN)]
     Explain(ExplainArgs),
     /// Convert another tool's configuration into a xen.cfg.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXAMPLES_IMPORT)]
     Import(ImportCommand),
     /// Decompile a DTB to DTS.
+    #[command(after_help = EXAMPLES_DTS)]
     Dts {
         /// The device tree blob.
         file: PathBuf,
+        /// Write the DTS here instead of to stdout.
+        #[arg(short, long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// List the checks, or explain one.
+    #[command(after_help = EXAMPLES_CHECKS)]
     Checks {
         /// A check code (XC0101) or name (blank-before-equals).
         code: Option<String>,
     },
+    /// Print the completion script for SHELL on stdout (also in completions/ of the source).
+    #[command(after_help = EXAMPLES_COMPLETIONS)]
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages (xencfg.1, one per command, xencfg.cfg.5) into DIR.
+    #[command(after_help = EXAMPLES_MAN)]
+    Man {
+        /// The directory to write them into (created if missing).
+        dir: PathBuf,
+    },
 }
+
+// The EXAMPLES of `--help`, which clap_mangen also renders into each
+// man page (after the options). Every command line here works as shown
+// on the repository's testdata.
+const EXAMPLES: &str = "Examples:
+  xencfg check xen.cfg --xen-version 4.17      validate for Xen 4.17
+  xencfg build xen.cfg -o out/                 compile into out/
+  xencfg explain xen.cfg --section xen-debug   what Xen reads from one section
+  xencfg checks XC0204                         explain a check";
+const EXAMPLES_BUILD: &str = "Examples:
+  xencfg build xen.cfg -o out/ --emit-dts
+      write out/xen.cfg, out/<section>.dtb (+ .dts for review) and out/manifest.json
+  xencfg build xen.cfg --stage --xen /boot/xen-4.17-arm64.efi --efi-name BOOTAA64 -o esp/EFI/BOOT
+      make the whole directory of Xen on the ESP (\\EFI\\BOOT\\BOOTAA64.EFI reads BOOTAA64.cfg)";
+const EXAMPLES_CHECK: &str = "Examples:
+  xencfg check xen.cfg --xen-version 4.17
+  xencfg check xen.cfg --xen xen.efi --xen-config xen.config   the target read from Xen itself
+  xencfg check xen.cfg --format sarif > xencfg.sarif     for code scanning in CI
+  xencfg check xen.cfg -A XC0215 --deny-warnings";
+const EXAMPLES_EXPLAIN: &str = "Examples:
+  xencfg explain xen.cfg --section xen-debug
+  xencfg explain xen.cfg --memory";
+const EXAMPLES_IMPORT: &str = "Examples:
+  xencfg import imagebuilder config -o xen.cfg";
+const EXAMPLES_DTS: &str = "Examples:
+  xencfg dts out/xen.dtb
+  xencfg dts out/xen.dtb -o xen.dts";
+const EXAMPLES_CHECKS: &str = "Examples:
+  xencfg checks
+  xencfg checks XC0204
+  xencfg checks unknown-property";
+const EXAMPLES_COMPLETIONS: &str = "Examples:
+  xencfg completions bash > ~/.local/share/bash-completion/completions/xencfg
+  xencfg completions zsh > ~/.zfunc/_xencfg
+  xencfg completions fish > ~/.config/fish/completions/xencfg.fish";
+const EXAMPLES_MAN: &str = "Examples:
+  xencfg man ~/.local/share/man/man1    then: man xencfg, man xencfg.cfg";
 
 #[derive(Args, Debug)]
 pub struct CommonArgs {

@@ -11,8 +11,8 @@ use crate::fdt::Fdt;
 use crate::hash::FileFacts;
 use crate::lower::{self, LowerInput};
 use crate::model::System;
-use crate::target::Target;
-use std::collections::{BTreeMap, HashMap};
+use crate::target::{Target, VersionSource, XenVersion};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -320,6 +320,12 @@ pub fn compile(
         }
     }
 
+    // A cfg with errors for the target is fixed first; what older
+    // releases would say on top is noise until then.
+    if opts.target.version_source == VersionSource::Default && !diags.has_errors() {
+        judge_every_release(opts, diags);
+    }
+
     let inputs = sources
         .paths()
         .map(Path::to_path_buf)
@@ -429,14 +435,17 @@ fn choose_default(
                 .iter()
                 .map(|s| format!("`{}`", s.name))
                 .collect();
-            diags.push(
-                Diagnostic::new(
-                    &c::UNKNOWN_SECTION_ARG,
-                    Location::File(opts.cfg.clone()),
-                    format!("`--section {name}` names no boot section"),
-                )
-                .help(format!("the boot sections are {}", names.join(", "))),
+            let mut d = Diagnostic::new(
+                &c::UNKNOWN_SECTION_ARG,
+                Location::File(opts.cfg.clone()),
+                format!("`--section {name}` names no boot section"),
             );
+            if doc.section(name).is_some() {
+                d = d.note(format!(
+                    "`[{name}]` is a guest section: Xen boots it as a guest, never as dom0"
+                ));
+            }
+            diags.push(d.help(format!("the boot sections are {}", names.join(", "))));
         }
         return name.clone();
     }
@@ -546,4 +555,111 @@ fn follow_chain(
         let id = sources.add(&host, bytes);
         current = Document::parse(id, &sources.get(id).bytes.clone(), diags);
     }
+}
+
+/// Without a target, the cfg is checked for the newest release and judged
+/// for every other supported one too: each finding of an older release
+/// that the checks for the target do not make is reported once, as a
+/// warning naming the releases (XC0906), so a cfg that only works on
+/// newer Xen does not pass silently. Only for a cfg without errors.
+fn judge_every_release(opts: &CompileOptions, diags: &mut Diagnostics) {
+    let releases: Vec<XenVersion> = (XenVersion::OLDEST.minor..=XenVersion::NEWEST.minor)
+        .map(|minor| XenVersion::new(XenVersion::OLDEST.major, minor))
+        .filter(|v| *v != opts.target.version)
+        .collect();
+    // Each release is a check run of its own (files sniffed, not hashed),
+    // one after the other: a run holds its host trees, and runs side by
+    // side would multiply the memory of a large cfg.
+    let findings = releases.iter().map(|&version| {
+        let release = CompileOptions {
+            cfg: opts.cfg.clone(),
+            root: opts.root.clone(),
+            section: opts.section.clone(),
+            target: Target {
+                version,
+                // Not `Default`: these runs judge no other release.
+                version_source: VersionSource::Option,
+                full_version: None,
+                patch: None,
+                config: opts.target.config.clone(),
+            },
+            efi_name: opts.efi_name.clone(),
+            host_ram: opts.host_ram.clone(),
+        };
+        let mut sources = SourceMap::default();
+        let mut found = Diagnostics::default();
+        // A cfg that cannot be read was reported by the main run.
+        let _ = compile(&release, &mut sources, &mut found);
+        (version, found.into_vec())
+    });
+
+    // The same check at the same place is the same finding, whatever
+    // version its message names. (Hashed: a cfg may have thousands.)
+    let key = |d: &Diagnostic| (d.check.code, format!("{:?}", d.location));
+    let reported: HashSet<_> = diags.iter().map(key).collect();
+    let mut differing: Vec<(Vec<XenVersion>, Diagnostic)> = Vec::new();
+    let mut index: HashMap<(&str, String), usize> = HashMap::new();
+    for (version, found) in findings {
+        for d in found {
+            let k = key(&d);
+            if reported.contains(&k) {
+                continue;
+            }
+            match index.get(&k) {
+                Some(&i) => differing[i].0.push(version),
+                None => {
+                    index.insert(k, differing.len());
+                    differing.push((vec![version], d));
+                }
+            }
+        }
+    }
+    for (versions, d) in differing {
+        let on = release_list(&versions);
+        // The message of the oldest release; "the target is Xen 4.16" would
+        // read as if the user had chosen it.
+        let target_is = format!("; the target is Xen {}", versions[0]);
+        let message = d.message.strip_suffix(&target_is).unwrap_or(&d.message);
+        let mut warning = Diagnostic::new(
+            &c::RELEASES_DIFFER,
+            d.location.clone(),
+            format!("on Xen {on}: {message}"),
+        )
+        .note(format!(
+            "no target Xen was given: xencfg checks for Xen {} and judges every release from {} on; Xen {on} would report {}[{}] here",
+            opts.target.version,
+            XenVersion::OLDEST,
+            d.severity.as_str(),
+            d.check.code
+        ));
+        for note in d.notes {
+            warning = warning.note(note);
+        }
+        for (location, label) in d.related {
+            warning = warning.related(location, label);
+        }
+        let pin = "pin the target with `--xen-version X.Y`, `--xen FILE` or `--xen-config FILE`";
+        diags.push(warning.help(match d.help {
+            Some(help) => format!("{pin}; for Xen {on}: {help}"),
+            None => pin.to_string(),
+        }));
+    }
+}
+
+/// `4.16 to 4.18`, `4.16, 4.18`: releases in ascending order, runs joined.
+fn release_list(versions: &[XenVersion]) -> String {
+    let mut runs: Vec<(XenVersion, XenVersion)> = Vec::new();
+    for &v in versions {
+        match runs.last_mut() {
+            Some((_, last)) if last.major == v.major && last.minor + 1 == v.minor => *last = v,
+            _ => runs.push((v, v)),
+        }
+    }
+    runs.iter()
+        .map(|(first, last)| match first == last {
+            true => first.to_string(),
+            false => format!("{first} to {last}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }

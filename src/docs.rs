@@ -45,6 +45,26 @@ pub fn files() -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
+/// The man pages (`xencfg.1`, one page per command, `xencfg.cfg.5`) as
+/// file names and bytes, for `xencfg man DIR`.
+pub fn man_page_files() -> Vec<(PathBuf, Vec<u8>)> {
+    let mut pages = man_pages();
+    pages.push((Path::new(MAN_DIR).join("xencfg.cfg.5"), cfg_page()));
+    pages
+        .into_iter()
+        .map(|(path, bytes)| (PathBuf::from(path.file_name().unwrap_or_default()), bytes))
+        .collect()
+}
+
+/// The completion script for `shell`, as `completions/` holds it.
+pub fn completion_script(shell: Shell) -> Vec<u8> {
+    let mut cmd = Cli::command();
+    let name = cmd.get_name().to_string();
+    let mut bytes = Vec::new();
+    clap_complete::generate(shell, &mut cmd, &name, &mut bytes);
+    bytes
+}
+
 /// Write every generated file below `dir` (the crate root), creating
 /// `man/` and `completions/` as needed.
 ///
@@ -133,6 +153,11 @@ fn page_name(cmd: &clap::Command) -> String {
 /// One clap_mangen page with a SEE ALSO section appended; clap_mangen has
 /// no hook for extra sections that are not part of `--help`.
 fn command_page(cmd: clap::Command, see_also: &[String]) -> (PathBuf, Vec<u8>) {
+    // `--help` ends with "Examples:" (after_help); clap_mangen would print
+    // it filled, under the heading EXTRA. The page gets an EXAMPLES section
+    // with the lines kept as written instead.
+    let examples = cmd.get_after_help().map(|h| h.to_string());
+    let cmd = cmd.after_help(None::<&str>);
     let man = clap_mangen::Man::new(cmd)
         .date(NO_DATE)
         .source(source())
@@ -142,6 +167,14 @@ fn command_page(cmd: clap::Command, see_also: &[String]) -> (PathBuf, Vec<u8>) {
     man.render(&mut bytes)
         .expect("rendering into a Vec cannot fail");
     let mut extra = Roff::new();
+    if let Some(examples) = examples {
+        extra.control("SH", ["EXAMPLES"]);
+        extra.control("nf", []);
+        for line in examples.lines().skip_while(|l| l.ends_with(':')) {
+            extra.text([roman(line)]);
+        }
+        extra.control("fi", []);
+    }
     extra.control("SH", ["SEE ALSO"]);
     extra.text(see_also_inlines(see_also));
     bytes.extend(extra.to_roff().into_bytes());
@@ -163,15 +196,15 @@ fn see_also_inlines(refs: &[String]) -> Vec<Inline> {
 }
 
 fn completions() -> Vec<(PathBuf, Vec<u8>)> {
-    let mut cmd = Cli::command();
-    let name = cmd.get_name().to_string();
+    let name = Cli::command().get_name().to_string();
     SHELLS
         .iter()
         .map(|&shell| {
-            let mut bytes = Vec::new();
-            clap_complete::generate(shell, &mut cmd, &name, &mut bytes);
             let file = clap_complete::Generator::file_name(&shell, &name);
-            (Path::new(COMPLETIONS_DIR).join(file), bytes)
+            (
+                Path::new(COMPLETIONS_DIR).join(file),
+                completion_script(shell),
+            )
         })
         .collect()
 }
@@ -262,10 +295,18 @@ fn placeholders(text: &str, out: &mut Vec<Inline>) {
             && w.chars()
                 .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-')
     };
+    // A placeholder's underscores stand apart from words: the ones inside
+    // `CONFIG_STATIC_MEMORY` join words and stay plain text.
+    let joins = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
     let mut rest = text;
     while let Some(start) = rest.find('_') {
         let after = &rest[start + 1..];
-        match after.find('_').filter(|&end| is_word(&after[..end])) {
+        let opens = !joins(rest[..start].chars().next_back());
+        let closes = |end: usize| !joins(after[end + 1..].chars().next());
+        match after
+            .find('_')
+            .filter(|&end| opens && is_word(&after[..end]) && closes(end))
+        {
             Some(end) => {
                 out.push(roman(&rest[..start]));
                 out.push(italic(&after[..end]));

@@ -664,7 +664,7 @@ fn property_text(p: &crate::model::GuestProperty) -> String {
         PropertyValue::Memory(k) => format!("{}={}", p.dt_name, memory::format_size(k.bytes())),
         PropertyValue::Mib(n) => format!("{}={n} MiB", p.dt_name),
         PropertyValue::Str(s) => format!("{}=\"{s}\"", p.dt_name),
-        PropertyValue::Raw(bytes) if bytes.len().is_multiple_of(4) && !bytes.is_empty() => {
+        PropertyValue::Raw(bytes) if bytes.len() % 4 == 0 && !bytes.is_empty() => {
             let cells: Vec<String> = bytes
                 .chunks(4)
                 .map(|c| format!("{:#x}", u32::from_be_bytes([c[0], c[1], c[2], c[3]])))

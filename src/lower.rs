@@ -56,6 +56,7 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         unknown_guest_sections: 0,
     };
     let mut pools = Vec::new();
+    let mut unlisted_guests = Vec::new();
 
     let mut default_section = None;
     let mut global_video = None;
@@ -81,6 +82,12 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             // cannot name (reported there): not a boot section either way.
             continue;
         }
+        if let Some(why) = unlisted_guest(section, lowerer.bare_words.get(&index)) {
+            // Lowered as a boot section, it would draw XC0215, XC0608 and
+            // XC0113 on its guest keys, every one pointing the wrong way.
+            unlisted_guests.push((section, why));
+            continue;
+        }
         let named_pool = pool_refs.contains_key(&section.name);
         if structures::parse::is_pool_section(section, named_pool) {
             if !named_pool {
@@ -91,6 +98,35 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             continue;
         }
         sections.push(lowerer.boot_section(section, index));
+    }
+
+    for (section, why) in unlisted_guests {
+        let boot: Vec<String> = sections.iter().map(|s| format!("`[{}]`", s.name)).collect();
+        let help = match boot.as_slice() {
+            [] => format!(
+                "add a boot section such as `[xen]` with `options=`, `dtb=` and `domains={}`",
+                section.name
+            ),
+            [one] => format!("add `{}` to `domains=` of {one}", section.name),
+            many => format!(
+                "add `{}` to `domains=` of the boot section that boots it ({})",
+                section.name,
+                many.join(", ")
+            ),
+        };
+        lowerer.diags.push(
+            Diagnostic::at(
+                &c::UNLISTED_GUEST_SECTION,
+                section.name_span,
+                format!(
+                    "section `[{}]` looks like a guest but no boot section lists it",
+                    section.name
+                ),
+            )
+            .note(why)
+            .note("Xen boots only the guests a boot section's `domains=` (or `guests=`) names; this section is not booted")
+            .help(help),
+        );
     }
 
     if sections.is_empty() {
@@ -112,6 +148,53 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         sections,
         pools,
     }
+}
+
+/// Why a section that no `domains=`/`guests=` names is meant as a guest,
+/// if it is: it carries the guest marker (an empty `property=` or
+/// `properties=`), or it has `kernel=` with guest properties (`cpus`,
+/// `memory`, `vpl011`, ...) and none of the keys only a boot section uses.
+/// (Without `kernel=`, `cpus=` alone is a cpupool section's key.)
+fn unlisted_guest(section: &Section, bare_words: Option<&Vec<&Word>>) -> Option<String> {
+    const BOOT_ONLY_KEYS: &[&str] = &["options", "xsm", "dtbo", "domains", "guests", "ucode"];
+    let entries = || section.entries.iter().filter(|e| !e.shadowed);
+    if let Some(marker) = entries().find(|e| is_guest_marker(e)) {
+        return Some(format!(
+            "an empty `{}=` marks `[{}]` as a guest section",
+            marker.key, section.name
+        ));
+    }
+    if !entries().any(|e| e.key == "kernel")
+        || entries()
+            .any(|e| BOOT_ONLY_KEYS.contains(&e.key.as_str()) || parse_flat_key(&e.key).is_some())
+    {
+        return None;
+    }
+    let keys = entries().map(|e| e.key.as_str());
+    let words = bare_words.into_iter().flatten().map(|w| w.text.as_str());
+    let guest_keys: Vec<&str> = keys
+        .chain(words)
+        .filter(|k| !GUEST_MODULE_KEYS.contains(k) && binding::lookup(k).is_some())
+        .collect();
+    if guest_keys.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "it has the guest propert{} {}",
+        if guest_keys.len() == 1 { "y" } else { "ies" },
+        guest_keys
+            .iter()
+            .take(3)
+            .map(|k| format!("`{k}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
+/// An empty `property=` or `properties=`: the design discussion's marker of
+/// a guest section, so that it is never booted as dom0 by mistake.
+fn is_guest_marker(entry: &Entry) -> bool {
+    (entry.key == "property" || entry.key == "properties") && entry.value.trim().is_empty()
 }
 
 /// The index of the first section of each name (what a guest list names).
@@ -601,6 +684,8 @@ impl Lowerer<'_, '_> {
                     t.parts.ramdisk = self.module(ModuleRole::Ramdisk, trimmed(entry), None)
                 }
                 "dtb" => t.parts.dtb = self.module(ModuleRole::DeviceTree, trimmed(entry), None),
+                // The guest marker: nothing to lower.
+                _ if is_guest_marker(entry) => {}
                 "property" => {
                     if let Some(p) = self.property_assignment(&entry.value, entry.value_span) {
                         push_property(self.diags, &mut t.parts.properties, p);
@@ -674,11 +759,10 @@ impl Lowerer<'_, '_> {
     ) -> Option<GuestProperty> {
         let reported = self.diags.len();
         let result = self.typed_property(name, name_span, text, value_span);
-        if result.is_none()
-            && self.diags.len() > reported
-            && let Some(spec) = binding::lookup(name)
-        {
-            self.pending_rejected.push(spec.dt_name.to_string());
+        if result.is_none() && self.diags.len() > reported {
+            if let Some(spec) = binding::lookup(name) {
+                self.pending_rejected.push(spec.dt_name.to_string());
+            }
         }
         result
     }
@@ -802,10 +886,10 @@ impl Lowerer<'_, '_> {
             self.diags.push(d);
             return None;
         }
-        if let Some(symbol) = spec.requires
-            && !crate::checks::target::require(target, name, symbol, name_span, self.diags)
-        {
-            return None;
+        if let Some(symbol) = spec.requires {
+            if !crate::checks::target::require(target, name, symbol, name_span, self.diags) {
+                return None;
+            }
         }
         let bad = |diags: &mut Diagnostics, check, msg: String, help: String| {
             diags.push(Diagnostic::at(check, value_span, msg).help(help));
@@ -874,7 +958,7 @@ impl Lowerer<'_, '_> {
                     );
                         return None;
                     }
-                    Ok(kib) if !kib.is_multiple_of(4) => {
+                    Ok(kib) if kib % 4 != 0 => {
                         self.diags.push(
                         Diagnostic::at(&c::BAD_MEMORY, value_span, format!("`memory` is {kib} KiB, which is not a multiple of 4 KiB"))
                             .note("Xen allocates guest memory in 4 KiB pages: boot stalls after \"Loading ramdisk from boot module\" and no guest starts")
@@ -987,16 +1071,18 @@ impl Lowerer<'_, '_> {
                     );
                     return None;
                 }
-                if let Some(symbol) = binding::value_requires(spec.dt_name, s)
-                    && !crate::checks::target::require(
+                let required = binding::value_requires(spec.dt_name, s);
+                if let Some(symbol) = required {
+                    let built = crate::checks::target::require(
                         target,
                         &format!("{name}={s}"),
                         symbol,
                         value_span,
                         self.diags,
-                    )
-                {
-                    return None;
+                    );
+                    if !built {
+                        return None;
+                    }
                 }
                 if spec.dt_name == "llc-colors" {
                     // Written back canonically: Xen reads `010` as octal.

@@ -15,8 +15,8 @@ use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
 use xencfg::import::imagebuilder;
 use xencfg::progress::{Meter, Progress};
-use xencfg::target::Target;
 use xencfg::target::resolve::{self, TargetArgs};
+use xencfg::target::{Target, VersionSource, XenVersion};
 
 const EXIT_OK: u8 = 0;
 const EXIT_CONFIG_ERRORS: u8 = 1;
@@ -39,8 +39,10 @@ fn main() -> ExitCode {
         }
         Command::Explain(args) => explain_command(&args.common, args.memory, style),
         Command::Import(ImportCommand::Imagebuilder(args)) => import_command(&args, style),
-        Command::Dts { file } => dts_command(&file),
+        Command::Dts { file, out } => dts_command(&file, out.as_deref()),
         Command::Checks { code } => checks_command(code.as_deref()),
+        Command::Completions { shell } => completions_command(shell),
+        Command::Man { dir } => man_command(&dir),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -146,6 +148,10 @@ fn compile(args: &CommonArgs) -> Result<(Compiled, SourceMap, Diagnostics, Targe
 
 fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u8, FatalError> {
     let (mut compiled, sources, diags, target) = compile(args)?;
+    let on_terminal = std::io::stderr().is_terminal();
+    if on_terminal && target.version_source == VersionSource::Default {
+        eprintln!("{}", assumed_target_note(&target, style));
+    }
     print_diagnostics(&diags, &sources, args.format, Stream::Stdout, style)?;
     if diags.has_errors() {
         return Ok(EXIT_CONFIG_ERRORS);
@@ -159,7 +165,7 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u
         build::build(
             &compiled,
             &BuildOptions {
-                out,
+                out: out.clone(),
                 efi_name: args.efi_name.clone(),
                 stage,
                 xen,
@@ -168,8 +174,60 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u
                 target,
             },
         )?;
+        if on_terminal {
+            if let Some(line) = build_summary(&out, stage, style) {
+                eprintln!("{line}");
+            }
+        }
     }
     Ok(EXIT_OK)
+}
+
+/// Said once, on a terminal, when no option names the target Xen.
+fn assumed_target_note(target: &Target, style: Style) -> String {
+    format!(
+        "{} no target Xen given (`--xen-version`, `--xen` or `--xen-config`): checking for Xen {} and warning where Xen {} to {} differ",
+        style.paint(Role::Label, "note:"),
+        target.version,
+        XenVersion::OLDEST,
+        XenVersion::NEWEST
+    )
+}
+
+/// One line after a build on a terminal, like cargo's `Finished`: where
+/// the output is and how much there is to install. Read back from the
+/// manifest the build just wrote, which lists every file to install.
+fn build_summary(out: &std::path::Path, staged: bool, style: Style) -> Option<String> {
+    let text = std::fs::read(out.join("manifest.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    let files = manifest.get("files")?.as_array()?;
+    let bytes: u64 = files.iter().filter_map(|f| f.get("size")?.as_u64()).sum();
+    let from_sources = files
+        .iter()
+        .filter(|f| f.get("source").and_then(|s| s.as_str()) != Some("generated"))
+        .count();
+    let what = if staged || from_sources == 0 {
+        "all in the directory".to_string()
+    } else {
+        format!("{from_sources} to copy from their sources, see manifest.json")
+    };
+    Some(format!(
+        "{} {}: {} files to install, {} ({what})",
+        style.paint(Role::Emphasis, &format!("{:>12}", "Finished")),
+        out.display(),
+        files.len(),
+        human_size(bytes)
+    ))
+}
+
+fn human_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b < KIB => format!("{b} bytes"),
+        b if b < KIB * KIB => format!("{:.1} KiB", b as f64 / KIB as f64),
+        b if b < KIB * KIB * KIB => format!("{:.1} MiB", b as f64 / (KIB * KIB) as f64),
+        b => format!("{:.1} GiB", b as f64 / (KIB * KIB * KIB) as f64),
+    }
 }
 
 /// `explain` prints its text on stdout, so its diagnostics, in any
@@ -269,7 +327,7 @@ fn import_command(args: &ImportArgs, style: Style) -> Result<u8, FatalError> {
         .collect();
     match &args.out {
         None => xencfg::stdout::write(&bytes)?,
-        Some(path) => write_file_atomically(path, &args.config, &bytes)?,
+        Some(path) => write_file_atomically(path, &args.config, &bytes, "the cfg")?,
     }
     Ok(EXIT_OK)
 }
@@ -280,11 +338,12 @@ fn write_file_atomically(
     path: &std::path::Path,
     input: &std::path::Path,
     bytes: &[u8],
+    what: &str,
 ) -> Result<(), FatalError> {
     let same = |a: &std::path::Path, b: &std::path::Path| matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y);
     if same(path, input) {
         return Err(FatalError(format!(
-            "refusing to write the cfg over its input {}",
+            "refusing to write {what} over its input {}",
             input.display()
         )));
     }
@@ -304,7 +363,7 @@ fn write_file_atomically(
     Ok(())
 }
 
-fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {
+fn dts_command(file: &std::path::Path, out: Option<&std::path::Path>) -> Result<u8, FatalError> {
     // Real blobs are at most a few MiB; the cap keeps `dts /dev/zero` or a
     // disk image named by mistake from filling memory.
     const MAX_DTS_INPUT: u64 = 64 << 20;
@@ -312,7 +371,11 @@ fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {
         xencfg::input::read_capped(file, MAX_DTS_INPUT).map_err(|e| FatalError(e.message(file)))?;
     match Fdt::from_bytes(&bytes) {
         Ok(fdt) => {
-            xencfg::stdout::write(dts::to_dts(&fdt).as_bytes())?;
+            let text = dts::to_dts(&fdt);
+            match out {
+                None => xencfg::stdout::write(text.as_bytes())?,
+                Some(path) => write_file_atomically(path, file, text.as_bytes(), "the DTS")?,
+            }
             Ok(EXIT_OK)
         }
         Err(e) => {
@@ -324,6 +387,27 @@ fn dts_command(file: &std::path::Path) -> Result<u8, FatalError> {
             Ok(EXIT_CONFIG_ERRORS)
         }
     }
+}
+
+fn completions_command(shell: clap_complete::Shell) -> Result<u8, FatalError> {
+    xencfg::stdout::write(&xencfg::docs::completion_script(shell))?;
+    Ok(EXIT_OK)
+}
+
+/// `xencfg man DIR`: the pages that `man/` of the source holds, for users
+/// of `cargo install`, who get no share/man.
+fn man_command(dir: &std::path::Path) -> Result<u8, FatalError> {
+    let fail = |e: std::io::Error| {
+        FatalError(format!(
+            "cannot write man pages into {}: {e}",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    for (name, bytes) in xencfg::docs::man_page_files() {
+        std::fs::write(dir.join(name), bytes).map_err(fail)?;
+    }
+    Ok(EXIT_OK)
 }
 
 fn checks_command(code: Option<&str>) -> Result<u8, FatalError> {

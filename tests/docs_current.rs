@@ -223,3 +223,20 @@ fn rendered_cfg_page_lists_exactly_the_binding_properties() {
     let table: Vec<&str> = PROPERTIES.iter().map(|p| p.cfg_key()).collect();
     assert_eq!(entries, table, "rendered PROPERTIES of xencfg.cfg(5)");
 }
+
+/// Build option names keep their underscores in the man page: roff shows
+/// `CONFIG_STATIC_MEMORY`, not `CONFIG` + italic `STATIC` + `MEMORY`.
+#[test]
+fn build_option_names_are_not_italicised() {
+    let page = fs::read_to_string(root().join(MAN_DIR).join("xencfg.cfg.5")).unwrap();
+    assert!(
+        page.contains("needs CONFIG_STATIC_MEMORY."),
+        "CONFIG_STATIC_MEMORY is mangled"
+    );
+    assert!(
+        !page.contains("CONFIG\\fI"),
+        "an underscore of a CONFIG_ name became italics"
+    );
+    // Placeholders still are italic.
+    assert!(page.contains("\\fINAME\\fR"));
+}

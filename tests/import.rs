@@ -60,7 +60,10 @@ fn converts_and_checks(name: &str, allowed: &[&str]) {
     let dir = case(name);
     let out = import(dir.path(), &["-o", "xen.cfg"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let check = run(&["check", "xen.cfg"], dir.path());
+    // The samples use structures of Xen 4.17 and later: checked for the
+    // newest release, as without a target, minus the XC0906 warnings for
+    // the older ones.
+    let check = run(&["check", "xen.cfg", "--xen-version", "4.22"], dir.path());
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
     let found = codes(&stderr(&check));
     let allowed: BTreeSet<String> = allowed.iter().map(|s| s.to_string()).collect();

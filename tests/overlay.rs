@@ -87,10 +87,10 @@ fn refusal(base: &str, overlays: &[&str], base_symbols: bool) -> String {
         let path = dir.path().join(format!("overlay{i}.dtbo"));
         fs::write(&path, &blob).unwrap();
         fdtoverlay.arg(&path);
-        if error.is_none()
-            && let Err(e) = overlay::apply(&mut ours, &Fdt::from_bytes(&blob).unwrap())
-        {
-            error = Some(e.to_string());
+        if error.is_none() {
+            if let Err(e) = overlay::apply(&mut ours, &Fdt::from_bytes(&blob).unwrap()) {
+                error = Some(e.to_string());
+            }
         }
     }
     let theirs = fdtoverlay.output().expect("fdtoverlay");

@@ -116,6 +116,31 @@ fn readme_examples_run_as_shown() {
             other => panic!("README line {}: cannot test a `{other}` block", block.line),
         }
     }
+    // A reader follows the tour in their clone: it must leave the tracked
+    // tree as it found it (its `out/` is ignored by git).
+    assert_eq!(
+        files_below(&dir.path().join("testdata")),
+        files_below(&testdata("")),
+        "the README's examples leave files behind in testdata/"
+    );
+}
+
+/// Every file below `dir`, relative to it, sorted.
+fn files_below(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    files.sort();
+    files
 }
 
 /// The two commands at the top of the README are the ones the project

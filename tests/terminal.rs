@@ -126,7 +126,12 @@ fn progress_while_hashing_large_files_on_a_terminal() {
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("\rhashing "), "no progress line in {text:?}");
     assert!(text.contains("of 512.0 MiB ("), "{text:?}");
-    assert!(text.ends_with("\r\x1b[K"), "the line is erased: {text:?}");
+    // The note on the assumed target comes first (files are hashed only
+    // once the checks passed); the line is erased before the summary.
+    assert!(text.starts_with("\x1b[1mnote:"), "{text:?}");
+    let (_, after) = text.rsplit_once("\r\x1b[K").expect("the line is erased");
+    assert!(!after.contains("hashing"), "{text:?}");
+    assert!(after.contains("Finished"), "{after:?}");
 
     // The same build into a pipe prints nothing at all.
     let out = piped(&["build", "xen.cfg", "-o", "out2"], dir.path());
@@ -147,4 +152,73 @@ fn no_progress_for_small_builds_or_check() {
     let dir = with_large_ramdisk(512 << 20);
     let (_, text) = on_terminal(&["check", "xen.cfg"], dir.path(), &[]).unwrap();
     assert!(!text.contains("hashing"), "{text:?}");
+}
+
+/// A successful build says where its output is and how much there is to
+/// install, in one line, on a terminal; into a pipe it says nothing.
+#[test]
+fn build_prints_one_summary_line_on_a_terminal_only() {
+    let dir = scratch_example("sections");
+    let args = [
+        "build",
+        "xen.cfg",
+        "-o",
+        "out",
+        "--xen-version",
+        "4.22",
+        "--color",
+        "never",
+    ];
+    let Some((code, text)) = on_terminal(&args, dir.path(), &[]) else {
+        return;
+    };
+    assert_eq!(code, 0, "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{text:?}");
+    assert!(
+        lines[0].starts_with("    Finished out: 9 files to install, 24.2 KiB "),
+        "{text:?}"
+    );
+    assert!(
+        lines[0].ends_with("(6 to copy from their sources, see manifest.json)"),
+        "{text:?}"
+    );
+
+    let out = piped(
+        &["build", "xen.cfg", "-o", "out2", "--xen-version", "4.22"],
+        dir.path(),
+    );
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "", "silent when piped");
+    assert!(out.stdout.is_empty());
+}
+
+/// Without a target, the assumption is said once, first, on a terminal.
+#[test]
+fn the_assumed_target_is_said_once_on_a_terminal() {
+    let dir = scratch_example("sections");
+    let Some((code, text)) =
+        on_terminal(&["check", "xen.cfg", "--color", "never"], dir.path(), &[])
+    else {
+        return;
+    };
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.starts_with("note: no target Xen given (`--xen-version`, `--xen` or `--xen-config`): checking for Xen 4.22 and warning where Xen 4.16 to 4.22 differ\r\n"),
+        "{text:?}"
+    );
+    assert_eq!(text.matches("no target Xen given").count(), 1);
+
+    let pinned = [
+        "check",
+        "xen.cfg",
+        "--xen-version",
+        "4.17",
+        "--color",
+        "never",
+    ];
+    let (_, text) = on_terminal(&pinned, dir.path(), &[]).unwrap();
+    assert!(!text.contains("no target Xen given"), "{text:?}");
+    let out = piped(&["check", "xen.cfg"], dir.path());
+    assert_eq!(stderr(&out), "", "nothing but diagnostics into a pipe");
 }

@@ -103,7 +103,7 @@ pub fn parse_size(text: &str, unit_shift: u32) -> Result<u64, String> {
     })?;
     let bytes = (n as u128) << shift;
     let unit = 1u128 << unit_shift;
-    if !bytes.is_multiple_of(unit) {
+    if bytes % unit != 0 {
         return Err(format!(
             "`{text}` is not a whole number of {}",
             unit_name(unit_shift)
@@ -140,7 +140,7 @@ pub fn parse_sve(text: &str) -> Result<Option<u32>, String> {
         return Ok(None);
     }
     let bits = parse_u32(t)?;
-    if bits == 0 || (bits.is_multiple_of(128) && bits <= 2048) {
+    if bits == 0 || (bits % 128 == 0 && bits <= 2048) {
         Ok(Some(bits))
     } else {
         Err(format!(
@@ -234,7 +234,7 @@ fn parse_bytes(t: &str) -> Result<Vec<u8>, String> {
         .and_then(|s| s.strip_suffix(']'))
         .ok_or_else(|| format!("`{t}`: bytes are written `[de ad be ef]`"))?;
     let hex: String = inner.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    if !hex.len().is_multiple_of(2) || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+    if hex.len() % 2 != 0 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
         return Err(format!(
             "`{t}`: bytes are pairs of hex digits, e.g. `[de ad be ef]`"
         ));

@@ -188,12 +188,10 @@ pub fn check_section(
     let words = words(options);
     let console = last(&words, "console");
     let has_dtuart = check_console(console, target, diags);
-    if has_dtuart && let Some(tree) = host_tree {
+    if let (true, Some(tree)) = (has_dtuart, host_tree) {
         check_dtuart(&words, options.span, tree, target, diags);
     }
-    if section.dom0_kernel.is_some()
-        && let Some(word) = last(&words, "dom0_mem")
-    {
+    if let (true, Some(word)) = (section.dom0_kernel.is_some(), last(&words, "dom0_mem")) {
         check_dom0_mem(word, diags);
     }
 }
@@ -399,9 +397,7 @@ fn uart_suggestion(tree: &Fdt, target: &Target) -> Option<String> {
         } else {
             alias_target(tree, device)
         };
-        if let Some((path, node)) = found
-            && usable(node)
-        {
+        if let Some((path, _)) = found.filter(|(_, node)| usable(node)) {
             return Some(path);
         }
     }

@@ -223,7 +223,7 @@ fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
                 ("guest address", Some(key.guest)),
                 ("size", Some(key.size)),
             ] {
-                if let Some(value) = value.filter(|n| !n.is_multiple_of(4096)) {
+                if let Some(value) = value.filter(|n| n % 4096 != 0) {
                     let mut d = Diagnostic::at(
                         &c::STATIC_MEM_UNALIGNED,
                         key.span,
@@ -700,31 +700,32 @@ fn affinity(cx: &SectionContext, pool_cpus: &[(String, Vec<u32>)], diags: &mut D
                     }),
                 );
             }
-            if host_cpus > 0
-                && let Some(&missing) = a.pcpus.iter().find(|&&p| p >= host_cpus)
-            {
-                diags.push(
-                    Diagnostic::at(
-                        &c::AFFINITY,
-                        a.span,
-                        format!("physical CPU {missing} does not exist (the host has {host_cpus})"),
-                    )
-                    .note("Xen panics at boot on a CPU at or above nr_cpu_ids")
-                    .help(format!("use CPUs 0 to {}", host_cpus - 1)),
-                );
-                continue;
+            if host_cpus > 0 {
+                if let Some(&missing) = a.pcpus.iter().find(|&&p| p >= host_cpus) {
+                    diags.push(
+                        Diagnostic::at(
+                            &c::AFFINITY,
+                            a.span,
+                            format!(
+                                "physical CPU {missing} does not exist (the host has {host_cpus})"
+                            ),
+                        )
+                        .note("Xen panics at boot on a CPU at or above nr_cpu_ids")
+                        .help(format!("use CPUs 0 to {}", host_cpus - 1)),
+                    );
+                    continue;
+                }
             }
-            if let Some((name, logical)) = pool
-                && !logical.is_empty()
-                && !a.pcpus.iter().any(|p| logical.contains(p))
-            {
-                let mut sorted = logical.clone();
-                sorted.sort_unstable();
-                diags.push(
+            if let Some((name, logical)) = pool {
+                if !logical.is_empty() && !a.pcpus.iter().any(|p| logical.contains(p)) {
+                    let mut sorted = logical.clone();
+                    sorted.sort_unstable();
+                    diags.push(
                     Diagnostic::at(&c::AFFINITY, a.span, format!("none of these CPUs is in `{}`'s pool `[{name}]`", guest.name))
                         .note("Xen panics at boot: \"failed ... to set hard affinity\" (Xen numbers the boot CPU 0 and the others in DT order)")
                         .help(format!("use CPUs of the pool: {}", crate::model::structures::list_text(&sorted))),
                 );
+                }
             }
         }
     }

@@ -40,8 +40,8 @@ pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
 fn mib(bytes: u64) -> String {
     match bytes {
         0 => "0 bytes".to_string(),
-        b if b.is_multiple_of(GIB) => format!("{} GiB", b / GIB),
-        b if b.is_multiple_of(MIB) => format!("{} MiB", b / MIB),
+        b if b % GIB == 0 => format!("{} GiB", b / GIB),
+        b if b % MIB == 0 => format!("{} MiB", b / MIB),
         b if b < MIB => format!("{} KiB", b.div_ceil(1024)),
         b => {
             let text = format!("{:.2}", b as f64 / MIB as f64);
@@ -57,61 +57,63 @@ fn memory_span(guest: &Guest) -> Span {
 fn static_memory(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
     let direct_map = guest.property("direct-map");
     let Some(mem) = &guest.structures.static_mem else {
-        if let Some(dm) = direct_map
-            && !guest.structures.static_mem_rejected
-        {
-            diags.push(
+        if let Some(dm) = direct_map {
+            if !guest.structures.static_mem_rejected {
+                diags.push(
                 Diagnostic::at(&c::DIRECT_MAP_NEEDS_STATIC, dm.span, format!("`{}` is direct-mapped but has no `static-mem`", guest.name))
                     .note("Xen panics at boot: \"direct-map is not valid for domain without static allocation\"")
                     .help("give the guest host RAM with `static-mem=ADDR:SIZE`, or remove `direct-map`"),
             );
+            }
         }
         return;
     };
     for r in &mem.ranges {
-        if !r.value.start.is_multiple_of(4096) || !r.value.size.is_multiple_of(4096) {
+        if r.value.start % 4096 != 0 || r.value.size % 4096 != 0 {
             diags.push(
                 Diagnostic::at(&c::STATIC_MEM_UNALIGNED, r.span, format!("static range {:#x} (+{:#x}) is not whole 4 KiB pages", r.value.start, r.value.size))
                     .note("Xen truncates it to pages, then the size no longer matches `memory` and Xen panics")
                     .help("align the address and the size to 4 KiB (0x1000)"),
             );
         }
-        if let Some(facts) = cx.host.as_ref().filter(|f| !f.ram.is_empty())
-            && !facts.in_ram(r.value)
-        {
-            let ram: Vec<String> = facts
-                .ram
-                .iter()
-                .map(|m| format!("{:#x}-{:#x}", m.start, m.end()))
-                .collect();
-            diags.push(
+        if let Some(facts) = cx.host.as_ref().filter(|f| !f.ram.is_empty()) {
+            if !facts.in_ram(r.value) {
+                let ram: Vec<String> = facts
+                    .ram
+                    .iter()
+                    .map(|m| format!("{:#x}-{:#x}", m.start, m.end()))
+                    .collect();
+                diags.push(
                 Diagnostic::at(&c::STATIC_MEM_OUTSIDE_RAM, r.span, format!("static range {:#x}-{:#x} is not inside host RAM", r.value.start, r.value.end()))
                     .note("Xen takes static memory page by page from host RAM and panics (or crashes) building the domain")
                     .note(facts.ram_source_note())
                     .help(format!("use a range inside the host's RAM: {}", ram.join(", "))),
             );
+            }
         }
     }
     let total = mem.total();
-    if let Some(p) = guest.property("memory")
-        && let PropertyValue::Memory(kib) = p.value
-        && p.span != mem.span
-        && kib.bytes() != total
-    {
-        diags.push(
-            Diagnostic::at(
-                &c::STATIC_MEM_SIZE,
-                p.span,
-                format!(
-                    "`memory` is {} but the static ranges add up to {}",
-                    mib(kib.bytes()),
-                    mib(total)
-                ),
-            )
-            .related(Location::Text(mem.span), "the static ranges")
-            .note("Xen panics at boot: the sizes \"doesn't match up\"")
-            .help("remove `memory` (xencfg derives it from `static-mem`) or make them agree"),
-        );
+    if let Some(p) = guest.property("memory") {
+        if let PropertyValue::Memory(kib) = p.value {
+            if p.span != mem.span && kib.bytes() != total {
+                diags.push(
+                    Diagnostic::at(
+                        &c::STATIC_MEM_SIZE,
+                        p.span,
+                        format!(
+                            "`memory` is {} but the static ranges add up to {}",
+                            mib(kib.bytes()),
+                            mib(total)
+                        ),
+                    )
+                    .related(Location::Text(mem.span), "the static ranges")
+                    .note("Xen panics at boot: the sizes \"doesn't match up\"")
+                    .help(
+                        "remove `memory` (xencfg derives it from `static-mem`) or make them agree",
+                    ),
+                );
+            }
+        }
     }
     if direct_map.is_none() && total > GUEST_RAM0_SIZE + GUEST_RAM1_SIZE {
         diags.push(
@@ -180,26 +182,26 @@ fn static_overlaps(cx: &SectionContext, diags: &mut Diagnostics) {
             );
             continue;
         }
-        if let Some(facts) = &cx.host
-            && let Some(reserved) = facts.reserved.iter().find(|r| r.range.overlaps(*range))
-        {
-            diags.push(
-                Diagnostic::at(
-                    &c::STATIC_MEM_OVERLAP,
-                    *span,
-                    format!(
-                        "static range {:#x}-{:#x} overlaps {} ({:#x}-{:#x})",
-                        range.start,
-                        range.end(),
-                        reserved.what,
-                        reserved.range.start,
-                        reserved.range.end()
-                    ),
-                )
-                .note(overlap_note(cx))
-                .help("move the static range clear of the host's reserved memory"),
-            );
-            continue;
+        if let Some(facts) = &cx.host {
+            if let Some(reserved) = facts.reserved.iter().find(|r| r.range.overlaps(*range)) {
+                diags.push(
+                    Diagnostic::at(
+                        &c::STATIC_MEM_OVERLAP,
+                        *span,
+                        format!(
+                            "static range {:#x}-{:#x} overlaps {} ({:#x}-{:#x})",
+                            range.start,
+                            range.end(),
+                            reserved.what,
+                            reserved.range.start,
+                            reserved.range.end()
+                        ),
+                    )
+                    .note(overlap_note(cx))
+                    .help("move the static range clear of the host's reserved memory"),
+                );
+                continue;
+            }
         }
         let shm = cx
             .section
@@ -469,10 +471,10 @@ fn placeholder_ram(
 /// P2M pool Xen 4.17+ gives a guest by default, in bytes
 /// (dom0less-build.c:domain_p2m_pages).
 fn p2m_pool(guest: &Guest) -> u64 {
-    if let Some(p) = guest.property("xen,domain-p2m-mem-mb")
-        && let PropertyValue::Mib(mb) = p.value
-    {
-        return u64::from(mb) * MIB;
+    if let Some(p) = guest.property("xen,domain-p2m-mem-mb") {
+        if let PropertyValue::Mib(mb) = p.value {
+            return u64::from(mb) * MIB;
+        }
     }
     let vcpus = u64::from(guest.cpus().unwrap_or(1));
     let mem_mib = guest.memory_kib().unwrap_or(0) / 1024;
@@ -543,23 +545,23 @@ fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
             return;
         }
     }
-    if used > available
-        && let Some(k) = &cx.section.dom0_kernel
-    {
-        diags.push(
-            Diagnostic::at(
-                &c::MEMORY_EXCEEDS_HOST,
-                k.span,
-                format!(
-                    "dom0 and the boot modules need {} but the host has {} of RAM",
-                    mib(used),
-                    mib(available)
-                ),
-            )
-            .note("Xen panics at boot while allocating dom0's memory")
-            .note(facts.ram_source_note())
-            .help("lower `dom0_mem=` in `options=`"),
-        );
+    if used > available {
+        if let Some(k) = &cx.section.dom0_kernel {
+            diags.push(
+                Diagnostic::at(
+                    &c::MEMORY_EXCEEDS_HOST,
+                    k.span,
+                    format!(
+                        "dom0 and the boot modules need {} but the host has {} of RAM",
+                        mib(used),
+                        mib(available)
+                    ),
+                )
+                .note("Xen panics at boot while allocating dom0's memory")
+                .note(facts.ram_source_note())
+                .help("lower `dom0_mem=` in `options=`"),
+            );
+        }
     }
 }
 

@@ -192,10 +192,10 @@ pub fn output_names(system: &System, efi_name: &str, diags: &mut Diagnostics) {
         if matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
             continue; // consumed by xencfg, never installed
         }
-        if let [name] = m.path.components()
-            && seen.insert(name.clone())
-        {
-            claim(name.clone(), MODULE.into(), Location::Text(m.span), diags);
+        if let [name] = m.path.components() {
+            if seen.insert(name.clone()) {
+                claim(name.clone(), MODULE.into(), Location::Text(m.span), diags);
+            }
         }
     }
 }

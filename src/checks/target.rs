@@ -104,10 +104,10 @@ pub fn required_options(system: &System, section: &BootSection) -> BTreeSet<&'st
             if let Some(symbol) = binding::lookup(&p.dt_name).and_then(|s| s.requires) {
                 out.insert(symbol);
             }
-            if let crate::binding::value::PropertyValue::Str(value) = &p.value
-                && let Some(symbol) = binding::value_requires(&p.dt_name, value)
-            {
-                out.insert(symbol);
+            if let crate::binding::value::PropertyValue::Str(value) = &p.value {
+                if let Some(symbol) = binding::value_requires(&p.dt_name, value) {
+                    out.insert(symbol);
+                }
             }
         }
         for key in guest.structures.keys_used() {

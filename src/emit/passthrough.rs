@@ -46,10 +46,10 @@ pub fn mark(fdt: &mut Fdt, assignments: &Assignments) {
         let Some(spelt) = query::find(fdt, &path, true).map(|a| a.path) else {
             continue;
         };
-        if let Some(node) = fdt.node_mut(&spelt)
-            && node.property("xen,passthrough").is_none()
-        {
-            node.set_property("xen,passthrough", Vec::new());
+        if let Some(node) = fdt.node_mut(&spelt) {
+            if node.property("xen,passthrough").is_none() {
+                node.set_property("xen,passthrough", Vec::new());
+            }
         }
     }
 }

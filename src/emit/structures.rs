@@ -88,11 +88,12 @@ fn add_pools(
     let mut written = Vec::new();
     let mut used: Vec<&CpuPool> = Vec::new();
     for guest in &section.guests {
-        if let Some(name) = &guest.structures.cpupool
-            && let Some(pool) = pools.iter().find(|p| p.name == name.value)
-            && !used.iter().any(|p| p.name == pool.name)
-        {
-            used.push(pool);
+        if let Some(name) = &guest.structures.cpupool {
+            if let Some(pool) = pools.iter().find(|p| p.name == name.value) {
+                if !used.iter().any(|p| p.name == pool.name) {
+                    used.push(pool);
+                }
+            }
         }
     }
     for pool in used {

@@ -215,7 +215,7 @@ fn tuples(bytes: &[u8], counts: &[u32]) -> Option<Vec<Vec<u64>>> {
         return None;
     }
     let width: usize = counts.iter().map(|c| *c as usize * 4).sum();
-    if bytes.is_empty() || !bytes.len().is_multiple_of(width) {
+    if bytes.is_empty() || width == 0 || bytes.len() % width != 0 {
         return None;
     }
     bytes

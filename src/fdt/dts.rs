@@ -174,7 +174,7 @@ fn write_value(out: &mut String, value: &[u8]) {
             }
         }
         out.push('"');
-    } else if value.len().is_multiple_of(4) {
+    } else if value.len() % 4 == 0 {
         out.push('<');
         for (i, cell) in value.chunks_exact(4).enumerate() {
             if i > 0 {

@@ -165,7 +165,7 @@ fn update_local_references(
     let missing = || OverlayError(format!("__local_fixups__ names the missing node `{path}`"));
     let indices = resolve(root, if path.is_empty() { "/" } else { path }).ok_or_else(missing)?;
     for prop in &fixups.properties {
-        if !prop.value.len().is_multiple_of(4) {
+        if prop.value.len() % 4 != 0 {
             return fail(format!(
                 "__local_fixups__ `{path}:{}` is not a list of offsets",
                 prop.name

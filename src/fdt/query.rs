@@ -168,7 +168,7 @@ pub fn read_number(value: &[u8], index: usize, cells: u32) -> Option<u64> {
 
 /// The cells of a property value (`None` unless a whole number of cells).
 pub fn cells_of(value: &[u8]) -> Option<Vec<u32>> {
-    if !value.len().is_multiple_of(4) {
+    if value.len() % 4 != 0 {
         return None;
     }
     Some(
@@ -340,7 +340,7 @@ impl GicIrq {
 /// (3, or 4 with PPI partitions). `None` when it does not fit.
 pub fn gic_interrupts(value: &[u8], cells: u32) -> Option<Vec<GicIrq>> {
     let all = cells_of(value)?;
-    if cells < 3 || all.is_empty() || !all.len().is_multiple_of(cells as usize) {
+    if cells < 3 || all.is_empty() || all.len() % cells as usize != 0 {
         return None;
     }
     Some(

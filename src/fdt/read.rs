@@ -294,7 +294,7 @@ impl Header {
                 format!("the {name} offset {offset:#x} lies inside the {header_size}-byte header"),
             ));
         }
-        if !offset.is_multiple_of(align) {
+        if offset % align != 0 {
             return Err(err(
                 field,
                 format!("the {name} offset {offset:#x} is not {align}-byte aligned"),

@@ -29,7 +29,7 @@
 use super::shell::{self, Assignment};
 use crate::binding;
 use crate::checks::registry::{self as c, Check};
-use crate::diag::{Diagnostic, Diagnostics, FileId, Severity, Span};
+use crate::diag::{Diagnostic, Diagnostics, FileId, Location, Severity, Span};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -228,6 +228,33 @@ impl Importer<'_> {
         self.push(d);
     }
 
+    /// One XC1103 for variables dropped for the same reason: at the first
+    /// one, naming them all, with the others as related locations.
+    fn dropped(&mut self, mut vars: Vec<(String, Span)>, what: &str, note: &str) {
+        vars.sort_by_key(|(_, span)| span.offset);
+        let Some((_, first)) = vars.first().cloned() else {
+            return;
+        };
+        let names: Vec<String> = vars.iter().map(|(n, _)| format!("`{n}`")).collect();
+        let (message, help) = match names.as_slice() {
+            [one] => (
+                format!("{one} {}", singular(what)),
+                "nothing to do: it is dropped",
+            ),
+            many => (
+                format!("{} {what}", many.join(", ")),
+                "nothing to do: they are dropped",
+            ),
+        };
+        let mut d = Diagnostic::at(&c::IMPORT_NO_EFI, first, message)
+            .note(note.to_string())
+            .help(help);
+        for (name, span) in vars.into_iter().skip(1) {
+            d = d.related(Location::Text(span), format!("`{name}`"));
+        }
+        self.push(d);
+    }
+
     /// Report variables the importer does not translate, and indices that
     /// ImageBuilder never reads.
     fn classify(&mut self) {
@@ -240,6 +267,8 @@ impl Importer<'_> {
             .iter()
             .map(|(k, a)| (k.clone(), a.clone()))
             .collect();
+        let mut boot_flow: Vec<(String, Span)> = Vec::new();
+        let mut not_boot: Vec<(String, Span)> = Vec::new();
         for ((name, index), a) in entries {
             let Some((indexed, treatment)) = variable(&name) else {
                 if self.helpers.contains(&name) {
@@ -294,41 +323,41 @@ impl Importer<'_> {
                 "CPUPOOL" => Some((num_pools, "NUM_CPUPOOLS")),
                 _ => None,
             };
-            if let (Some((count, counter)), Some(i)) = (limit, guest)
-                && i >= count
-            {
-                let why = if count == 0 {
-                    format!("`{counter}` is not set")
-                } else {
-                    format!("`{counter}={count}` counts indices 0 to {}", count - 1)
-                };
-                self.warn(
-                    &c::IMPORT_IGNORED,
-                    a.name_span,
-                    format!("ImageBuilder silently ignores `{name}[{index}]`: {why}"),
-                    "it is not imported",
-                    &format!("raise `{counter}`, or remove `{name}[{index}]`"),
-                );
-                continue;
+            if let (Some((count, counter)), Some(i)) = (limit, guest) {
+                if i >= count {
+                    let why = if count == 0 {
+                        format!("`{counter}` is not set")
+                    } else {
+                        format!("`{counter}={count}` counts indices 0 to {}", count - 1)
+                    };
+                    self.warn(
+                        &c::IMPORT_IGNORED,
+                        a.name_span,
+                        format!("ImageBuilder silently ignores `{name}[{index}]`: {why}"),
+                        "it is not imported",
+                        &format!("raise `{counter}`, or remove `{name}[{index}]`"),
+                    );
+                    continue;
+                }
             }
             match treatment {
                 Used | Unsupported => {}
-                NoEfi => self.warn(
-                    &c::IMPORT_NO_EFI,
-                    a.name_span,
-                    format!("`{name}` configures U-Boot's boot flow, which EFI boot does not have"),
-                    "Xen's EFI loader loads every file itself, wherever the firmware allocates; there is no load address, load command or boot command",
-                    "nothing to do: it is dropped",
-                ),
-                NotBoot => self.warn(
-                    &c::IMPORT_NO_EFI,
-                    a.name_span,
-                    format!("`{name}` is not part of the boot configuration"),
-                    "it configures ImageBuilder's disk image, device tree sources or bare-metal Linux mode",
-                    "nothing to do: it is dropped",
-                ),
+                NoEfi => boot_flow.push((name.clone(), a.name_span)),
+                NotBoot => not_boot.push((name.clone(), a.name_span)),
             }
         }
+        // One warning per group of dropped variables, not one per variable:
+        // they all say the same.
+        self.dropped(
+            boot_flow,
+            "configure U-Boot's boot flow, which EFI boot does not have",
+            "Xen's EFI loader loads every file itself, wherever the firmware allocates; there is no load address, load command or boot command",
+        );
+        self.dropped(
+            not_boot,
+            "are not part of the boot configuration",
+            "they configure ImageBuilder's disk image, device tree sources or bare-metal Linux mode",
+        );
         let ignored_pools: Vec<Assignment> = self
             .vars
             .indexed("DOMU_CPUPOOL")
@@ -1064,7 +1093,7 @@ impl Importer<'_> {
             .chunks(2)
             .map(|p| p[1])
             .fold(0u64, u64::saturating_add);
-        if !total.is_multiple_of(4096) || pairs.iter().any(|n| n % 4096 != 0) {
+        if total % 4096 != 0 || pairs.iter().any(|n| n % 4096 != 0) {
             self.push(
                 Diagnostic::at(
                     &c::IMPORT_BAD_VALUE,
@@ -1076,19 +1105,19 @@ impl Importer<'_> {
             );
             return Vec::new();
         }
-        if let Some(m) = &mem_var
-            && number(&m.value).is_none_or(|mb| mb.saturating_mul(1 << 20) != total)
-        {
-            self.warn(
-                &c::IMPORT_DIFFERS,
-                m.value_span,
-                format!(
-                    "`DOMU_MEM[{i}]` does not match the static memory ({} KiB)",
-                    total / 1024
-                ),
-                "ImageBuilder prints \"Ignoring DOMU_MEM\" and uses the static memory's total",
-                "remove DOMU_MEM, or make it the total of DOMU_STATIC_MEM",
-            );
+        if let Some(m) = &mem_var {
+            if number(&m.value).is_none_or(|mb| mb.saturating_mul(1 << 20) != total) {
+                self.warn(
+                    &c::IMPORT_DIFFERS,
+                    m.value_span,
+                    format!(
+                        "`DOMU_MEM[{i}]` does not match the static memory ({} KiB)",
+                        total / 1024
+                    ),
+                    "ImageBuilder prints \"Ignoring DOMU_MEM\" and uses the static memory's total",
+                    "remove DOMU_MEM, or make it the total of DOMU_STATIC_MEM",
+                );
+            }
         }
         let ranges: Vec<String> = pairs
             .chunks(2)
@@ -1197,7 +1226,7 @@ fn size_text(total: u64) -> String {
 
 /// A size in bytes for the cfg's structure keys: the largest exact unit.
 fn size_bytes_text(bytes: u64) -> String {
-    if bytes != 0 && bytes.is_multiple_of(1024) {
+    if bytes != 0 && bytes % 1024 == 0 {
         size_text(bytes)
     } else {
         bytes.to_string()
@@ -1209,6 +1238,14 @@ fn comment_text(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
+}
+
+/// "configure …" / "are not …" for one variable.
+fn singular(what: &str) -> String {
+    match what.strip_prefix("are ") {
+        Some(rest) => format!("is {rest}"),
+        None => what.replacen("configure ", "configures ", 1),
+    }
 }
 
 #[cfg(test)]
@@ -1333,8 +1370,13 @@ mod tests {
             "{cfg}"
         );
         assert!(!cfg.contains("xen,enhanced"), "no dom0, no xenstore: {cfg}");
-        assert_eq!(diags.len(), 2, "{diags:?}");
-        assert!(diags.iter().all(|d| d.starts_with("XC1103")), "{diags:?}");
+        // MEMORY_START and MEMORY_END: one warning for the group.
+        assert_eq!(
+            diags,
+            [
+                "XC1103 `MEMORY_START`, `MEMORY_END` configure U-Boot's boot flow, which EFI boot does not have"
+            ]
+        );
     }
 
     #[test]

@@ -27,7 +27,7 @@ pub fn derive_memory(system: &mut System) {
         }
         let structures = &guest.structures;
         match &structures.static_mem {
-            Some(mem) if mem.total().is_multiple_of(4096) => {
+            Some(mem) if mem.total() % 4096 == 0 => {
                 let span = mem.span;
                 let kib = Kib(mem.total() / 1024);
                 guest.properties.push(GuestProperty {

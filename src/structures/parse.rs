@@ -66,10 +66,10 @@ pub fn lower_key(
         );
         return Some(rejected);
     }
-    if let Some(symbol) = spec.requires
-        && !require(target, name, symbol, name_span, diags)
-    {
-        return Some(rejected);
+    if let Some(symbol) = spec.requires {
+        if !require(target, name, symbol, name_span, diags) {
+            return Some(rejected);
+        }
     }
     let value = Value {
         text: text.trim_end(),

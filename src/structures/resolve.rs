@@ -110,10 +110,10 @@ pub fn pools<'s>(system: &'s System, section: &BootSection) -> Vec<&'s CpuPool> 
         let Some(name) = &guest.structures.cpupool else {
             continue;
         };
-        if let Some(pool) = system.pools.iter().find(|p| p.name == name.value)
-            && !out.iter().any(|p| p.name == pool.name)
-        {
-            out.push(pool);
+        if let Some(pool) = system.pools.iter().find(|p| p.name == name.value) {
+            if !out.iter().any(|p| p.name == pool.name) {
+                out.push(pool);
+            }
         }
     }
     out

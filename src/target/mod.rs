@@ -158,14 +158,14 @@ impl Target {
         if let Some(known) = option.and_then(|o| o.efi_builds) {
             return if known { Built::Yes } else { Built::No };
         }
-        if let Some(o) = option
-            && self.version < o.since
-        {
-            return if o.built_before {
-                Built::Yes
-            } else {
-                Built::No
-            };
+        if let Some(o) = option {
+            if self.version < o.since {
+                return if o.built_before {
+                    Built::Yes
+                } else {
+                    Built::No
+                };
+            }
         }
         match &self.config {
             None => Built::Unknown,

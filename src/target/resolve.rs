@@ -90,15 +90,15 @@ pub fn resolve(args: &TargetArgs, diags: &mut Diagnostics) -> Result<Target, Str
     };
     // A release outside what xencfg knows is targeted as the nearest one
     // it knows (known_release warns); that is no mismatch.
-    if let Some((path, found)) = &image
-        && clamp(found.version) != version
-    {
-        mismatch(path, "the Xen binary", found.version, &chosen_by, diags);
+    if let Some((path, found)) = &image {
+        if clamp(found.version) != version {
+            mismatch(path, "the Xen binary", found.version, &chosen_by, diags);
+        }
     }
-    if let Some((path, v)) = from_config
-        && clamp(v) != version
-    {
-        mismatch(path, "the Xen build configuration", v, &chosen_by, diags);
+    if let Some((path, v)) = from_config {
+        if clamp(v) != version {
+            mismatch(path, "the Xen build configuration", v, &chosen_by, diags);
+        }
     }
     // The patch level of whatever named the targeted release.
     let patch = match source {

@@ -4,22 +4,35 @@
 #
 # In the defconfig (with BR2_PACKAGE_HOST_XENCFG=y):
 #   BR2_ROOTFS_POST_IMAGE_SCRIPT="$(BR2_EXTERNAL_XENCFG_PATH)/board/post-image.sh"
-#   BR2_ROOTFS_POST_SCRIPT_ARGS="$(BR2_EXTERNAL_XENCFG_PATH)/board/xen.cfg"
+#   BR2_ROOTFS_POST_IMAGE_SCRIPT_ARGS="$(BR2_EXTERNAL_XENCFG_PATH)/board/xen.cfg"
 #
-# Buildroot calls it as `post-image.sh IMAGES_DIR [ARGS...]` with HOST_DIR
-# and BINARIES_DIR in the environment. The cfg's paths are resolved in
-# IMAGES_DIR; the result is IMAGES_DIR/esp/EFI/BOOT with BOOTAA64.EFI (Xen,
-# when IMAGES_DIR/xen exists), BOOTAA64.cfg, the merged DTBs and every file
-# the cfg names, and IMAGES_DIR/esp/EFI/BOOT/manifest.json.
+# Buildroot calls every post-image script as `SCRIPT IMAGES_DIR
+# [BR2_ROOTFS_POST_SCRIPT_ARGS...] [BR2_ROOTFS_POST_IMAGE_SCRIPT_ARGS...]`
+# with HOST_DIR, BINARIES_DIR and BR2_CONFIG in the environment. A
+# defconfig's own scripts take their arguments first (the qemu defconfigs
+# pass $(BR2_DEFCONFIG)), so the cfg is the LAST argument. Its paths are
+# resolved in IMAGES_DIR; the result is IMAGES_DIR/esp/EFI/BOOT with
+# BOOTAA64.EFI (Xen, when IMAGES_DIR/xen exists), BOOTAA64.cfg, the merged
+# DTBs and every file the cfg names, and its manifest.json.
 #
-# Environment: XENCFG (the binary; default $HOST_DIR/bin/xencfg),
-# XENCFG_ARGS (extra options for both steps, e.g. "--xen-version 4.17").
+# Extra options for both steps (e.g. "--xen-version 4.19") come from
+# BR2_PACKAGE_HOST_XENCFG_ARGS in BR2_CONFIG, or from XENCFG_ARGS in the
+# environment, which wins. XENCFG names the binary (default
+# $HOST_DIR/bin/xencfg).
 set -euo pipefail
 
-images=${1:?usage: post-image.sh IMAGES_DIR XEN_CFG}
-cfg=${2:?usage: post-image.sh IMAGES_DIR XEN_CFG}
+usage="usage: post-image.sh IMAGES_DIR [ARG...] XEN_CFG"
+(($# >= 2)) || { echo "$usage" >&2; exit 2; }
+images=$1
+cfg=${!#}
 xencfg=${XENCFG:-${HOST_DIR:?HOST_DIR is not set}/bin/xencfg}
-read -r -a extra <<< "${XENCFG_ARGS:-}"
+
+args=${XENCFG_ARGS-}
+if [[ -z ${XENCFG_ARGS+set} && -n ${BR2_CONFIG:-} && -r $BR2_CONFIG ]]; then
+    # The .config line is BR2_PACKAGE_HOST_XENCFG_ARGS="...".
+    args=$(sed -n 's/^BR2_PACKAGE_HOST_XENCFG_ARGS="\(.*\)"$/\1/p' "$BR2_CONFIG")
+fi
+read -r -a extra <<< "$args"
 
 "$xencfg" check "$cfg" --root "$images" --color never "${extra[@]}"
 

@@ -18,6 +18,26 @@ xencfg_check() {
     "${XENCFG:-xencfg}" check "$xencfg_cfg" --root "$xencfg_root" --color never "$@"
 }
 
+# xencfg_check_report CFG ROOT [OPTION...]
+# The QA step of the class: run xencfg_check and hand its diagnostics to
+# BitBake's bbfatal (errors) or bbwarn (warnings only), which print them on
+# the console; a plain `echo` would reach only the task log. Outside
+# BitBake, bbfatal and bbwarn are whatever the caller defines.
+xencfg_check_report() {
+    xencfg_status=0
+    xencfg_out=$(xencfg_check "$@" 2>&1) || xencfg_status=$?
+    if [ "$xencfg_status" -ne 0 ]; then
+        bbfatal "xencfg check failed on $1:
+$xencfg_out"
+        return "$xencfg_status"
+    fi
+    if [ -n "$xencfg_out" ]; then
+        bbwarn "xencfg check warns about $1:
+$xencfg_out"
+    fi
+    return 0
+}
+
 # xencfg_deploy CFG ROOT OUT [OPTION...]
 # Compile CFG and stage every file it names into OUT (created by xencfg;
 # it must not exist or must be an earlier xencfg output), so that OUT is

@@ -53,10 +53,10 @@ pub fn check(guests: &[(&Guest, Vec<Device>)], host: Option<&Fdt>, diags: &mut D
 
 /// What two devices of different guests have in common, if anything.
 fn shared(a: &Device, b: &Device) -> Option<String> {
-    if let (Some(x), Some(y)) = (&a.host_path, &b.host_path)
-        && x.eq_ignore_ascii_case(y)
-    {
-        return Some(format!("the host device `{x}`"));
+    if let (Some(x), Some(y)) = (&a.host_path, &b.host_path) {
+        if x.eq_ignore_ascii_case(y) {
+            return Some(format!("the host device `{x}`"));
+        }
     }
     for (ra, _) in &a.mappings {
         if let Some((rb, _)) = b.mappings.iter().find(|(rb, _)| ra.overlaps(rb)) {
@@ -148,10 +148,9 @@ fn irqs(guest: &Guest, device: &Device, diags: &mut Diagnostics) {
                 );
             }
         }
-        if irq == VPL011_IRQ
-            && let Some(p) = vpl011
-        {
-            diags.push(
+        if irq == VPL011_IRQ {
+            if let Some(p) = vpl011 {
+                diags.push(
                 Diagnostic::new(
                     &c::IRQ_VPL011_CLASH,
                     device.location.clone(),
@@ -161,6 +160,7 @@ fn irqs(guest: &Guest, device: &Device, diags: &mut Diagnostics) {
                 .note("Xen 4.16 panics; 4.17 and later let the device and the vPL011 share the interrupt silently")
                 .help("drop `vpl011` for this guest, or pass the device to a guest without it"),
             );
+            }
         }
     }
 }

@@ -520,7 +520,7 @@ impl Walk<'_> {
         let tuple = ((2 * cells.address + cells.size) * 4) as usize;
         let whole = value.len() / tuple;
         let example = "`xen,reg = <host-address size guest-address>;`";
-        if whole == 0 || !value.len().is_multiple_of(tuple) {
+        if whole == 0 || value.len() % tuple != 0 {
             let (message, note) = if value.is_empty() {
                 (
                     format!("`xen,reg` of `{path}` is empty"),

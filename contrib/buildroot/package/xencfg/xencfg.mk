@@ -10,8 +10,8 @@
 XENCFG_VERSION = $(call qstrip,$(BR2_PACKAGE_HOST_XENCFG_GIT_VERSION))
 XENCFG_SITE = $(call qstrip,$(BR2_PACKAGE_HOST_XENCFG_GIT_URL))
 XENCFG_SITE_METHOD = git
-# xencfg's sources carry no license file yet.
-XENCFG_LICENSE = unknown
+XENCFG_LICENSE = MIT or Apache-2.0
+XENCFG_LICENSE_FILES = LICENSE-MIT LICENSE-APACHE
 
 # The cargo infrastructure vendors Cargo.lock's crates at download time
 # and builds with --offline --locked.
