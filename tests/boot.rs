@@ -12,6 +12,7 @@
 //! `xencfg.name=` on its command line.
 
 #[path = "boot/harness.rs"]
+#[allow(dead_code)] // shared with tests/boot_matrix.rs
 mod harness;
 
 use std::collections::BTreeSet;
