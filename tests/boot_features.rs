@@ -397,3 +397,69 @@ fn passthrough_of_the_pl031_reaches_the_guest() {
     );
     assert_guest(&log, "rtc", 1, 1, 128 * MIB);
 }
+
+/// LLC colouring (`llc-coloring=on llc-size=2M llc-nr-ways=16`: 32
+/// colours) with a guest on colours 0-7. Xen's buddy allocator takes the
+/// lowest free RAM region whole; under EFI (modules at the top of RAM) that
+/// is nearly all of QEMU's one bank, and the coloured heap every domain
+/// allocates from is empty. XC1029 says so; demoted, Xen panics as it
+/// predicts. With a page reserved at 0x40200000 (an overlay adding a
+/// `/reserved-memory` node, as XC1029's help says) the same guest boots.
+const LLC_CFG: &str = "\
+[global]
+default=xen
+
+[xen]
+options=console=dtuart bootscrub=0 llc-coloring=on llc-size=2M llc-nr-ways=16
+dtb=virt.dtb
+domains=col
+
+[col]
+kernel=Image console=ttyAMA0 xencfg.name=col
+ramdisk=initrd.gz
+cpus=1
+memory=128M
+vpl011
+llc-colors=0-7
+";
+
+const LOW_PAGE_RESERVED_DTS: &str = "/dts-v1/;\n/plugin/;\n\n&{/} {\n\
+    \treserved-memory {\n\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\t\tranges;\n\
+    \t\tllc-split@40200000 {\n\t\t\treg = <0x0 0x40200000 0x0 0x1000>;\n\t\t\tno-map;\n\t\t};\n\
+    \t};\n};\n";
+
+#[test]
+fn llc_colouring_needs_a_low_reservation_under_efi_as_xc1029_predicts() {
+    let Some(assets) = Assets::get() else { return };
+    let project = Project::new(assets, LLC_CFG);
+    let refused = project.check_on(xen(assets), &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("error[XC1029]"), "{stderr}");
+
+    let built = project.build_on(xen(assets), &["-W", "XC1029"]);
+    assert!(built.diagnostics.contains("warning[XC1029]"));
+    let log = built.esp.boot_expect_failure(
+        &[
+            "Failed to allocate P2M pages",
+            "Could not set up domain col",
+            "Panic on CPU",
+        ],
+        FAILURE_TIMEOUT,
+    );
+    assert!(log.markers().is_empty(), "{}", log.report());
+
+    let split = Project::new(
+        assets,
+        &LLC_CFG.replace("dtb=virt.dtb\n", "dtb=virt.dtb\ndtbo=low-page.dtbo\n"),
+    );
+    split.dtc("low-page.dtbo", LOW_PAGE_RESERVED_DTS);
+    let built = split.build_on(xen(assets), &[]);
+    assert!(
+        !built.diagnostics.contains("XC1029"),
+        "{}",
+        built.diagnostics
+    );
+    let log = boot(built, Machine::DEFAULT, &["XENCFG-BOOT name=col "]);
+    assert_guest(&log, "col", 1, 1, 128 * MIB);
+}

@@ -437,6 +437,9 @@ checks! {
     CPUPOOL_UNUSED = "XC1028" "cpupool-unused" Warning
         summary: "a pool section that no guest names with `cpupool=`"
         explain: "A section holding only `cpus=` and `sched=` describes a cpupool. xencfg writes a pool into a boot section's DTB only when one of its guests says `cpupool=NAME`; a pool nobody names is left out, usually because `cpupool=` was forgotten or misspelt.";
+    LLC_COLORED_HEAP = "XC1029" "llc-colored-heap" Error
+        summary: "LLC colouring is on, but the boot leaves Xen's coloured heap too small for the domains"
+        explain: "With LLC colouring on (`llc-coloring=on`, or `llc-size=` and `llc-nr-ways=`, on Xen 4.20+ built with CONFIG_LLC_COLORING) every domain's memory and P2M pool come from the coloured heap, whatever its `llc-colors`. Xen fills that heap at boot with what its buddy allocator leaves: the buddy takes the lowest free RAM region whole, then `buddy-alloc-size` (CONFIG_BUDDY_ALLOCATOR_SIZE, 64 MiB by default) of the other regions. Xen's EFI loader places Xen and the boot modules at the top of RAM, so on a host whose RAM is one bank with nothing reserved low in it, the lowest free region is nearly all of RAM and the coloured heap is (nearly) empty: Xen panics \"Failed to allocate P2M pages\" / \"Could not set up domain\" at the first domain (seen on Xen 4.22 under QEMU, with and without `llc-colors`). A `/reserved-memory` range low in RAM (one page is enough, e.g. through `dtbo=`) ends the lowest region there; the rest then goes to the coloured heap and the same guests boot. xencfg counts RAM from the host DTB's memory nodes and does not model the share of each colour.";
 
     IMPORT_NOT_DATA = "XC1101" "import-not-data" Error
         summary: "an imported config line is not plain data"
