@@ -7,10 +7,19 @@
 #   arm64_download DIR PKG...             # .debs into DIR
 #   arm64_depends PKG                     # first "Depends:" package name
 #
-# Needs apt-get, which reads the host's sources.list(.d) for the mirrors.
+# By default the view reads the host's sources.list(.d) for the mirrors (the
+# host's release, Debian 12). With ARM64_APT_SUITE set (e.g. `trixie`) before
+# sourcing, it reads only its own list instead: that suite's `main` from
+# $ARM64_APT_MIRROR (default http://deb.debian.org/debian), signed by the
+# host's debian-archive-keyring, in a directory of its own.
 
 : "${XENCFG_CACHE:=${XDG_CACHE_HOME:-$HOME/.cache}/xencfg}"
-ARM64_APT_DIR="$XENCFG_CACHE/arm64-apt"
+: "${ARM64_APT_MIRROR:=http://deb.debian.org/debian}"
+if [ -n "${ARM64_APT_SUITE:-}" ]; then
+    ARM64_APT_DIR="$XENCFG_CACHE/arm64-apt-$ARM64_APT_SUITE"
+else
+    ARM64_APT_DIR="$XENCFG_CACHE/arm64-apt"
+fi
 
 arm64_apt_opts() {
     printf '%s\n' \
@@ -19,11 +28,21 @@ arm64_apt_opts() {
         "-oDir::Cache=$ARM64_APT_DIR/cache" \
         "-oDir::State::status=$ARM64_APT_DIR/status" \
         -oDebug::NoLocking=1 -oAPT::Sandbox::User=root -qq
+    if [ -n "${ARM64_APT_SUITE:-}" ]; then
+        printf '%s\n' \
+            "-oDir::Etc::SourceList=$ARM64_APT_DIR/sources.list" \
+            "-oDir::Etc::SourceParts=$ARM64_APT_DIR/sources.list.d"
+    fi
 }
 
 arm64_apt_update() {
     mkdir -p "$ARM64_APT_DIR/lists/partial" "$ARM64_APT_DIR/cache/archives/partial"
     : > "$ARM64_APT_DIR/status"
+    if [ -n "${ARM64_APT_SUITE:-}" ]; then
+        mkdir -p "$ARM64_APT_DIR/sources.list.d"
+        echo "deb [arch=arm64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg]" \
+            "$ARM64_APT_MIRROR $ARM64_APT_SUITE main" > "$ARM64_APT_DIR/sources.list"
+    fi
     local opts
     mapfile -t opts < <(arm64_apt_opts)
     apt-get "${opts[@]}" update

@@ -12,7 +12,10 @@
 //! `xencfg.name=` on its command line.
 
 #[path = "boot/harness.rs"]
+#[allow(dead_code)] // shared with tests/boot_matrix.rs
 mod harness;
+#[path = "boot/scenarios.rs"]
+mod scenarios;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -21,6 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use harness::{Assets, BOOT_TIMEOUT, BootLog, Esp, Outcome, Project, XEN_FAILURES, dtb_with_dts};
+use scenarios::{DOM0_CFG, EVTCHN_CFG, NO_GPIO_DTS, PASSTHROUGH_CFG, SUBDIR_CFG};
 
 /// How long a boot that Xen must refuse may take (a refusal takes 1–3 s,
 /// a gzip kernel adds ~4 s of decompression).
@@ -245,34 +249,6 @@ fn section_form_three_guests_with_size_units_boot() {
     );
 }
 
-/// Files in subdirectories, written with `/` (and once with `\`): EDK2
-/// rejects `/` (`handmade_forward_slash_module_path_fails_on_xen`), so
-/// xencfg must emit `\`. Both guests name the same files, so Xen loads each
-/// once.
-const SUBDIR_CFG: &str = "\
-[global]
-default=xen
-
-[xen]
-options=console=dtuart bootscrub=0
-dtb=dt/virt.dtb
-domains=domU1,domU2
-
-[domU1]
-kernel=domu/Image console=ttyAMA0 xencfg.name=domU1
-ramdisk=initrd/guest.cpio.gz
-cpus=1
-memory=192M
-vpl011
-
-[domU2]
-kernel=domu\\Image console=ttyAMA0 xencfg.name=domU2
-ramdisk=initrd\\guest.cpio.gz
-cpus=1
-memory=128M
-vpl011
-";
-
 #[test]
 fn subdirectory_paths_are_emitted_with_backslashes_and_boot() {
     let Some(assets) = Assets::get() else { return };
@@ -398,38 +374,6 @@ fn two_boot_sections_boot_their_own_guests() {
         log.report()
     );
 }
-
-/// dom0 (from the cfg's `kernel=`/`ramdisk=`, in a subdirectory) plus two
-/// dom0less guests in the two forms mixed: `domains=` comes first, so
-/// `helper` is domain 1 and the flat `domU1` domain 2. The overlay disables
-/// QEMU's GPIO controller, which dom0 crashes on (reference finding 11).
-const DOM0_CFG: &str = "\
-[global]
-default=xen
-
-[xen]
-options=console=dtuart bootscrub=0 dom0_mem=512M
-kernel=dom0/Image console=hvc0 xencfg.name=dom0 xencfg.role=dom0
-ramdisk=dom0/initrd.gz
-dtb=virt.dtb
-dtbo=no-gpio.dtbo
-domains=helper
-domu1_kernel=Image console=ttyAMA0 xencfg.name=domU1
-domu1_ramdisk=initrd.gz
-domu1_property=cpus=1
-domu1_property=memory=128M
-domu1_property=vpl011
-
-[helper]
-kernel=Image console=ttyAMA0 xencfg.name=helper
-ramdisk=initrd.gz
-cpus=1
-memory=192M
-vpl011
-";
-
-const NO_GPIO_DTS: &str =
-    "/dts-v1/;\n/plugin/;\n\n&{/pl061@9030000} {\n\tstatus = \"disabled\";\n};\n";
 
 #[test]
 fn dom0_with_overlay_and_two_dom0less_guests_boot() {
@@ -734,28 +678,6 @@ fn host_dtb_is_the_booted_machine_without_seeds() {
     );
 }
 
-/// Issue 5's proof: `passthrough=` builds the guest's fragment from the
-/// machine's own `/pl031@9010000` (with `xen,force-assign-without-iommu`,
-/// QEMU virt has no IOMMU) and the guest sees the device under
-/// `/proc/device-tree/passthrough`.
-const PASSTHROUGH_CFG: &str = "\
-[global]
-default=xen
-
-[xen]
-options=console=dtuart bootscrub=0
-dtb=virt.dtb
-domains=rtc
-
-[rtc]
-kernel=Image console=ttyAMA0 xencfg.name=rtc
-ramdisk=initrd.gz
-cpus=1
-memory=192M
-vpl011
-passthrough=/pl031@9010000
-";
-
 #[test]
 fn passthrough_of_the_pl031_reaches_the_guest() {
     let Some(assets) = Assets::get() else { return };
@@ -868,36 +790,6 @@ fn fragment_naming_a_missing_host_node_fails_on_xen_as_xc0805_predicts() {
         log.elapsed
     );
 }
-
-/// Issue 4 on Debian's 4.17 build (CONFIG_STATIC_EVTCHN): a static event
-/// channel between two guests with `xen,enhanced = "no-xenstore"`; Xen
-/// creates both ends at boot and both guests come up.
-const EVTCHN_CFG: &str = "\
-[global]
-default=xen
-
-[xen]
-options=console=dtuart bootscrub=0
-dtb=virt.dtb
-domains=ping,pong
-
-[ping]
-kernel=Image console=ttyAMA0 xencfg.name=ping
-ramdisk=initrd.gz
-cpus=1
-memory=192M
-vpl011
-xen,enhanced=no-xenstore
-evtchn=10 pong:20
-
-[pong]
-kernel=Image console=ttyAMA0 xencfg.name=pong
-ramdisk=initrd.gz
-cpus=1
-memory=192M
-vpl011
-xen,enhanced=no-xenstore
-";
 
 #[test]
 fn static_event_channel_between_two_guests_boots() {

@@ -1,4 +1,4 @@
-//! Checks of guest memory (XC1002–XC1008, XC1024, XC1025): static memory
+//! Checks of guest memory (XC1002–XC1008, XC1024, XC1025, XC1030): static memory
 //! against the host's RAM and reservations, the first RAM bank against the
 //! kernel, DTB and initrd placed in it, the generated guest DTB against
 //! Xen's buffer, and the sum of all domains against the host (reference
@@ -24,6 +24,11 @@ pub const GUEST_RAM1_SIZE: u64 = 1016 * GIB;
 pub const DOM0_DEFAULT_MEM: u64 = 512 * MIB;
 /// Guest DTB buffer of Xen 4.15–4.21 (prepare_dtb_domU).
 pub const GUEST_DTB_BUFFER: u64 = 4096;
+/// A guest DTB besides its `bootargs` (1160 bytes at 31 vCPUs on 4.21.2,
+/// with 8 bytes to spare), what `xen,enhanced` adds, and what each vCPU adds.
+const DTB_FIXED: u64 = 1168;
+const DTB_HYPERVISOR_NODE: u64 = 160;
+const DTB_PER_VCPU: u64 = 96;
 
 pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
     for guest in &cx.section.guests {
@@ -33,6 +38,7 @@ pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
     }
     static_overlaps(cx, diags);
     host_total(cx, diags);
+    llc_colored_heap(cx, diags);
 }
 
 /// A size for messages: exact in the largest binary unit that divides it,
@@ -340,7 +346,12 @@ fn first_bank(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
 }
 
 /// Xen 4.16–4.21 build the guest DTB in 4 KiB (plus the passthrough
-/// fragment from 4.18); estimate what goes in (reference §3.13).
+/// fragment from 4.18); estimate what goes in (reference §3.13). Measured
+/// on 4.16.7 and 4.21.2 with `vpl011` (`/sys/firmware/fdt` in the guest,
+/// and the DTB Xen loads): 1160–1189 bytes besides the `bootargs`
+/// property, +156 for the `/hypervisor` node of `xen,enhanced`, +96 per
+/// extra vCPU; with a 29-byte command line a guest of 31 vCPUs (a 4084-byte
+/// DTB) boots on 4.21.2 and one of 32 panics (tests/boot_predictions.rs).
 fn dtb_budget(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
     let v = cx.target.version;
     if v >= XenVersion::new(4, 22) {
@@ -351,13 +362,19 @@ fn dtb_budget(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
         .kernel
         .as_ref()
         .and_then(|k| k.bootargs.as_ref())
-        .map_or(0, |a| a.len() as u64 + 1);
+        .map_or(0, |a| 12 + (a.len() as u64 + 1).next_multiple_of(4));
+    let fixed = if guest.property("xen,enhanced").is_some() {
+        DTB_FIXED + DTB_HYPERVISOR_NODE
+    } else {
+        DTB_FIXED
+    };
     let fragment = match &guest.dtb {
         Some(dtb) if v < XenVersion::new(4, 18) => cx.facts.get(&dtb.source).map_or(0, |f| f.size),
         _ => 0,
     };
     let shm = 160 * guest.structures.shared_mem.len() as u64;
-    let estimate = 1600 + 112 * u64::from(cpus.saturating_sub(1)) + bootargs + shm + fragment;
+    let rest = fixed + bootargs + shm + fragment;
+    let estimate = rest + DTB_PER_VCPU * u64::from(cpus.saturating_sub(1));
     if estimate <= GUEST_DTB_BUFFER {
         return;
     }
@@ -374,7 +391,7 @@ fn dtb_budget(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
         "Xen {v} builds it in a 4096-byte buffer and panics \"Device tree generation failed\""
     ))
     .note(format!(
-        "estimate: 1600 fixed + 112 per extra vCPU ({cpus} vCPUs) + {bootargs} of bootargs{}{}",
+        "estimate: {fixed} fixed + {DTB_PER_VCPU} per extra vCPU ({cpus} vCPUs) + {bootargs} of bootargs{}{}",
         if shm > 0 {
             format!(" + {shm} of shared memory")
         } else {
@@ -386,8 +403,9 @@ fn dtb_budget(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
             String::new()
         }
     ));
-    d = d.help(if cpus > 23 {
-        "give the guest fewer vCPUs (about 23 fit), or target Xen 4.22, which sizes the buffer for 128".to_string()
+    let fit = 1 + GUEST_DTB_BUFFER.saturating_sub(rest) / DTB_PER_VCPU;
+    d = d.help(if rest <= GUEST_DTB_BUFFER && u64::from(cpus) > fit {
+        format!("give the guest fewer vCPUs (about {fit} fit), or target Xen 4.22, which sizes the buffer for 128")
     } else {
         "shorten the command line or the passthrough fragment".to_string()
     });
@@ -397,9 +415,15 @@ fn dtb_budget(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
 /// `dom0_mem=` in Xen's command line: a size whose bare number is KiB
 /// (parse_size_and_unit).
 pub fn dom0_mem(options: &str) -> Option<u64> {
+    size_option(options, "dom0_mem")
+}
+
+/// The last `NAME=` of Xen's command line read as a size whose bare
+/// number is KiB (parse_size_and_unit, as `dom0_mem=` and size_param).
+fn size_option(options: &str, name: &str) -> Option<u64> {
     let value = options
         .split_ascii_whitespace()
-        .filter_map(|w| w.strip_prefix("dom0_mem="))
+        .filter_map(|w| w.strip_prefix(name)?.strip_prefix('='))
         .next_back()?; // Xen applies options in order: the last one wins
     let digits_end = value
         .find(|c: char| !c.is_ascii_alphanumeric() || c == ',')
@@ -565,9 +589,164 @@ fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
     }
 }
 
+/// Whether Xen's command line turns LLC colouring on (Xen 4.20+
+/// llc-coloring.c): `llc-coloring` as a boolean, else on when both
+/// `llc-size=` and `llc-nr-ways=` are given.
+fn llc_coloring_on(options: &str) -> bool {
+    let words: Vec<&str> = options.split_ascii_whitespace().collect();
+    let last = |name: &str| {
+        words.iter().rev().find_map(|w| {
+            let rest = w.strip_prefix(name)?;
+            if rest.is_empty() {
+                Some("")
+            } else {
+                rest.strip_prefix('=')
+            }
+        })
+    };
+    match last("llc-coloring") {
+        Some("" | "1" | "on" | "yes" | "true" | "enable") => true,
+        Some("0" | "off" | "no" | "false" | "disable") => false,
+        _ => last("llc-size").is_some() && last("llc-nr-ways").is_some(),
+    }
+}
+
+/// XC1030: with LLC colouring on, every domain's memory and P2M pool come
+/// from the coloured heap, which Xen fills at boot (end_boot_allocator)
+/// with what its buddy allocator leaves: the buddy takes the lowest free
+/// RAM region whole, then `buddy-alloc-size` of the others. The EFI loader
+/// puts Xen and the modules at the top of RAM, so a single RAM bank with no
+/// reservation low in it leaves the coloured heap (nearly) empty. Seen on
+/// Xen 4.22 under QEMU: "Failed to allocate P2M pages" for every guest,
+/// and a boot once a page at 0x40200000 was reserved.
+fn llc_colored_heap(cx: &SectionContext, diags: &mut Diagnostics) {
+    let Some(options) = cx.section.options.as_ref() else {
+        return;
+    };
+    if cx.target.version < XenVersion::new(4, 20) || !llc_coloring_on(&options.value) {
+        return;
+    }
+    if let Some(config) = &cx.target.config
+        && !config.is_set("CONFIG_LLC_COLORING")
+    {
+        return; // Xen ignores the options it does not know
+    }
+    let Some(facts) = cx.host.as_ref().filter(|f| !f.ram.is_empty()) else {
+        return;
+    };
+    // Free RAM: the banks without the reserved and static ranges (Xen's
+    // EFI stub deletes the /memreserve/ entries).
+    let mut taken: Vec<PhysRange> = facts
+        .reserved
+        .iter()
+        .filter(|r| r.what != "/memreserve/")
+        .map(|r| r.range)
+        .collect();
+    for guest in &cx.section.guests {
+        if let Some(mem) = &guest.structures.static_mem {
+            taken.extend(mem.ranges.iter().map(|r| r.value));
+        }
+    }
+    let mut free: Vec<PhysRange> = Vec::new();
+    let mut banks = facts.ram.clone();
+    banks.sort_by_key(|r| r.start);
+    for bank in banks {
+        let mut at = bank.start;
+        let mut cuts: Vec<PhysRange> = taken.iter().copied().filter(|t| t.overlaps(bank)).collect();
+        cuts.sort_by_key(|t| t.start);
+        for cut in cuts {
+            if cut.start > at {
+                free.push(PhysRange {
+                    start: at,
+                    size: cut.start - at,
+                });
+            }
+            at = at.max(cut.end());
+        }
+        if bank.end() > at {
+            free.push(PhysRange {
+                start: at,
+                size: bank.end() - at,
+            });
+        }
+    }
+    let Some(lowest) = free.first().copied() else {
+        return;
+    };
+    let rest: u64 = free[1..].iter().map(|r| r.size).sum();
+    let buddy = size_option(&options.value, "buddy-alloc-size")
+        .or_else(|| {
+            let config = cx.target.config.as_ref()?;
+            let mib_text = config.values.get("CONFIG_BUDDY_ALLOCATOR_SIZE")?;
+            Some(mib_text.parse::<u64>().ok()? * MIB)
+        })
+        .unwrap_or(64 * MIB);
+    let modules: u64 = cx
+        .section
+        .efi_loaded_files()
+        .iter()
+        .filter_map(|m| cx.facts.get(&m.source))
+        .map(|f| f.size)
+        .sum();
+    let colored = rest.saturating_sub(buddy).saturating_sub(modules);
+    let mut need = 0u64;
+    if cx.has_dom0() {
+        need += dom0_mem(&options.value).unwrap_or(DOM0_DEFAULT_MEM);
+    }
+    for guest in &cx.section.guests {
+        if guest.structures.static_mem.is_none() {
+            let memory = guest.memory_kib().unwrap_or(0).saturating_mul(1024);
+            need = need.saturating_add(memory).saturating_add(p2m_pool(guest));
+        }
+    }
+    if need == 0 || need <= colored {
+        return;
+    }
+    diags.push(
+        Diagnostic::at(
+            &c::LLC_COLORED_HEAP,
+            options.span,
+            format!(
+                "LLC colouring leaves Xen about {} of coloured memory; the domains need {}",
+                mib(colored),
+                mib(need)
+            ),
+        )
+        .note(format!(
+            "with colouring on, every domain's memory and P2M pool come from the coloured heap; Xen's buddy allocator first takes the lowest free RAM region whole ({} at {:#x}) and {} of the rest, and the EFI loader puts the {} of boot modules at the top",
+            mib(lowest.size),
+            lowest.start,
+            mib(buddy),
+            mib(modules)
+        ))
+        .note("Xen panics at boot: \"Failed to allocate P2M pages\", then \"Could not set up domain\"")
+        .help(format!(
+            "reserve a page low in RAM in the host DTB (a `/reserved-memory` node, e.g. through `dtbo=`, at {:#x}), so that the lowest region ends there",
+            lowest.start + 2 * MIB
+        )),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_llc_coloring_as_xen_does() {
+        assert!(llc_coloring_on("llc-coloring=on"));
+        assert!(llc_coloring_on("console=dtuart llc-coloring"));
+        assert!(llc_coloring_on("llc-size=2M llc-nr-ways=16"));
+        assert!(!llc_coloring_on("llc-size=2M"));
+        assert!(!llc_coloring_on(
+            "llc-coloring=off llc-size=2M llc-nr-ways=16"
+        ));
+        assert!(!llc_coloring_on("llc-coloring=on llc-coloring=0"));
+        assert!(!llc_coloring_on("llc-coloringx=on"));
+        assert_eq!(
+            size_option("buddy-alloc-size=128M", "buddy-alloc-size"),
+            Some(128 * MIB)
+        );
+    }
 
     #[test]
     fn reads_dom0_mem_as_xen_does() {

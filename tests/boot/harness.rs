@@ -1,5 +1,9 @@
-//! Boots an ESP directory on real Xen 4.17 arm64 under QEMU + EDK2 and
-//! watches the serial console (see `shared/reference/real-xen-boot.md`).
+//! Boots an ESP directory on real Xen arm64 under QEMU, with EDK2 or
+//! U-Boot's UEFI as the firmware, and watches the serial console (see
+//! `shared/reference/real-xen-boot.md`). The Xen releases are Debian's
+//! 4.17.7 and 4.20.4 (`scripts/fetch-boot-assets`) and the builds of
+//! `../shared/xen/` beside the repository (4.16.7, 4.18.6, 4.19.6, 4.21.2,
+//! 4.22.0), each with its `.config` ([`Assets::xen`]).
 //!
 //! A scenario goes: files → [`Esp`] (an ESP directory) → [`Esp::boot`] (QEMU) →
 //! [`BootLog`] (the serial log, the outcome, the guests' markers) → the
@@ -27,20 +31,154 @@ use tempfile::TempDir;
 
 /// The EDK2 firmware of Debian's `qemu-efi-aarch64`.
 pub const FIRMWARE: &str = "/usr/share/qemu-efi-aarch64/QEMU_EFI.fd";
+/// U-Boot for QEMU's arm64 virt machine, Debian 12's `u-boot-qemu`.
+pub const UBOOT: &str = "/usr/lib/u-boot/qemu_arm64/u-boot.bin";
 const QEMU: &str = "qemu-system-aarch64";
 /// The machine, shared by the boot and the host DTB dump: a DTB whose GIC
 /// version differs from the booted machine makes Xen panic.
 const MACHINE: &str = "virt,virtualization=on,gic-version=3";
-const MACHINE_ARGS: &[&str] = &[
-    "-cpu",
-    "cortex-a57",
-    "-m",
-    "2048",
-    "-smp",
-    "2",
-    "-nic",
-    "none",
+
+/// The firmware that starts Xen's EFI binary from the ESP.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Firmware {
+    /// EDK2 (`qemu-efi-aarch64`): the boot manager's removable-media path.
+    Edk2,
+    /// U-Boot's own UEFI implementation: its distro boot finds
+    /// `\EFI\BOOT\BOOTAA64.EFI` on the virtio disk and runs `bootefi`,
+    /// loading the modules at other addresses than EDK2.
+    UBoot,
+}
+
+impl Firmware {
+    pub const ALL: [Firmware; 2] = [Firmware::Edk2, Firmware::UBoot];
+
+    fn path(self) -> &'static str {
+        match self {
+            Firmware::Edk2 => FIRMWARE,
+            Firmware::UBoot => UBOOT,
+        }
+    }
+
+    /// QEMU options of this firmware: `menu=on,splash-time=0` removes
+    /// EDK2's ~5.5 s boot-menu wait.
+    fn args(self) -> &'static [&'static str] {
+        match self {
+            Firmware::Edk2 => &["-boot", "menu=on,splash-time=0"],
+            Firmware::UBoot => &[],
+        }
+    }
+}
+
+impl std::fmt::Display for Firmware {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Firmware::Edk2 => "EDK2",
+            Firmware::UBoot => "U-Boot",
+        })
+    }
+}
+
+/// The CPU model and count of the booted machine (2 GiB of RAM always).
+/// The host DTB is dumped for each ([`Assets::host_dtb_for`]): a DTB that
+/// names CPUs the machine lacks leaves them down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Machine {
+    pub cpu: &'static str,
+    pub smp: u32,
+}
+
+impl Machine {
+    /// The machine of `shared/reference/real-xen-boot.md`.
+    pub const DEFAULT: Machine = Machine {
+        cpu: "cortex-a57",
+        smp: 2,
+    };
+
+    fn args(self) -> Vec<String> {
+        [
+            "-cpu",
+            self.cpu,
+            "-m",
+            "2048",
+            "-smp",
+            &self.smp.to_string(),
+        ]
+        .into_iter()
+        .chain(["-nic", "none"])
+        .map(str::to_string)
+        .collect()
+    }
+}
+
+/// The Xen releases of the boot matrix, oldest first.
+pub const RELEASES: [&str; 7] = [
+    "4.16.7", "4.17.7", "4.18.6", "4.19.6", "4.20.4", "4.21.2", "4.22.0",
 ];
+
+/// The builds of `../shared/xen/` (every dom0less build option the release
+/// has) and their sha256, from that folder's README.
+const SHARED_XEN: &[(&str, &str)] = &[
+    (
+        "4.16.7",
+        "3d7d25b1de10efd14e4750ae112db384f3aa6e7ab52216274e0f4e4b62d7317d",
+    ),
+    (
+        "4.18.6",
+        "94fb33b0c92ecc1a1cfb7f50596a858856155bb14ed71b191e1c04c0a6a326fd",
+    ),
+    (
+        "4.19.6",
+        "5a448e3f1d15fdf9429beca1608adab1119366d57899eb2503ab35912d5e4e8e",
+    ),
+    (
+        "4.21.2",
+        "8054a3c2837a5ec6c141fad43d1265b58dc70ed57fed5734a56f1fdf5c07dc7a",
+    ),
+    (
+        "4.22.0",
+        "216bf20df3ac3db0ee0056a01e2c7cb7a6a85115d872214fb3d0e18294801bce",
+    ),
+];
+
+/// One Xen of the matrix: its EFI binary and the `.config` it was built
+/// with (given to xencfg as `--xen` and `--xen-config`).
+#[derive(Debug)]
+pub struct Xen {
+    /// `4.17.7`.
+    pub release: &'static str,
+    pub efi: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Xen {
+    /// `4.17` of `4.17.7`.
+    pub fn minor(&self) -> &str {
+        self.release.rsplit_once('.').unwrap().0
+    }
+
+    /// Whether the `.config` says `CONFIG_<option>=y`.
+    pub fn has(&self, option: &str) -> bool {
+        let config = fs::read_to_string(&self.config).unwrap();
+        let line = format!("CONFIG_{option}=y");
+        config.lines().any(|l| l == line)
+    }
+}
+
+/// Where the shared Xen builds are: `shared/xen/` beside the repository.
+fn shared_xen_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/xen")
+}
+
+fn sha256_hex(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    Sha256::digest(&bytes)
+        .iter()
+        .fold(String::new(), |mut out, b| {
+            write!(out, "{b:02x}").unwrap();
+            out
+        })
+}
 
 /// Strings on the serial console that end a boot at once: Xen, EDK2 and
 /// guest-kernel failures.
@@ -87,6 +225,8 @@ pub struct Assets {
     pub xen_config: PathBuf,
     derived: OnceLock<Derived>,
     image_gz: OnceLock<PathBuf>,
+    xens: [OnceLock<Xen>; RELEASES.len()],
+    host_dtbs: Mutex<Vec<(Machine, PathBuf)>>,
 }
 
 /// Files made from the assets once per test process.
@@ -130,6 +270,8 @@ impl Assets {
             xen_config: dir.join("xen.config"),
             derived: OnceLock::new(),
             image_gz: OnceLock::new(),
+            xens: Default::default(),
+            host_dtbs: Mutex::new(Vec::new()),
         };
         let mut missing: Vec<String> = [
             &assets.xen_efi,
@@ -137,6 +279,7 @@ impl Assets {
             &assets.busybox,
             &assets.xen_config,
             Path::new(FIRMWARE),
+            Path::new(UBOOT),
         ]
         .into_iter()
         .filter(|p| !p.is_file())
@@ -169,6 +312,78 @@ impl Assets {
         &self.derived().host_dtb
     }
 
+    /// The Xen of the matrix named `release` (one of [`RELEASES`]). Debian's
+    /// 4.17.7 and 4.20.4 come from the cache; the others from
+    /// `../shared/xen/`, checked against the sha256 of that folder's README.
+    /// Panics with what is missing: a cell that passes without booting
+    /// would prove nothing.
+    pub fn xen(&self, release: &str) -> &Xen {
+        let index = RELEASES
+            .iter()
+            .position(|r| *r == release)
+            .unwrap_or_else(|| panic!("no Xen {release} in the matrix"));
+        self.xens[index].get_or_init(|| {
+            let release = RELEASES[index];
+            let xen = match release {
+                "4.17.7" => Xen {
+                    release,
+                    efi: self.xen_efi.clone(),
+                    config: self.xen_config.clone(),
+                },
+                "4.20.4" => {
+                    let dir = cache_root().join("boot-assets");
+                    Xen {
+                        release,
+                        efi: dir.join("xen-4.20.efi"),
+                        config: dir.join("xen-4.20.config"),
+                    }
+                }
+                _ => {
+                    let dir = shared_xen_dir();
+                    Xen {
+                        release,
+                        efi: dir.join(format!("xen-{release}-arm64-dom0less.efi")),
+                        config: dir.join(format!("xen-{release}-arm64-dom0less.config")),
+                    }
+                }
+            };
+            for file in [&xen.efi, &xen.config] {
+                assert!(
+                    file.is_file(),
+                    "Xen {release}: {} is missing. Debian's builds come from \
+                     `scripts/fetch-boot-assets`; the others from the `shared/xen/` \
+                     folder beside the repository ({}).",
+                    file.display(),
+                    shared_xen_dir().display()
+                );
+            }
+            if let Some((_, sha)) = SHARED_XEN.iter().find(|(r, _)| *r == release) {
+                assert_eq!(
+                    sha256_hex(&xen.efi),
+                    *sha,
+                    "{} is not the build its README names",
+                    xen.efi.display()
+                );
+            }
+            xen
+        })
+    }
+
+    /// QEMU virt's own DTB for `machine` (as [`Assets::host_dtb`]).
+    pub fn host_dtb_for(&self, machine: Machine) -> PathBuf {
+        if machine == Machine::DEFAULT {
+            return self.host_dtb().to_path_buf();
+        }
+        let mut dtbs = self.host_dtbs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, path)) = dtbs.iter().find(|(m, _)| *m == machine) {
+            return path.clone();
+        }
+        let path = derived_dir().join(format!("virt-{}-smp{}.dtb", machine.cpu, machine.smp));
+        dump_host_dtb(&path, machine);
+        dtbs.push((machine, path.clone()));
+        path
+    }
+
     /// The kernel compressed with `gzip -n` (Xen decompresses a gzip
     /// kernel itself). Made once and kept under `target/tmp/boot-derived/`
     /// across test runs while it is newer than the kernel (~2 s to make).
@@ -195,7 +410,7 @@ impl Assets {
             };
             let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/boot/make-initramfs");
             run(Command::new(script).arg(&self.busybox).arg(&derived.initrd));
-            dump_host_dtb(&derived.host_dtb);
+            dump_host_dtb(&derived.host_dtb, Machine::DEFAULT);
             derived
         })
     }
@@ -229,15 +444,16 @@ pub fn run(cmd: &mut Command) -> Vec<u8> {
 }
 
 /// Adds the machine options, with `extra` `-machine` suboptions, to `cmd`.
-fn machine<'c>(cmd: &'c mut Command, extra: &str) -> &'c mut Command {
+fn machine<'c>(cmd: &'c mut Command, machine: Machine, extra: &str) -> &'c mut Command {
     cmd.arg("-machine").arg(format!("{MACHINE}{extra}"));
-    cmd.args(MACHINE_ARGS)
+    cmd.args(machine.args())
 }
 
-fn dump_host_dtb(out: &Path) {
+fn dump_host_dtb(out: &Path, machine_: Machine) {
     let dumped = out.with_extension("dumped.dtb");
     run(machine(
         &mut Command::new(QEMU),
+        machine_,
         &format!(",dumpdtb={}", dumped.display()),
     )
     .args(["-display", "none", "-monitor", "none", "-serial", "none"]));
@@ -279,6 +495,8 @@ pub struct Esp {
     dir: TempDir,
     /// Extra `-machine` suboptions for the boot (e.g. `,acpi=off`).
     machine_extra: &'static str,
+    machine: Machine,
+    firmware: Firmware,
 }
 
 impl Esp {
@@ -301,6 +519,8 @@ impl Esp {
         let esp = Esp {
             dir,
             machine_extra: "",
+            machine: Machine::DEFAULT,
+            firmware: Firmware::Edk2,
         };
         fs::create_dir_all(esp.boot_dir()).unwrap();
         esp
@@ -311,6 +531,18 @@ impl Esp {
     /// default) it installs ACPI tables and no FDT.
     pub fn without_acpi(mut self) -> Esp {
         self.machine_extra = ",acpi=off";
+        self
+    }
+
+    /// Boot with `firmware` (EDK2 unless said).
+    pub fn with_firmware(mut self, firmware: Firmware) -> Esp {
+        self.firmware = firmware;
+        self
+    }
+
+    /// Boot on `machine` (its host DTB is [`Assets::host_dtb_for`]).
+    pub fn with_machine(mut self, machine: Machine) -> Esp {
+        self.machine = machine;
         self
     }
 
@@ -367,14 +599,7 @@ impl Esp {
 
     /// Boots this ESP and returns whatever happened, without asserting.
     pub fn watch(&self, expect: &[&str], fail_on: &[&str], timeout: Duration) -> BootLog {
-        run_qemu(
-            self.dir.path(),
-            &self.root(),
-            self.machine_extra,
-            expect,
-            fail_on,
-            timeout,
-        )
+        run_qemu(self, expect, fail_on, timeout)
     }
 }
 
@@ -403,13 +628,18 @@ impl Project {
     /// uses: the host DTB as `virt.dtb`, the kernel as `Image` and the
     /// guest initramfs as `initrd.gz` (symbolic links to the assets).
     pub fn new(assets: &Assets, cfg: &str) -> Project {
+        Project::new_for(assets, cfg, Machine::DEFAULT)
+    }
+
+    /// As [`Project::new`], with `virt.dtb` the host DTB of `machine`.
+    pub fn new_for(assets: &Assets, cfg: &str, machine: Machine) -> Project {
         let dir = tempfile::Builder::new()
             .prefix("project-")
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .unwrap();
         let project = Project { dir };
         project.write("xen.cfg", cfg);
-        project.link("virt.dtb", assets.host_dtb());
+        project.link("virt.dtb", &assets.host_dtb_for(machine));
         project.link("Image", &assets.image);
         project.link("initrd.gz", assets.initrd());
         project
@@ -457,17 +687,46 @@ impl Project {
     }
 
     /// `xencfg build xen.cfg --stage --efi-name BOOTAA64 --xen XEN.EFI
-    /// --xen-version 4.17 -o ESP/EFI/BOOT ARGS…`: the ESP exactly as a user
-    /// would make it.
+    /// --xen-version 4.17 -o ESP/EFI/BOOT ARGS…` with Debian's 4.17: the ESP
+    /// exactly as a user would make it.
     /// Panics, quoting xencfg's diagnostics, unless the build succeeds.
     pub fn build(&self, assets: &Assets, args: &[&str]) -> Built {
+        let mut all = vec!["--xen-version", XEN_VERSION];
+        all.extend_from_slice(args);
+        self.build_cmd(&assets.xen_efi, &all)
+    }
+
+    /// `xencfg build xen.cfg --stage --efi-name BOOTAA64 --xen XEN.EFI
+    /// --xen-config XEN.CONFIG -o ESP/EFI/BOOT ARGS…` for `xen`: the target
+    /// comes from the binary (`--xen`), the build options from its `.config`.
+    pub fn build_on(&self, xen: &Xen, args: &[&str]) -> Built {
+        let config = xen.config.to_str().unwrap();
+        let mut all = vec!["--xen-config", config];
+        all.extend_from_slice(args);
+        self.build_cmd(&xen.efi, &all)
+    }
+
+    /// `xencfg check xen.cfg --xen XEN.EFI --xen-config XEN.CONFIG ARGS…`.
+    pub fn check_on(&self, xen: &Xen, args: &[&str]) -> std::process::Output {
+        Command::new(XENCFG)
+            .args(["check", "xen.cfg", "--xen"])
+            .arg(&xen.efi)
+            .arg("--xen-config")
+            .arg(&xen.config)
+            .args(args)
+            .current_dir(self.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {XENCFG}: {e}"))
+    }
+
+    fn build_cmd(&self, xen_efi: &Path, args: &[&str]) -> Built {
         let esp = Esp::new();
         let out_dir = esp.boot_dir();
         let mut cmd = Command::new(XENCFG);
         cmd.args(["build", "xen.cfg", "--stage", "--efi-name", "BOOTAA64"])
-            .args(["--xen-version", XEN_VERSION])
             .arg("--xen")
-            .arg(&assets.xen_efi)
+            .arg(xen_efi)
             .arg("-o")
             .arg(&out_dir)
             .args(args)
@@ -562,11 +821,12 @@ impl BootLog {
         out
     }
 
-    /// The guests' `XENCFG-BOOT` markers, in log order.
+    /// The guests' `XENCFG-BOOT` markers, in the order of
+    /// [`guest_lines`].
     pub fn markers(&self) -> Vec<Marker> {
-        self.lines
+        guest_lines(&self.lines)
             .iter()
-            .filter_map(|line| Marker::parse(&line.text))
+            .filter_map(|(domid, text)| Marker::parse(*domid, text))
             .collect()
     }
 
@@ -636,12 +896,9 @@ pub struct Marker {
 }
 
 impl Marker {
-    fn parse(line: &str) -> Option<Marker> {
-        let (before, fields) = line.split_once("XENCFG-BOOT ")?;
-        let domid = before
-            .split_once("(XEN) DOM")
-            .and_then(|(_, rest)| rest.split_once(':'))
-            .and_then(|(id, _)| id.parse().ok());
+    /// The marker in a line of [`guest_lines`], printed by `domid`.
+    fn parse(domid: Option<u32>, line: &str) -> Option<Marker> {
+        let (_, fields) = line.split_once("XENCFG-BOOT ")?;
         let field = |key: &str| {
             fields
                 .split_whitespace()
@@ -654,6 +911,67 @@ impl Marker {
             memtotal_kb: field("memtotal_kb")?.parse().ok()?,
         })
     }
+}
+
+/// The console split into what each domain printed, in log order:
+/// `(Some(n), line)` for a `DOMn: ` line (Xen buffers a guest's line and
+/// prints it whole), `(focus, line)` for the rest with every `(XEN) `
+/// removed. The rest is Xen's own lines, dom0's, and since Xen 4.18 those
+/// of the domain that holds the console input focus (`*** Serial input to
+/// DOMn`; DOM1 when there is no dom0): Xen prints its characters as they
+/// come, without `DOMn: `, and on 4.18 and 4.19 they land inside other
+/// lines (`(XEN) XENCFG(XEN) -E2E-OK`). Taking the `DOMn: ` lines out and
+/// joining what remains puts the focused domain's lines back together.
+/// `focus` is `None` for dom0 (and before Xen names the focus).
+pub fn guest_lines(lines: &[Line]) -> Vec<(Option<u32>, String)> {
+    let mut out = Vec::new();
+    let mut rest = String::new();
+    let mut focus: Option<u32> = None;
+    for line in lines {
+        let text = line.text.as_str();
+        // `DOMn: …` to the end of the line is a guest's whole line; the
+        // line end is its, so what came before it goes on.
+        if let Some((at, domid, after)) = find_dom_prefix(text) {
+            rest.push_str(&text[..at]);
+            out.push((Some(domid), after.to_string()));
+            continue;
+        }
+        rest.push_str(text);
+        let whole = rest.replace("(XEN) ", "");
+        rest.clear();
+        if let Some(n) = whole
+            .split_once("*** Serial input to DOM")
+            .and_then(|(_, after)| {
+                after
+                    .split(|c: char| !c.is_ascii_digit())
+                    .next()?
+                    .parse()
+                    .ok()
+            })
+        {
+            focus = (n != 0).then_some(n);
+        }
+        out.push((focus, whole));
+    }
+    out
+}
+
+/// The first `DOM<digits>: ` in `text`: where it starts, the domid and
+/// what follows it.
+fn find_dom_prefix(text: &str) -> Option<(usize, u32, &str)> {
+    let mut from = 0;
+    while let Some(i) = text[from..].find("DOM") {
+        let at = from + i;
+        let after = &text[at + 3..];
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits > 0
+            && let Some(rest) = after[digits..].strip_prefix(": ")
+        {
+            return Some((at, after[..digits].parse().ok()?, rest));
+        }
+        from = at + 3;
+    }
+    None
 }
 
 /// Whether `line` contains the `...`-separated pieces of `pattern` in order.
@@ -679,20 +997,15 @@ impl Drop for QemuGuard {
     }
 }
 
-fn run_qemu(
-    work: &Path,
-    esp: &Path,
-    machine_extra: &str,
-    expect: &[&str],
-    fail_on: &[&str],
-    timeout: Duration,
-) -> BootLog {
+fn run_qemu(esp_dir: &Esp, expect: &[&str], fail_on: &[&str], timeout: Duration) -> BootLog {
     static BOOT_LOCK: Mutex<()> = Mutex::new(());
     // A boot test that panicked poisons the lock; the next boot is fine.
     let _one_at_a_time = BOOT_LOCK
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
 
+    let work = esp_dir.dir.path();
+    let esp = esp_dir.root();
     let serial = work.join("serial.log");
     let stderr = work.join("qemu.stderr");
     File::create(&serial).unwrap();
@@ -700,9 +1013,14 @@ fn run_qemu(
     // setpriv execs QEMU, so the child's PID is QEMU's; the signal reaches
     // QEMU if this test process dies without running the guard.
     cmd.args(["--pdeathsig", "KILL", "--"]).arg(QEMU);
-    machine(&mut cmd, machine_extra);
-    cmd.args(["-accel", "tcg,thread=multi", "-bios", FIRMWARE]);
-    cmd.args(["-boot", "menu=on,splash-time=0"]);
+    machine(&mut cmd, esp_dir.machine, esp_dir.machine_extra);
+    cmd.args([
+        "-accel",
+        "tcg,thread=multi",
+        "-bios",
+        esp_dir.firmware.path(),
+    ]);
+    cmd.args(esp_dir.firmware.args());
     cmd.arg("-drive").arg(format!(
         "if=none,id=esp,file=fat:{},format=raw,readonly=on",
         esp.display()
@@ -803,6 +1121,14 @@ impl Console {
                 return Some(Outcome::Seen);
             }
         }
+        // A guest's line may be split by others' (see `guest_lines`).
+        if !pending.is_empty() {
+            let guests = guest_lines(&self.lines);
+            pending.retain(|pattern| !guests.iter().any(|(_, text)| matches(pattern, text)));
+            if pending.is_empty() {
+                return Some(Outcome::Seen);
+            }
+        }
         None
     }
 }
@@ -848,16 +1174,61 @@ mod tests {
         assert!(!matches("nproc=1 ...name=domU1", line));
     }
 
+    fn log(text: &str) -> Vec<Line> {
+        text.lines()
+            .map(|l| Line {
+                at: Duration::ZERO,
+                text: l.to_string(),
+            })
+            .collect()
+    }
+
+    fn markers_of(text: &str) -> Vec<(Option<u32>, String)> {
+        guest_lines(&log(text))
+            .iter()
+            .filter_map(|(d, t)| Marker::parse(*d, t))
+            .map(|m| (m.domid, m.name))
+            .collect()
+    }
+
     #[test]
     fn markers_parse_with_and_without_domid() {
-        let m = Marker::parse("(XEN) DOM2: XENCFG-BOOT name=b nproc=2 memtotal_kb=250000").unwrap();
+        let m = Marker::parse(Some(2), "XENCFG-BOOT name=b nproc=2 memtotal_kb=250000").unwrap();
         assert_eq!(
             (m.domid, m.name.as_str(), m.nproc, m.memtotal_kb),
             (Some(2), "b", 2, 250000)
         );
-        let dom0 = Marker::parse("XENCFG-BOOT name=dom0 nproc=1 memtotal_kb=5").unwrap();
-        assert_eq!(dom0.domid, None);
-        assert_eq!(Marker::parse("(XEN) DOM1: echo XENCFG-BOOT name=x"), None);
+        assert_eq!(Marker::parse(Some(1), "echo XENCFG-BOOT name=x"), None);
+        // dom0 (Xen 4.17: every domU prefixed).
+        assert_eq!(
+            markers_of(
+                "(XEN) *** Serial input to DOM0 (type 'CTRL-a' three times to switch input)\n\
+                 XENCFG-BOOT name=dom0 nproc=1 memtotal_kb=5\n\
+                 (XEN) DOM1: XENCFG-BOOT name=a nproc=1 memtotal_kb=5"
+            ),
+            [(None, "dom0".into()), (Some(1), "a".into())]
+        );
+    }
+
+    /// Seen on Xen 4.19.6: the focused DOM1's characters among DOM2's lines.
+    #[test]
+    fn the_focused_domains_split_lines_are_put_back_together() {
+        let text = "(XEN) *** Serial input to DOM1 (type 'CTRL-a' three times to switch input)\n\
+                    (XEN) [    7(XEN) DOM2: [    7.805758] Loading compiled-in X.509 certificates\n\
+                    .520973] In-situ OAM (IOAM) with IPv6\n\
+                    (XEN) XENCFG(XEN) -BOOT name=do(XEN) DOM2: XENCFG-BOOT name=b nproc=2 memtotal_kb=9\n\
+                    mU1 nproc=1 memtotal_kb=7\n\
+                    DOM2: done";
+        let lines = guest_lines(&log(text));
+        assert!(lines.contains(&(
+            Some(1),
+            "[    7.520973] In-situ OAM (IOAM) with IPv6".into()
+        )));
+        assert!(lines.contains(&(Some(2), "done".into())));
+        assert_eq!(
+            markers_of(text),
+            [(Some(2), "b".into()), (Some(1), "domU1".into())]
+        );
     }
 
     #[test]

@@ -1,0 +1,465 @@
+//! One boot per dom0less feature on Xen 4.22.0 (the default target), built
+//! with every dom0less option (`../shared/xen/`), under QEMU + EDK2. Each
+//! scenario is compiled by `xencfg build --stage --xen … --xen-config …` and
+//! asserts what the guests can show from inside: `nproc` and `MemTotal`
+//! (the marker), nodes and properties under `/proc/device-tree`, files
+//! under `/proc` (`xencfg.show=`), a value written by one guest into static
+//! shared memory and read by the other (`xencfg.shm-write=`/`shm-read=`),
+//! a read of an unmapped address (`xencfg.peek=`); see
+//! `tests/boot/make-initramfs`. Needs `scripts/fetch-boot-assets` and
+//! `../shared/xen/`; `XENCFG_SKIP_BOOT=1` skips.
+
+#[path = "boot/harness.rs"]
+#[allow(dead_code)] // shared with tests/boot.rs
+mod harness;
+
+use std::time::Duration;
+
+use harness::{Assets, BOOT_TIMEOUT, BootLog, Built, Machine, Project, XEN_FAILURES, Xen};
+
+const MIB: u64 = 1024;
+const RELEASE: &str = "4.22.0";
+
+/// How long a boot that Xen must refuse may take.
+const FAILURE_TIMEOUT: Duration = Duration::from_secs(60);
+
+fn xen(assets: &Assets) -> &Xen {
+    assets.xen(RELEASE)
+}
+
+/// The `MemTotal` a guest given `memory_kib` may report (see `tests/boot.rs`).
+fn memtotal_range(memory_kib: u64) -> std::ops::RangeInclusive<u64> {
+    let shortfall = 32 * MIB + memory_kib / 25;
+    memory_kib.saturating_sub(shortfall)..=memory_kib
+}
+
+/// Builds `cfg` for 4.22 on `machine`; panics on any error diagnostic.
+fn build(assets: &Assets, cfg: &str, machine: Machine) -> Built {
+    let project = Project::new_for(assets, cfg, machine);
+    let built = project.build_on(xen(assets), &[]);
+    assert!(
+        !built.diagnostics.contains("error[") && !built.diagnostics.contains("warning["),
+        "{}",
+        built.diagnostics
+    );
+    built
+}
+
+/// Boots `built` until every pattern (guest lines, see
+/// `harness::guest_lines`) is seen.
+fn boot(built: Built, machine: Machine, patterns: &[&str]) -> BootLog {
+    let log = built
+        .esp
+        .with_machine(machine)
+        .boot(patterns, XEN_FAILURES, BOOT_TIMEOUT);
+    eprintln!("booted on Xen {RELEASE} in {:.1?}", log.elapsed);
+    log
+}
+
+/// Asserts the marker of `name`: its vCPUs and its memory.
+fn assert_guest(log: &BootLog, name: &str, domid: u32, cpus: u32, memory_kib: u64) {
+    let marker = log.marker(name);
+    let range = memtotal_range(memory_kib);
+    assert!(
+        marker.domid == Some(domid) && marker.nproc == cpus && range.contains(&marker.memtotal_kb),
+        "{marker:?}: expected domid {domid}, {cpus} vCPUs, MemTotal in {range:?}\n{}",
+        log.report()
+    );
+}
+
+/// A guest section: `name`, its extra command line and its extra keys.
+fn guest(name: &str, cmdline: &str, keys: &str) -> String {
+    let cmdline = format!("console=ttyAMA0 xencfg.name={name} {cmdline}");
+    format!(
+        "[{name}]\nkernel=Image {}\nramdisk=initrd.gz\nvpl011\n{keys}\n",
+        cmdline.trim_end()
+    )
+}
+
+/// A true-dom0less cfg booting `guests` (sections made by [`guest`]).
+fn cfg(domains: &[&str], sections: &[String]) -> String {
+    format!(
+        "[global]\ndefault=xen\n\n[xen]\noptions=console=dtuart bootscrub=0\n\
+         dtb=virt.dtb\ndomains={}\n\n{}",
+        domains.join(","),
+        sections.join("\n")
+    )
+}
+
+// ---------------------------------------------------------------------------
+
+/// `static-mem` with `direct-map`: the guest's RAM is the host range, at
+/// the host address (its memory node is `memory@50000000`, where a guest
+/// without direct map has `memory@40000000`).
+#[test]
+fn static_memory_with_direct_map_sits_at_the_host_address() {
+    let Some(assets) = Assets::get() else { return };
+    let cfg = cfg(
+        &["direct"],
+        &[guest(
+            "direct",
+            "xencfg.show=/proc/device-tree/memory@50000000 \
+             xencfg.show=/proc/device-tree/memory@40000000",
+            "cpus=1\nstatic-mem=0x50000000:128M\ndirect-map",
+        )],
+    );
+    let built = build(assets, &cfg, Machine::DEFAULT);
+    let log = boot(
+        built,
+        Machine::DEFAULT,
+        &[
+            "XENCFG-SHOW name=direct path=/proc/device-tree/memory@50000000 value=dir",
+            "XENCFG-SHOW name=direct path=/proc/device-tree/memory@40000000 value=missing",
+        ],
+    );
+    assert_guest(&log, "direct", 1, 1, 128 * MIB);
+}
+
+/// Static shared memory between two guests: the owner writes a value into
+/// the shared page, the borrower reads it back through its own mapping.
+/// Xen lists the shared page as guest RAM, and Linux refuses /dev/mem on
+/// its RAM: `mem=128M` keeps the kernel to the guest's own 128 MiB.
+#[test]
+fn static_shared_memory_carries_a_value_between_guests() {
+    let Some(assets) = Assets::get() else { return };
+    let shm = "shared-mem=shm1 host=0x60000000 guest=0x50000000 size=0x1000";
+    let cfg = cfg(
+        &["owner", "borrower"],
+        &[
+            guest(
+                "owner",
+                "mem=128M xencfg.shm-write=0x50000000:0x58454E43 xencfg.role=stay",
+                &format!("cpus=1\nmemory=128M\n{shm} role=owner"),
+            ),
+            guest(
+                "borrower",
+                "mem=128M xencfg.shm-read=0x50000000:0x58454E43",
+                &format!("cpus=1\nmemory=128M\n{shm} role=borrower"),
+            ),
+        ],
+    );
+    let built = build(assets, &cfg, Machine::DEFAULT);
+    let log = boot(
+        built,
+        Machine::DEFAULT,
+        &[
+            "XENCFG-SHM name=owner wrote=0x58454E43 ",
+            "XENCFG-SHM name=borrower read=0x58454E43 ",
+        ],
+    );
+    assert_guest(&log, "owner", 1, 1, 128 * MIB);
+    assert_guest(&log, "borrower", 2, 1, 128 * MIB);
+}
+
+/// A boot-time cpupool on two of four pCPUs with the credit scheduler, a
+/// guest in it with each vCPU pinned to one of the pool's pCPUs, and a
+/// guest left in Pool-0.
+#[test]
+fn cpupool_with_scheduler_and_vcpu_affinity_boots() {
+    let Some(assets) = Assets::get() else { return };
+    let machine = Machine {
+        cpu: "cortex-a57",
+        smp: 4,
+    };
+    let cfg = cfg(
+        &["pooled", "plain"],
+        &[
+            "[pool1]\ncpus=/cpus/cpu@2,/cpus/cpu@3\nsched=credit\n".to_string(),
+            guest(
+                "pooled",
+                "",
+                "cpus=2\nmemory=128M\ncpupool=pool1\nvcpu0-affinity=2\nvcpu1-affinity=3",
+            ),
+            guest("plain", "", "cpus=2\nmemory=128M"),
+        ],
+    )
+    // Xen names each CPU's pool at the `info` level.
+    .replace("bootscrub=0", "bootscrub=0 loglvl=info");
+    let built = build(assets, &cfg, machine);
+    let log = boot(
+        built,
+        machine,
+        &["XENCFG-BOOT name=pooled ", "XENCFG-BOOT name=plain "],
+    );
+    assert_guest(&log, "pooled", 1, 2, 128 * MIB);
+    assert_guest(&log, "plain", 2, 2, 128 * MIB);
+    // Xen made the pool on pCPUs 2 and 3 with credit (scheduler id 5),
+    // and left 0 and 1 in Pool-0 (id -1: the default scheduler, credit2).
+    for cpu in 0..4 {
+        let (pool, id) = if cpu < 2 { (0, -1) } else { (1, 5) };
+        let line = format!("Logical CPU {cpu} in Pool-{pool} (Scheduler id: {id}).");
+        assert_eq!(log.count(&line), 1, "no {line:?}\n{}", log.report());
+    }
+}
+
+/// Static event channels between two guests with `xen,enhanced =
+/// "no-xenstore"`: both ends are made at boot and both guests come up
+/// with a `/hypervisor` node (the PV interfaces without xenstore).
+#[test]
+fn static_event_channel_and_no_xenstore_guests_boot() {
+    let Some(assets) = Assets::get() else { return };
+    let hypervisor = "xencfg.show=/proc/device-tree/hypervisor/compatible";
+    let cfg = cfg(
+        &["ping", "pong"],
+        &[
+            guest(
+                "ping",
+                hypervisor,
+                "cpus=1\nmemory=128M\nxen,enhanced=no-xenstore\nevtchn=10 pong:20",
+            ),
+            guest(
+                "pong",
+                hypervisor,
+                "cpus=1\nmemory=128M\nxen,enhanced=no-xenstore",
+            ),
+        ],
+    );
+    let built = build(assets, &cfg, Machine::DEFAULT);
+    // "xen,xen-4.22\0xen,xen\0"
+    let compatible = "78656e2c78656e2d342e32320078656e2c78656e00";
+    let log = boot(
+        built,
+        Machine::DEFAULT,
+        &[
+            &format!(
+                "XENCFG-SHOW name=ping path=/proc/device-tree/hypervisor/compatible value={compatible}"
+            ),
+            &format!(
+                "XENCFG-SHOW name=pong path=/proc/device-tree/hypervisor/compatible value={compatible}"
+            ),
+        ],
+    );
+    assert_guest(&log, "ping", 1, 1, 128 * MIB);
+    assert_guest(&log, "pong", 2, 1, 128 * MIB);
+}
+
+/// `capabilities = xenstore` makes a guest the xenstore domain; guests
+/// with `xen,enhanced` `enabled` and `legacy` then boot (without it Xen
+/// panics: `xenstore_needs_a_xenstore_domain_as_xc1022_predicts`) and
+/// see the `/hypervisor` node.
+#[test]
+fn xenstore_capability_serves_enabled_and_legacy_guests() {
+    let Some(assets) = Assets::get() else { return };
+    let hypervisor = "xencfg.show=/proc/device-tree/hypervisor";
+    let cfg = cfg(
+        &["store", "client", "old"],
+        &[
+            guest(
+                "store",
+                hypervisor,
+                "cpus=1\nmemory=128M\ncapabilities=xenstore",
+            ),
+            guest(
+                "client",
+                hypervisor,
+                "cpus=1\nmemory=128M\nxen,enhanced=enabled",
+            ),
+            guest(
+                "old",
+                hypervisor,
+                "cpus=1\nmemory=128M\nxen,enhanced=legacy",
+            ),
+        ],
+    );
+    let built = build(assets, &cfg, Machine::DEFAULT);
+    let log = boot(
+        built,
+        Machine::DEFAULT,
+        &[
+            "XENCFG-SHOW name=client path=/proc/device-tree/hypervisor value=dir",
+            "XENCFG-SHOW name=old path=/proc/device-tree/hypervisor value=dir",
+            "XENCFG-BOOT name=store ",
+        ],
+    );
+    assert_guest(&log, "store", 1, 1, 128 * MIB);
+    assert_guest(&log, "client", 2, 1, 128 * MIB);
+    assert_guest(&log, "old", 3, 1, 128 * MIB);
+}
+
+/// XC1022: a guest that asks for xenstore (`xen,enhanced = "enabled"`)
+/// with no domain to run it. Demoted, the build goes through and Xen 4.22
+/// panics as the check says.
+#[test]
+fn xenstore_needs_a_xenstore_domain_as_xc1022_predicts() {
+    let Some(assets) = Assets::get() else { return };
+    let cfg = cfg(
+        &["client"],
+        &[guest(
+            "client",
+            "",
+            "cpus=1\nmemory=128M\nxen,enhanced=enabled",
+        )],
+    );
+    let project = Project::new(assets, &cfg);
+    let refused = project.check_on(xen(assets), &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("error[XC1022]"));
+    let built = project.build_on(xen(assets), &["-A", "XC1022"]);
+    let log = built.esp.boot_expect_failure(
+        &[
+            "xenstore requested, but xenstore domain not present",
+            "Panic on CPU",
+        ],
+        FAILURE_TIMEOUT,
+    );
+    assert!(log.markers().is_empty(), "{}", log.report());
+}
+
+/// The P2M pool, grant and maptrack limits, `nr_spis` and
+/// `trap-unmapped-accesses`: `open` has them all (a 16 MiB pool, 8 grant
+/// and 16 maptrack frames, 64 SPIs, untrapped), `trapped` the default
+/// `trap-unmapped-accesses = 1`. Each reads the guest address 0x9000000,
+/// where nothing is mapped: `open` reads all ones, `trapped` takes a data
+/// abort. The guest kernel reports the SPIs of its vGIC.
+#[test]
+fn pool_grant_limits_spis_and_unmapped_accesses_show_in_the_guest() {
+    let Some(assets) = Assets::get() else { return };
+    let cfg = cfg(
+        &["open", "trapped"],
+        &[
+            guest(
+                "open",
+                "xencfg.peek=0x9000000",
+                "cpus=1\nmemory=128M\nxen,domain-p2m-mem-mb=16\nmax_grant_frames=8\n\
+                 max_maptrack_frames=16\nnr_spis=64\ntrap-unmapped-accesses=0",
+            ),
+            guest(
+                "trapped",
+                "xencfg.peek=0x9000000",
+                "cpus=1\nmemory=128M\ntrap-unmapped-accesses=1",
+            ),
+        ],
+    );
+    let built = build(assets, &cfg, Machine::DEFAULT);
+    let log = boot(
+        built,
+        Machine::DEFAULT,
+        &[
+            "XENCFG-PEEK name=open addr=0x9000000 value=0xFFFFFFFF",
+            "XENCFG-PEEK name=trapped addr=0x9000000 value=fault",
+        ],
+    );
+    assert_guest(&log, "open", 1, 1, 128 * MIB);
+    assert_guest(&log, "trapped", 2, 1, 128 * MIB);
+    let guests = harness::guest_lines(&log.lines);
+    assert!(
+        guests
+            .iter()
+            .any(|(domid, text)| *domid == Some(1) && text.contains("GICv3: 64 SPIs implemented")),
+        "domain 1 did not report 64 SPIs\n{}",
+        log.report()
+    );
+}
+
+/// `sve=128` on a machine with SVE (`-cpu max`): the guest's largest (and
+/// so default) vector length is 16 bytes.
+#[test]
+fn sve_vector_length_reaches_the_guest() {
+    let Some(assets) = Assets::get() else { return };
+    let machine = Machine { cpu: "max", smp: 2 };
+    let cfg = cfg(
+        &["vec"],
+        &[guest(
+            "vec",
+            "xencfg.show=/proc/sys/abi/sve_default_vector_length",
+            "cpus=1\nmemory=128M\nsve=128",
+        )],
+    );
+    let built = build(assets, &cfg, machine);
+    let log = boot(
+        built,
+        machine,
+        &["XENCFG-SHOW name=vec path=/proc/sys/abi/sve_default_vector_length value=16"],
+    );
+    assert_guest(&log, "vec", 1, 1, 128 * MIB);
+}
+
+/// `passthrough=` of QEMU's PL031 on 4.22 (as `tests/boot.rs` on 4.17).
+#[test]
+fn passthrough_of_the_pl031_reaches_the_guest() {
+    let Some(assets) = Assets::get() else { return };
+    let cfg = cfg(
+        &["rtc"],
+        &[guest(
+            "rtc",
+            "",
+            "cpus=1\nmemory=128M\npassthrough=/pl031@9010000",
+        )],
+    );
+    let built = build(assets, &cfg, Machine::DEFAULT);
+    let log = boot(
+        built,
+        Machine::DEFAULT,
+        &[
+            "XENCFG-PASSTHROUGH name=rtc node=pl031@9010000",
+            "XENCFG-BOOT name=rtc ",
+        ],
+    );
+    assert_guest(&log, "rtc", 1, 1, 128 * MIB);
+}
+
+/// LLC colouring (`llc-coloring=on llc-size=2M llc-nr-ways=16`: 32
+/// colours) with a guest on colours 0-7. Xen's buddy allocator takes the
+/// lowest free RAM region whole; under EFI (modules at the top of RAM) that
+/// is nearly all of QEMU's one bank, and the coloured heap every domain
+/// allocates from is empty. XC1030 says so; demoted, Xen panics as it
+/// predicts. With a page reserved at 0x40200000 (an overlay adding a
+/// `/reserved-memory` node, as XC1030's help says) the same guest boots.
+const LLC_CFG: &str = "\
+[global]
+default=xen
+
+[xen]
+options=console=dtuart bootscrub=0 llc-coloring=on llc-size=2M llc-nr-ways=16
+dtb=virt.dtb
+domains=col
+
+[col]
+kernel=Image console=ttyAMA0 xencfg.name=col
+ramdisk=initrd.gz
+cpus=1
+memory=128M
+vpl011
+llc-colors=0-7
+";
+
+const LOW_PAGE_RESERVED_DTS: &str = "/dts-v1/;\n/plugin/;\n\n&{/} {\n\
+    \treserved-memory {\n\t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\t\tranges;\n\
+    \t\tllc-split@40200000 {\n\t\t\treg = <0x0 0x40200000 0x0 0x1000>;\n\t\t\tno-map;\n\t\t};\n\
+    \t};\n};\n";
+
+#[test]
+fn llc_colouring_needs_a_low_reservation_under_efi_as_xc1029_predicts() {
+    let Some(assets) = Assets::get() else { return };
+    let project = Project::new(assets, LLC_CFG);
+    let refused = project.check_on(xen(assets), &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("error[XC1030]"), "{stderr}");
+
+    let built = project.build_on(xen(assets), &["-W", "XC1030"]);
+    assert!(built.diagnostics.contains("warning[XC1030]"));
+    let log = built.esp.boot_expect_failure(
+        &[
+            "Failed to allocate P2M pages",
+            "Could not set up domain col",
+            "Panic on CPU",
+        ],
+        FAILURE_TIMEOUT,
+    );
+    assert!(log.markers().is_empty(), "{}", log.report());
+
+    let split = Project::new(
+        assets,
+        &LLC_CFG.replace("dtb=virt.dtb\n", "dtb=virt.dtb\ndtbo=low-page.dtbo\n"),
+    );
+    split.dtc("low-page.dtbo", LOW_PAGE_RESERVED_DTS);
+    let built = split.build_on(xen(assets), &[]);
+    assert!(
+        !built.diagnostics.contains("XC1030"),
+        "{}",
+        built.diagnostics
+    );
+    let log = boot(built, Machine::DEFAULT, &["XENCFG-BOOT name=col "]);
+    assert_guest(&log, "col", 1, 1, 128 * MIB);
+}
