@@ -626,8 +626,11 @@ fn llc_colored_heap(cx: &SectionContext, diags: &mut Diagnostics) {
     if cx.target.version < XenVersion::new(4, 20) || !llc_coloring_on(&options.value) {
         return;
     }
-    if let Some(config) = &cx.target.config
-        && !config.is_set("CONFIG_LLC_COLORING")
+    if cx
+        .target
+        .config
+        .as_ref()
+        .is_some_and(|config| !config.is_set("CONFIG_LLC_COLORING"))
     {
         return; // Xen ignores the options it does not know
     }
