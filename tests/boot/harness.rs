@@ -964,9 +964,8 @@ fn find_dom_prefix(text: &str) -> Option<(usize, u32, &str)> {
         let at = from + i;
         let after = &text[at + 3..];
         let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
-        if digits > 0
-            && let Some(rest) = after[digits..].strip_prefix(": ")
-        {
+        let rest = after[digits..].strip_prefix(": ").filter(|_| digits > 0);
+        if let Some(rest) = rest {
             return Some((at, after[..digits].parse().ok()?, rest));
         }
         from = at + 3;
