@@ -510,6 +510,60 @@ fn many_sections_naming_one_large_host_dtb_stay_small() {
     }
 }
 
+/// `explain --memory` lists a few overlaps per region and counts the rest:
+/// 4000 copies of one `/memreserve/` printed 16 million lines (1.4 GB), and
+/// 5000 overlapping reserved-memory nodes took 3 GiB.
+#[test]
+fn explain_memory_of_thousands_of_overlapping_reservations_stays_linear() {
+    use xencfg::fdt::{Fdt, Node, Reservation};
+    let dir = scratch();
+    let mut host = Fdt::from_bytes(&fs::read(dir.path().join("host.dtb")).unwrap()).unwrap();
+    host.reservations = (0..4000)
+        .map(|_| Reservation {
+            address: 0x4800_0000,
+            size: 0x10_0000,
+        })
+        .collect();
+    let mut reserved = Node {
+        name: "reserved-memory".into(),
+        ..Default::default()
+    };
+    reserved.set_property("#address-cells", 2u32.to_be_bytes().repeat(1));
+    reserved.set_property("#size-cells", 2u32.to_be_bytes().repeat(1));
+    reserved.set_property("ranges", Vec::new());
+    for i in 0..5000u64 {
+        let mut node = Node {
+            name: format!("fw@{:x}", 0x4900_0000 + i),
+            ..Default::default()
+        };
+        let reg: Vec<u8> = [0x4900_0000 + i, 0x10_0000]
+            .iter()
+            .flat_map(|v| v.to_be_bytes())
+            .collect();
+        node.set_property("reg", reg);
+        reserved.children.push(node);
+    }
+    host.root.children.push(reserved);
+    write(dir.path(), "host.dtb", host.to_bytes());
+    let args = ["explain", "--memory", "xen.cfg", "--xen-version", "4.22"];
+    let out = run_bounded(&args, dir.path());
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    // At most a few lines per region: about 1 KiB each of the 9000.
+    let per_region = out.stdout.len() / 9000;
+    assert!(
+        per_region < 2048,
+        "{per_region} bytes of explanation per region"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("more claims"),
+        "overlaps beyond the first few are counted"
+    );
+    if let Some(kib) = peak_rss_kib(&args, dir.path()) {
+        assert!(kib < 256 * 1024, "peak RSS {kib} KiB");
+    }
+}
+
 #[test]
 fn chain_cycles_end() {
     let dir = scratch();

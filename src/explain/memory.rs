@@ -389,11 +389,10 @@ impl MemoryMap {
     fn findings(&self, i: usize) -> Vec<String> {
         let r = &self.regions[i];
         let mut out = Vec::new();
-        let ram: Vec<&Region> = self
-            .regions
-            .iter()
-            .filter(|x| x.kind == Kind::Ram)
-            .collect();
+        let ram = self.regions.iter().filter(|x| x.kind == Kind::Ram);
+        // Past a few, more overlaps are counted, not listed: 4000 copies of
+        // one /memreserve/ would otherwise print 16 million lines.
+        let mut unlisted = 0usize;
         for (j, other) in self.regions.iter().enumerate() {
             if i == j || !r.overlaps(other) {
                 continue;
@@ -414,14 +413,19 @@ impl MemoryMap {
                 }
                 _ => true,
             };
-            if reportable {
+            if reportable && out.len() < MAX_OVERLAPS_LISTED {
                 out.push(format!("overlaps {} {}", other.kind.label(), other.owner));
+            } else if reportable {
+                unlisted += 1;
             }
         }
-        if r.kind.needs_ram() && !ram.iter().any(|m| r.contained_in(m)) {
+        if unlisted > 0 {
+            out.push(format!("and overlaps {unlisted} more claims"));
+        }
+        if r.kind.needs_ram() && !ram.clone().any(|m| r.contained_in(m)) {
             out.push("not inside the RAM of the host DTB".into());
         }
-        if r.kind == Kind::Mmio && ram.iter().any(|m| r.overlaps(m)) {
+        if r.kind == Kind::Mmio && ram.clone().any(|m| r.overlaps(m)) {
             out.push("lies in RAM, not device memory".into());
         }
         out
@@ -466,6 +470,9 @@ impl MemoryMap {
         out
     }
 }
+
+/// Overlaps listed under one region; the rest are counted.
+const MAX_OVERLAPS_LISTED: usize = 5;
 
 /// A byte count in the largest binary unit that divides it exactly.
 pub fn format_size(bytes: u64) -> String {
