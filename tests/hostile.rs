@@ -528,8 +528,8 @@ fn explain_memory_of_thousands_of_overlapping_reservations_stays_linear() {
         name: "reserved-memory".into(),
         ..Default::default()
     };
-    reserved.set_property("#address-cells", 2u32.to_be_bytes().repeat(1));
-    reserved.set_property("#size-cells", 2u32.to_be_bytes().repeat(1));
+    reserved.set_property("#address-cells", 2u32.to_be_bytes().to_vec());
+    reserved.set_property("#size-cells", 2u32.to_be_bytes().to_vec());
     reserved.set_property("ranges", Vec::new());
     for i in 0..5000u64 {
         let mut node = Node {
