@@ -4,7 +4,8 @@
 //! left to [`crate::build`], so `check` shares every step but the last.
 
 use crate::cfg::Document;
-use crate::checks::{self, registry as c};
+use crate::checks;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceMap};
 use crate::emit;
 use crate::fdt::Fdt;

@@ -5,14 +5,14 @@
 //! command pages and completions from the clap definitions in
 //! [`crate::cli`], the property and structure lists of `xencfg.cfg(5)` from
 //! [`binding::PROPERTIES`] and [`binding::STRUCTURES`], and the check codes it cites from the
-//! [`registry`](crate::checks::registry) constants. The files are committed;
+//! [`codes`](crate::diag::codes) constants. The files are committed;
 //! `cargo run --example gen-docs` rewrites them and `tests/docs_current.rs`
 //! fails when they are stale. Output is deterministic (no dates, stable
 //! order) so that the test can compare bytes.
 
 use crate::binding::{self, PropertySpec, ValueKind};
-use crate::checks::registry::{self as c, Check};
 use crate::cli::Cli;
+use crate::diag::codes::{self as c, Check};
 use clap::CommandFactory;
 use clap_complete::Shell;
 use clap_mangen::roff::{Inline, Roff, bold, italic, roman};

@@ -12,7 +12,7 @@
 //! text as written, which only the caller knows; [`EspPath::parse`] accepts
 //! it silently.
 
-use crate::checks::registry;
+use crate::diag::codes;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -47,7 +47,7 @@ impl EspPath {
         let at = SubSpan { span, raw };
         if raw.is_empty() {
             diags.push(
-                Diagnostic::at(&registry::ESP_BAD_NAME, span, "empty path")
+                Diagnostic::at(&codes::ESP_BAD_NAME, span, "empty path")
                     .help("name a file relative to the directory of the Xen EFI binary"),
             );
             return None;
@@ -62,7 +62,7 @@ impl EspPath {
             usable = false;
             diags.push(
                 Diagnostic::at(
-                    &registry::ESP_ESCAPE,
+                    &codes::ESP_ESCAPE,
                     at.range(0, 1),
                     format!("absolute path `{raw}`"),
                 )
@@ -139,7 +139,7 @@ pub fn check_file_name(name: &str, suffix: &str, span: Span, diags: &mut Diagnos
     if let Some(separator) = name.find(['/', '\\']) {
         diags.push(
             Diagnostic::at(
-                &registry::ESP_BAD_NAME,
+                &codes::ESP_BAD_NAME,
                 at.range(separator, 1),
                 format!("`{name}` holds a path separator"),
             )
@@ -174,7 +174,7 @@ pub fn case_clashes<'a>(paths: impl IntoIterator<Item = (&'a EspPath, Span)>) ->
         }
         found.push(
             Diagnostic::at(
-                &registry::ESP_CASE_CLASH,
+                &codes::ESP_CASE_CLASH,
                 span,
                 format!("`{path}` and `{first}` are the same file on FAT"),
             )
@@ -233,7 +233,7 @@ fn check_characters(raw: &str, at: SubSpan<'_>, diags: &mut Diagnostics) {
     if let Some(&(first, c)) = reserved.first() {
         diags.push(
             Diagnostic::at(
-                &registry::ESP_RESERVED_CHAR,
+                &codes::ESP_RESERVED_CHAR,
                 at.range(first, c.len_utf8()),
                 format!("{} not allowed in a FAT name", list_chars(&reserved)),
             )
@@ -245,7 +245,7 @@ fn check_characters(raw: &str, at: SubSpan<'_>, diags: &mut Diagnostics) {
     if let Some(&(first, c)) = non_ascii.first() {
         diags.push(
             Diagnostic::at(
-                &registry::ESP_NON_ASCII,
+                &codes::ESP_NON_ASCII,
                 at.range(first, c.len_utf8()),
                 format!("{} not ASCII", list_chars(&non_ascii)),
             )
@@ -311,19 +311,17 @@ fn check_component(
             let sep_len = if trailing { 1 } else { 2 };
             let sep = at.range(offset.saturating_sub(1), sep_len);
             diags.push(
-                Diagnostic::at(
-                    &registry::ESP_BAD_NAME,
-                    sep,
-                    format!("{message} in `{raw}`"),
-                )
-                .note("the firmware is given the path as written and EDK2 rejects an empty name")
-                .help(help),
+                Diagnostic::at(&codes::ESP_BAD_NAME, sep, format!("{message} in `{raw}`"))
+                    .note(
+                        "the firmware is given the path as written and EDK2 rejects an empty name",
+                    )
+                    .help(help),
             );
             false
         }
         "." => {
             diags.push(
-                Diagnostic::at(&registry::ESP_BAD_NAME, here, format!("`.` component in `{raw}`"))
+                Diagnostic::at(&codes::ESP_BAD_NAME, here, format!("`.` component in `{raw}`"))
                     .note("Xen passes the path to the firmware verbatim; xencfg does not resolve `.` so that what it stages is exactly what Xen opens")
                     .help("drop the `./`: paths are already relative to the directory of the Xen EFI binary"),
             );
@@ -331,7 +329,7 @@ fn check_component(
         }
         ".." => {
             diags.push(
-                Diagnostic::at(&registry::ESP_ESCAPE, here, format!("`..` component in `{raw}`"))
+                Diagnostic::at(&codes::ESP_ESCAPE, here, format!("`..` component in `{raw}`"))
                     .note("Xen passes the path to the firmware verbatim; xencfg stages files below the directory of the Xen EFI binary and does not resolve `..`")
                     .help("put the file in the directory of the Xen EFI binary or below it, and name it from there"),
             );
@@ -341,7 +339,7 @@ fn check_component(
             if component.len() > MAX_COMPONENT_LEN {
                 diags.push(
                     Diagnostic::at(
-                        &registry::ESP_BAD_NAME,
+                        &codes::ESP_BAD_NAME,
                         here,
                         format!(
                             "name of {} characters is longer than FAT's {MAX_COMPONENT_LEN}",
@@ -367,7 +365,7 @@ fn check_component(
                     _ => "a trailing dot",
                 };
                 diags.push(
-                    Diagnostic::at(&registry::ESP_BAD_NAME, here, format!("`{component}` has {what}"))
+                    Diagnostic::at(&codes::ESP_BAD_NAME, here, format!("`{component}` has {what}"))
                         .note("EDK2 strips leading blanks and trailing blanks and dots from a name, so the firmware opens a different name than Xen was given")
                         .help(if stripped.is_empty() {
                             "name the file with letters or digits".to_string()

@@ -17,9 +17,9 @@ pub mod memory;
 
 use crate::binding::value::PropertyValue;
 use crate::cfg::Document;
-use crate::checks::registry as c;
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::compile::Compiled;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Location, SourceMap, Span, render};
 use crate::emit;
 use crate::fdt::{Fdt, Node, dts};

@@ -10,7 +10,7 @@
 use crate::binding::value::{self, Kib, PropertyValue};
 use crate::binding::{self, ValueKind};
 use crate::cfg::{Document, Entry, Section, Word};
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::esp::EspPath;
 use crate::model::structures::GuestStructures;

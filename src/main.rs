@@ -6,9 +6,9 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use xencfg::build::{self, BuildOptions};
-use xencfg::checks::registry;
 use xencfg::cli::{Cli, ColorWhen, Command, CommonArgs, Format, ImportArgs, ImportCommand};
 use xencfg::compile::{self, CompileOptions, Compiled, FatalError};
+use xencfg::diag::codes;
 use xencfg::diag::style::{ColorChoice, Role, Style, use_color};
 use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render, sarif};
 use xencfg::explain::{self, ExplainOptions};
@@ -103,7 +103,7 @@ fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
         (&args.deny, Severity::Error),
     ] {
         for name in names {
-            let check = registry::find(name).ok_or_else(|| {
+            let check = codes::find(name).ok_or_else(|| {
                 FatalError(format!("no check named `{name}` (see `xencfg checks`)"))
             })?;
             levels.set(check, severity);
@@ -381,7 +381,7 @@ fn dts_command(file: &std::path::Path, out: Option<&std::path::Path>) -> Result<
         Err(e) => {
             eprintln!(
                 "error[{}]: {} is not a valid device tree blob: {e}",
-                registry::BAD_HOST_DTB.code,
+                codes::BAD_HOST_DTB.code,
                 file.display()
             );
             Ok(EXIT_CONFIG_ERRORS)
@@ -412,7 +412,7 @@ fn man_command(dir: &std::path::Path) -> Result<u8, FatalError> {
 
 fn checks_command(code: Option<&str>) -> Result<u8, FatalError> {
     let text = match code {
-        None => registry::ALL
+        None => codes::ALL
             .iter()
             .map(|c| {
                 format!(
@@ -425,8 +425,8 @@ fn checks_command(code: Option<&str>) -> Result<u8, FatalError> {
             })
             .collect::<String>(),
         Some(code) => {
-            let c = registry::find(code)
-                .ok_or_else(|| FatalError(format!("no check named `{code}`")))?;
+            let c =
+                codes::find(code).ok_or_else(|| FatalError(format!("no check named `{code}`")))?;
             format!(
                 "{} {} ({} by default)\n\n{}\n\n{}\n",
                 c.code,

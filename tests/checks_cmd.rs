@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::process::{Command, Output};
-use xencfg::checks::registry::{ALL, SHARED_COMPRESSED_KERNEL};
+use xencfg::diag::codes::{ALL, SHARED_COMPRESSED_KERNEL};
 
 fn xencfg(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_xencfg"))

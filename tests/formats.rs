@@ -11,7 +11,7 @@ use std::fs;
 use std::path::Path;
 use support::golden::assert_golden;
 use support::*;
-use xencfg::checks::registry::ALL;
+use xencfg::diag::codes::ALL;
 
 /// The fields of one `--format json` record, in order (README).
 const JSON_FIELDS: [&str; 13] = [

@@ -12,7 +12,7 @@ use std::fs;
 use std::path::Path;
 use support::golden::assert_golden;
 use support::*;
-use xencfg::checks::registry::ALL;
+use xencfg::diag::codes::ALL;
 
 fn import(dir: &Path, extra: &[&str]) -> std::process::Output {
     let mut args = vec!["import", "imagebuilder", "config"];

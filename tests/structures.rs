@@ -347,7 +347,7 @@ fn binding_checks_each_have_a_bad_input() {
             expected.push_str(&text);
         }
     }
-    let ours = xencfg::checks::registry::ALL.iter().filter(|c| {
+    let ours = xencfg::diag::codes::ALL.iter().filter(|c| {
         let n: u32 = c.code[2..].parse().unwrap();
         (308..400).contains(&n) || (800..1100).contains(&n)
     });

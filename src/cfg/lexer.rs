@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use std::ops::Range;
 
 use super::{Document, Entry, Section, Word, is_repeatable_key};
-use crate::checks::registry::{self as checks, Check};
+use crate::diag::codes::{self as checks, Check};
 use crate::diag::{Diagnostic, Diagnostics, FileId, Location, Span};
 
 /// Findings reported per check and file before the rest are summarised.

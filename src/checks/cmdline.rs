@@ -9,7 +9,7 @@
 //! serial drivers matches, Xen runs without a console: the boot log stops
 //! after the EFI loader's lines and `vpl011` guests print nowhere.
 
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::fdt::query::{self, string_value};
 use crate::fdt::{Fdt, Node};

@@ -6,8 +6,8 @@
 
 use crate::binding::value::PropertyValue;
 use crate::checks::links::capabilities;
-use crate::checks::registry as c;
 use crate::checks::resources::SectionContext;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity, Span};
 use crate::image::ImageFormat;
 use crate::model::Guest;

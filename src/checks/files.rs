@@ -5,7 +5,7 @@
 //! once every check has passed (`Compiled::hash_inputs`), so a mistake is
 //! reported at once however large the files it names.
 
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
 use crate::esp::EspPath;
 use crate::hash::{self, FileFacts};

@@ -1,6 +1,6 @@
 //! Checks on guests as Xen names and builds them (XC0306, XC06xx).
 
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::model::{BootSection, Guest};
 use std::collections::HashMap;

@@ -1,7 +1,7 @@
 //! Checks of the host DTB's `/chosen` against the boot section (XC07xx):
 //! what the EFI stub will add there and what it refuses.
 
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::fdt::Fdt;
 use crate::model::BootSection;

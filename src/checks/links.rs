@@ -4,9 +4,9 @@
 
 use crate::binding;
 use crate::binding::value::PropertyValue;
-use crate::checks::registry as c;
 use crate::checks::resources::SectionContext;
 use crate::checks::target::scheduler_option;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity, Span};
 use crate::host::HostCpu;
 use crate::model::Guest;

@@ -5,8 +5,8 @@
 //! §3.3, §3.7, §3.8, §3.13).
 
 use crate::binding::value::PropertyValue;
-use crate::checks::registry as c;
 use crate::checks::resources::SectionContext;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::image::ImageFormat;
 use crate::model::structures::PhysRange;

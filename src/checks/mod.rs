@@ -1,5 +1,5 @@
-//! The checks: a registry of codes ([`registry`]) and the code that finds
-//! them, grouped by what they look at.
+//! The checks: the code that finds each [`crate::diag::codes`] entry,
+//! grouped by what they look at.
 
 pub mod cmdline;
 pub mod domains;
@@ -9,7 +9,6 @@ pub mod host;
 pub mod links;
 pub mod memory;
 pub mod passthrough;
-pub mod registry;
 pub mod resources;
 pub mod sections;
 pub mod target;

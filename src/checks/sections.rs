@@ -1,7 +1,7 @@
 //! Checks on a boot section as a whole: what the EFI loader loads, the Xen
 //! command line, and the ESP paths across the whole cfg.
 
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::model::{BootSection, ModuleRole, System};
 use crate::target::{Target, XenVersion};

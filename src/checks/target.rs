@@ -3,7 +3,7 @@
 //! configuration relies on (recorded in the manifest).
 
 use crate::binding;
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::model::{BootSection, System};
 use crate::target::kconfig;

@@ -3,13 +3,14 @@
 //! Every stage of the pipeline pushes [`Diagnostic`]s into one [`Diagnostics`]
 //! list; rendering (human text, JSON) happens once, at the edge, in
 //! [`render`] and [`sarif`]. A diagnostic always names its check (a stable code from
-//! [`crate::checks::registry`]) so users can look it up and re-level it.
+//! [`crate::diag::codes`]) so users can look it up and re-level it.
 
+pub mod codes;
 pub mod render;
 pub mod sarif;
 pub mod style;
 
-use crate::checks::registry::Check;
+use codes::Check;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

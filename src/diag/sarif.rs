@@ -15,7 +15,7 @@
 //! `tests/formats.rs`.
 
 use super::{Diagnostic, Location, Severity, SourceMap};
-use crate::checks::registry::{self, Check};
+use crate::diag::codes::{self, Check};
 use serde::Serialize;
 use std::path::{Component, Path};
 
@@ -178,7 +178,7 @@ pub fn log<'a>(diags: impl IntoIterator<Item = &'a Diagnostic>, sources: &Source
                     name: "xencfg",
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
-                    rules: registry::ALL.iter().map(|c| rule(c)).collect(),
+                    rules: codes::ALL.iter().map(|c| rule(c)).collect(),
                 },
             },
             column_kind: "unicodeCodePoints",
@@ -200,7 +200,7 @@ fn result<'a>(d: &'a Diagnostic, sources: &SourceMap) -> SarifResult<'a> {
     }
     SarifResult {
         rule_id: d.check.code,
-        rule_index: registry::ALL
+        rule_index: codes::ALL
             .iter()
             .position(|c| std::ptr::eq(*c, d.check))
             .unwrap_or(0),

@@ -14,7 +14,7 @@
 //! their `apb_pclk`). The fragment is written as `<guest>-passthrough.dtb`
 //! and becomes the guest's `multiboot,device-tree` module.
 
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::esp::EspPath;
 use crate::fdt::query::{self, Ancestry, Range};

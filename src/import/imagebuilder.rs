@@ -28,7 +28,7 @@
 
 use super::shell::{self, Assignment};
 use crate::binding;
-use crate::checks::registry::{self as c, Check};
+use crate::diag::codes::{self as c, Check};
 use crate::diag::{Diagnostic, Diagnostics, FileId, Location, Severity, Span};
 use std::collections::BTreeMap;
 use std::fmt::Write;

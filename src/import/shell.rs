@@ -10,7 +10,7 @@
 //! backquotes, `$((…))`, `${NAME:-…}` and other operators, control flow)
 //! is reported (XC1101) and skipped, never evaluated.
 
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Severity, Span};
 use std::collections::{BTreeMap, BTreeSet};
 

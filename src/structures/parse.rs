@@ -8,8 +8,8 @@
 
 use crate::binding::{self, value};
 use crate::cfg::{Document, Section};
-use crate::checks::registry as c;
 use crate::checks::target::require;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::lower::{raw_sub_span, sub_span};
 use crate::model::Spanned;

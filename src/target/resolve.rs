@@ -6,7 +6,7 @@
 use super::kconfig::BuildConfig;
 use super::xen_image;
 use super::{Built, Target, VersionSource, XenVersion};
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use std::io::Read;
 use std::path::Path;

@@ -4,7 +4,7 @@
 
 use super::Device;
 use crate::binding::value::PropertyValue;
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::fdt::Fdt;
 use crate::fdt::query::{self, Range};

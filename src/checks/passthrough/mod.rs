@@ -14,7 +14,7 @@ mod fragment;
 
 pub use fragment::check as check_fragment;
 
-use crate::checks::registry as c;
+use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::emit::fragment::GeneratedFragment;
 use crate::emit::passthrough::Assignments;

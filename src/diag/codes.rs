@@ -13,7 +13,7 @@
 //! memory, shared memory, event channels, cpupools, vCPU affinity,
 //! xenstore), XC11xx importing other tools' configs.
 
-use crate::diag::Severity;
+use super::Severity;
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Check {
