@@ -5,11 +5,11 @@
 //! with `--stage`, every referenced file at its ESP path plus Xen itself as
 //! `<efi-name>.efi`, so the directory is what goes on the ESP.
 
+use crate::analyze::Plan as Compiled;
 use crate::checks::sections::MAX_EFI_FILES;
-use crate::compile::{Compiled, FatalError};
 use crate::emit::manifest::{self, FileInfo, ManifestInput};
 use crate::emit::output::{self, Content, OutputError, OutputFile, Stage};
-use crate::emit::{self as emit_mod};
+use crate::error::FatalError;
 use crate::fdt::dts;
 use crate::model::ModuleRole;
 use crate::target::Target;
@@ -110,7 +110,7 @@ fn write_output(
     for (index, section) in system.sections.iter().enumerate() {
         // No `dtb=`: the section boots on the firmware's tree (checks made
         // sure it has no guests or overlays that would need one).
-        let Some(name) = emit_mod::cfg::dtb_name(section) else {
+        let Some(name) = crate::analyze::trimmed_cfg::dtb_name(section) else {
             continue;
         };
         let merged = compiled.merged(index).ok_or_else(|| OutputError {
@@ -120,7 +120,7 @@ fn write_output(
         put(
             stage,
             name,
-            merged.to_bytes_padded(emit_mod::dtb::padding_for(section)),
+            merged.to_bytes_padded(crate::analyze::merge::padding_for(section)),
         )?;
         if opts.emit_dts {
             stage.write(&OutputFile {
@@ -174,7 +174,9 @@ fn write_output(
     let options = system
         .sections
         .iter()
-        .map(|s| emit_mod::cfg::effective_options(s, &opts.target).map(str::to_string))
+        .map(|s| {
+            crate::analyze::trimmed_cfg::effective_options(s, &opts.target).map(str::to_string)
+        })
         .collect();
     let cfg_name = system
         .cfg_path
@@ -191,7 +193,7 @@ fn write_output(
         limit: MAX_EFI_FILES,
         efi_counts,
         options,
-        passthrough: &compiled.passthrough,
+        sections: &compiled.sections,
     });
     stage.write(&OutputFile {
         relative: PathBuf::from(output::MANIFEST_NAME),

@@ -1,6 +1,6 @@
 //! `xencfg explain`: what Xen will read, per boot section.
 //!
-//! It runs after the same [`compile`](crate::compile::compile) as `check`
+//! It runs after the same [`pipeline`](crate::pipeline::run) as `check`
 //! and describes the result in Xen's terms: the command line Xen gets (and
 //! what the target version does when `options=` is absent), dom0's modules,
 //! the guests with their domids, the files the EFI loader loads against its
@@ -15,13 +15,12 @@
 
 pub mod memory;
 
+use crate::analyze::Plan as Compiled;
 use crate::binding::value::PropertyValue;
 use crate::cfg::Document;
 use crate::checks::sections::MAX_EFI_FILES;
-use crate::compile::Compiled;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Location, SourceMap, Span, render};
-use crate::emit;
 use crate::fdt::{Fdt, Node, dts};
 use crate::image::ImageFormat;
 use crate::model::{BootSection, Guest, Module, ModuleRole};
@@ -271,7 +270,7 @@ impl SectionContext<'_> {
         let image_note = format!(
             "Xen {v} puts the EFI image's name first (as typed in the EFI shell; `xen` from a boot entry), an option Xen ignores"
         );
-        match emit::cfg::effective_options(self.section, self.opts.target) {
+        match crate::analyze::trimmed_cfg::effective_options(self.section, self.opts.target) {
             Some(o) => {
                 let span = self.section.options.as_ref().map(|o| o.span);
                 let from = span
@@ -390,7 +389,7 @@ impl SectionContext<'_> {
         let _ = writeln!(
             out,
             "    dtb={}: {}{plus}, with the guests added under /chosen{state}",
-            emit::cfg::dtb_name(s).unwrap_or_default(),
+            crate::analyze::trimmed_cfg::dtb_name(s).unwrap_or_default(),
             dtb.path
         );
         out
@@ -473,7 +472,7 @@ impl SectionContext<'_> {
                 self.file_facts(m)
             );
         }
-        match emit::cfg::dtb_name(s) {
+        match crate::analyze::trimmed_cfg::dtb_name(s) {
             Some(dtb) => {
                 let _ = writeln!(
                     out,
@@ -506,7 +505,7 @@ impl SectionContext<'_> {
     }
 
     fn chosen_dts(&self) -> String {
-        let Some(dtb) = emit::cfg::dtb_name(self.section) else {
+        let Some(dtb) = crate::analyze::trimmed_cfg::dtb_name(self.section) else {
             return "  /chosen: no dtb=, so xencfg writes no device tree for this section\n".into();
         };
         let mut out = format!("  /chosen as `xencfg build` writes it into {dtb}\n");
@@ -558,7 +557,7 @@ impl SectionContext<'_> {
                 }
                 let m = g.dtb.as_ref()?;
                 self.compiled.facts.get(&m.source)?;
-                let bytes = crate::checks::passthrough::read_fragment(&m.source).ok()?;
+                let bytes = crate::analyze::passthrough::read_fragment(&m.source).ok()?;
                 Some((g, Fdt::from_bytes(&bytes).ok()?))
             })
             .collect();

@@ -1,20 +1,23 @@
 //! xencfg: a compiler for Xen on Arm64 EFI boot configurations.
 //!
-//! The pipeline runs in one direction (see `style.md`):
-//! cfg bytes → [`cfg`] (Xen's lexical rules, spans) → [`lower`] (a typed
-//! [`model::System`]) → [`checks`] (against the host tree, the files and
-//! the target) → [`emit`] (merged DTB, trimmed cfg, manifest, staging).
-//! Diagnostics are plain data ([`diag`]) rendered once, at the edge.
+//! The pipeline runs in one direction (`ARCHITECTURE.md`): [`load`] (every
+//! input read once, bounded) → [`cfg`] (Xen's lexical rules, spans) →
+//! [`lower`] (a typed [`model::System`]) → [`analyze`] (the [`analyze::Plan`]:
+//! host trees, domids, fragments, merged trees) → [`checks`] (one table of
+//! rules) → [`emit`] (manifest, output directory). [`pipeline`] runs the
+//! stages `check`, `build` and `explain` share. Diagnostics are plain data
+//! ([`diag`]) rendered once, at the edge.
 
+pub mod analyze;
 pub mod binding;
 pub mod build;
 pub mod cfg;
 pub mod checks;
 pub mod cli;
-pub mod compile;
 pub mod diag;
 pub mod docs;
 pub mod emit;
+pub mod error;
 pub mod esp;
 pub mod explain;
 pub mod fdt;
@@ -23,8 +26,10 @@ pub mod host;
 pub mod image;
 pub mod import;
 pub mod input;
+pub mod load;
 pub mod lower;
 pub mod model;
+pub mod pipeline;
 pub mod progress;
 pub mod stdout;
 pub mod structures;

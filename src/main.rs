@@ -5,15 +5,18 @@ use clap::Parser;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
+use xencfg::analyze::{Options as CompileOptions, Plan as Compiled};
 use xencfg::build::{self, BuildOptions};
 use xencfg::cli::{Cli, ColorWhen, Command, CommonArgs, Format, ImportArgs, ImportCommand};
-use xencfg::compile::{self, CompileOptions, Compiled, FatalError};
 use xencfg::diag::codes;
 use xencfg::diag::style::{ColorChoice, Role, Style, use_color};
 use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render, sarif};
+use xencfg::error::FatalError;
 use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
 use xencfg::import::imagebuilder;
+use xencfg::load;
+use xencfg::pipeline;
 use xencfg::progress::{Meter, Progress};
 use xencfg::target::resolve::{self, TargetArgs};
 use xencfg::target::{Target, VersionSource, XenVersion};
@@ -140,7 +143,7 @@ fn compile(args: &CommonArgs) -> Result<(Compiled, SourceMap, Diagnostics, Targe
             .map_err(FatalError)?,
     };
     let mut sources = SourceMap::default();
-    let compiled = compile::compile(&options, &mut sources, &mut diags)?;
+    let compiled = pipeline::run(&options, &mut sources, &mut diags)?;
     diags.apply_levels(&levels);
     diags.sort();
     Ok((compiled, sources, diags, target))
@@ -306,7 +309,7 @@ fn print_diagnostics(
 /// `import imagebuilder`: the cfg on stdout or in `--out`, diagnostics on
 /// stderr; nothing is written when there are errors.
 fn import_command(args: &ImportArgs, style: Style) -> Result<u8, FatalError> {
-    let bytes = compile::read_cfg(&args.config)?;
+    let bytes = load::cfg::read_cfg(&args.config)?;
     let mut sources = SourceMap::default();
     let file = sources.add(&args.config, bytes);
     let mut diags = Diagnostics::default();

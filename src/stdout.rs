@@ -6,7 +6,7 @@
 //! loses the result, so it is an error that says so (exit 2), never a
 //! panic and never a silent success.
 
-use crate::compile::FatalError;
+use crate::error::FatalError;
 use std::io::{self, Write};
 
 /// Write `bytes` to `out` and flush it; a closed pipe counts as written.

@@ -5,7 +5,7 @@
 //! has a deadline), nothing panics and no partial output is written.
 //!
 //! Decisions recorded here:
-//! - a cfg is at most 1 MiB (`compile::MAX_CFG_SIZE`): larger files are
+//! - a cfg is at most 1 MiB (`load::cfg::MAX_CFG_SIZE`): larger files are
 //!   refused with exit 2 before any byte is read;
 //! - a host DTB or overlay is at most 2 MiB, Xen's own limit (XC0703);
 //! - FIFOs and devices are refused without being opened for a blocking
@@ -781,9 +781,10 @@ fn referenced_file_without_permissions() {
 
 #[test]
 fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
+    use xencfg::analyze::Options as CompileOptions;
     use xencfg::build::{self, BuildOptions};
-    use xencfg::compile::{self, CompileOptions};
     use xencfg::diag::{Diagnostics, SourceMap};
+    use xencfg::pipeline;
     use xencfg::target::Target;
 
     let dir = scratch();
@@ -799,7 +800,7 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
         };
         let mut diags = Diagnostics::default();
         let mut compiled =
-            compile::compile(&options, &mut SourceMap::default(), &mut diags).expect("compile");
+            pipeline::run(&options, &mut SourceMap::default(), &mut diags).expect("compile");
         assert!(!diags.has_errors());
         compiled.hash_inputs(None).expect("hash");
         compiled

@@ -259,7 +259,7 @@ fn compile(src: &PathBuf) -> Vec<u8> {
 /// board tree read as a (nonsensical) fragment does not panic them either.
 #[test]
 fn fragments_built_from_real_boards_pass_their_own_checks() {
-    use xencfg::checks::passthrough::{Fragment, check_fragment};
+    use xencfg::analyze::passthrough::{Fragment, check_fragment};
     use xencfg::diag::{Diagnostics, FileId, Severity, Span};
     use xencfg::model::Spanned;
     use xencfg::target::Target;
@@ -316,7 +316,7 @@ fn fragments_built_from_real_boards_pass_their_own_checks() {
             let mut diags = Diagnostics::default();
             let request = [Spanned::new(path.clone(), span)];
             let Some((tree, node_spans)) =
-                xencfg::emit::fragment::build(&host, &request, &mut diags)
+                xencfg::analyze::fragments::build(&host, &request, &mut diags)
             else {
                 continue;
             };

@@ -418,7 +418,8 @@ proptest! {
     #[test]
     fn any_cfg_text_goes_through_the_pipeline(text in cfg_text(), build in any::<bool>()) {
         use xencfg::build::{self, BuildOptions};
-        use xencfg::compile::{self, CompileOptions};
+        use xencfg::analyze::Options as CompileOptions;
+        use xencfg::pipeline;
         use xencfg::diag::{Diagnostics, SourceMap, render};
         use xencfg::target::Target;
 
@@ -436,7 +437,7 @@ proptest! {
         };
         let mut sources = SourceMap::default();
         let mut diags = Diagnostics::default();
-        let compiled = compile::compile(&options, &mut sources, &mut diags);
+        let compiled = pipeline::run(&options, &mut sources, &mut diags);
         let mut compiled = compiled.expect("a cfg that exists is always read");
         diags.sort();
         for d in diags.iter() {

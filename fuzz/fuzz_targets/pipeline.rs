@@ -10,7 +10,8 @@ use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 use xencfg::build::{self, BuildOptions};
-use xencfg::compile::{self, CompileOptions};
+use xencfg::analyze::Options as CompileOptions;
+use xencfg::pipeline;
 use xencfg::diag::{Diagnostics, Location, SourceMap, Span, render};
 use xencfg::target::Target;
 
@@ -72,7 +73,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let mut sources = SourceMap::default();
     let mut diags = Diagnostics::default();
-    let Ok(mut compiled) = compile::compile(&options, &mut sources, &mut diags) else {
+    let Ok(mut compiled) = pipeline::run(&options, &mut sources, &mut diags) else {
         return;
     };
     diags.sort();

@@ -176,7 +176,12 @@ fn last<'w, 'a>(words: &'w [Word<'a>], key: &str) -> Option<&'w Word<'a>> {
     words.iter().rev().find(|w| w.key == key)
 }
 
-pub fn check_section(
+/// The boot-critical parts of `options=`, against the host and target.
+pub fn check(view: &crate::analyze::SectionView, diags: &mut Diagnostics) {
+    check_section(view.section, view.host_tree, view.target, diags);
+}
+
+fn check_section(
     section: &BootSection,
     host_tree: Option<&Fdt>,
     target: &Target,

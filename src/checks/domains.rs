@@ -4,9 +4,8 @@
 //! `max_grant_version` against Xen's command line, and `sve` with a 32-bit
 //! kernel (reference §2.4, §3.5, §3.12).
 
+use crate::analyze::SectionView;
 use crate::binding::value::PropertyValue;
-use crate::checks::links::capabilities;
-use crate::checks::resources::SectionContext;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity, Span};
 use crate::image::ImageFormat;
@@ -16,7 +15,7 @@ use crate::target::XenVersion;
 const CAP_HARDWARE: u32 = 0x2;
 const CAP_XENSTORE: u32 = 0x4;
 
-pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
+pub fn check(cx: &SectionView, diags: &mut Diagnostics) {
     xenstore(cx, diags);
     hardware_domain(cx, diags);
     let redistributors = host_redistributors(cx);
@@ -41,7 +40,7 @@ const GICR_SIZE: u64 = 2 * 64 * 1024;
 /// counts them for a domain using the host layout
 /// (vgic-v3.c:vgic_v3_domain_init: the sum of size / 128 KiB over the
 /// `#redistributor-regions` ranges after the distributor's).
-fn host_redistributors(cx: &SectionContext) -> Option<u64> {
+fn host_redistributors(cx: &SectionView) -> Option<u64> {
     let tree = cx.host_tree?;
     let (path, _) = crate::fdt::query::find_gic(tree)?;
     let gic = crate::fdt::query::find(tree, &path, false)?;
@@ -62,11 +61,13 @@ fn host_redistributors(cx: &SectionContext) -> Option<u64> {
 /// Xen 4.16–4.21 create it anyway, broken (the guest hangs bringing it
 /// up); 4.22 (961cc8cc0f) stops creating vCPUs there and the domain runs
 /// with fewer.
-fn host_layout_vcpus(cx: &SectionContext, guest: &Guest, capacity: u64, diags: &mut Diagnostics) {
+fn host_layout_vcpus(cx: &SectionView, guest: &Guest, capacity: u64, diags: &mut Diagnostics) {
     let v = cx.target.version;
     let direct = guest.property("direct-map").is_some();
     let hardware = v >= XenVersion::new(4, 21)
-        && capabilities(guest).is_some_and(|caps| caps & CAP_HARDWARE != 0);
+        && guest
+            .capabilities()
+            .is_some_and(|caps| caps & CAP_HARDWARE != 0);
     let Some(cpus) = guest.cpus() else { return };
     if !(direct || hardware) || u64::from(cpus) <= capacity {
         return;
@@ -104,7 +105,7 @@ fn host_layout_vcpus(cx: &SectionContext, guest: &Guest, capacity: u64, diags: &
 /// vCPUs are `dom0_max_vcpus=` (domain_build.c: an integer_param; 0 or
 /// absent means one per pCPU of pool 0, which the redistributors cover),
 /// at most 128.
-fn dom0_vcpus(cx: &SectionContext, capacity: u64, diags: &mut Diagnostics) {
+fn dom0_vcpus(cx: &SectionView, capacity: u64, diags: &mut Diagnostics) {
     if !cx.has_dom0() {
         return;
     }
@@ -166,7 +167,7 @@ fn caps_span(guest: &Guest) -> Span {
         .map_or(guest.name_span, |p| p.span)
 }
 
-fn xenstore(cx: &SectionContext, diags: &mut Diagnostics) {
+fn xenstore(cx: &SectionView, diags: &mut Diagnostics) {
     let v = cx.target.version;
     let section = cx.section;
     if v < XenVersion::new(4, 21) {
@@ -187,7 +188,10 @@ fn xenstore(cx: &SectionContext, diags: &mut Diagnostics) {
     let store_guests: Vec<&Guest> = section
         .guests
         .iter()
-        .filter(|g| capabilities(g).is_some_and(|caps| caps & CAP_XENSTORE != 0))
+        .filter(|g| {
+            g.capabilities()
+                .is_some_and(|caps| caps & CAP_XENSTORE != 0)
+        })
         .collect();
     let pair = match (cx.section.dom0_kernel.as_ref(), store_guests.as_slice()) {
         (Some(k), [g, ..]) => Some((*g, k.span, "dom0, which Xen makes the xenstore domain")),
@@ -233,12 +237,15 @@ fn xenstore(cx: &SectionContext, diags: &mut Diagnostics) {
     }
 }
 
-fn hardware_domain(cx: &SectionContext, diags: &mut Diagnostics) {
+fn hardware_domain(cx: &SectionView, diags: &mut Diagnostics) {
     let hardware: Vec<&Guest> = cx
         .section
         .guests
         .iter()
-        .filter(|g| capabilities(g).is_some_and(|caps| caps & CAP_HARDWARE != 0))
+        .filter(|g| {
+            g.capabilities()
+                .is_some_and(|caps| caps & CAP_HARDWARE != 0)
+        })
         .collect();
     let first = match (cx.section.dom0_kernel.as_ref(), hardware.first()) {
         (Some(k), _) => Some(k.span),
@@ -304,7 +311,7 @@ fn nr_spis(guest: &Guest, diags: &mut Diagnostics) {
     }
 }
 
-fn grant_version(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+fn grant_version(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
     let Some(p) = guest.property("max_grant_version") else {
         return;
     };
@@ -325,7 +332,7 @@ fn grant_version(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
     }
 }
 
-fn sve(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+fn sve(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
     let Some(p) = guest.property("sve") else {
         return;
     };

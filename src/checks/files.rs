@@ -1,125 +1,51 @@
-//! Checks on the referenced files themselves (XC04xx): they exist, are
-//! regular and non-empty, and are what their role needs (a kernel Xen can
-//! probe, a ramdisk that is not a kernel). Also gathers each file's facts
-//! (size and format) from its first bytes; `build` hashes the files only
-//! once every check has passed (`Compiled::hash_inputs`), so a mistake is
-//! reported at once however large the files it names.
+//! Checks on the referenced files themselves (XC04xx): each is non-empty
+//! and what its role needs (a kernel Xen can probe, a ramdisk that is not
+//! a kernel), judged from the facts [`crate::load::files`] gathered.
 
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
 use crate::esp::EspPath;
-use crate::hash::{self, FileFacts};
+use crate::hash::FileFacts;
 use crate::image::ImageFormat;
 use crate::model::{Module, ModuleRole, System};
 use std::collections::{BTreeMap, HashMap};
-use std::fs;
-use std::io;
 use std::path::PathBuf;
 
-/// Sniff every distinct referenced file once: size and format from its
-/// first bytes.
-pub fn inspect(system: &System, diags: &mut Diagnostics) -> BTreeMap<PathBuf, FileFacts> {
-    let modules: Vec<&Module> = system.modules().map(|(_, m)| m).collect();
-    inspect_modules(&modules, diags)
+/// Every file against the role each reference gives it.
+pub fn check(plan: &crate::analyze::Plan, diags: &mut Diagnostics) {
+    let system = &plan.system;
+    // A host tree's domain module naming a file the cfg names too was
+    // judged as the cfg's.
+    let named: std::collections::HashSet<&PathBuf> = system
+        .modules()
+        .filter(|(_, m)| m.role != ModuleRole::HostDomain)
+        .map(|(_, m)| &m.source)
+        .collect();
+    let modules: Vec<&Module> = system
+        .modules()
+        .map(|(_, m)| m)
+        .filter(|m| !m.generated)
+        .filter(|m| m.role != ModuleRole::HostDomain || !named.contains(&m.source))
+        .collect();
+    check_content(&modules, &plan.facts, diags);
+    shared_compressed_kernels(system, &plan.facts, diags);
 }
 
-/// [`inspect`] for some modules (those of the host DTB's own domains,
-/// known once the host tree is read).
-pub fn inspect_modules(
+/// Content rules for every reference of a file (each reference may have
+/// another role, so this runs per reference, not per file).
+fn check_content(
     modules: &[&Module],
+    facts: &BTreeMap<PathBuf, FileFacts>,
     diags: &mut Diagnostics,
-) -> BTreeMap<PathBuf, FileFacts> {
-    // First reference of each file, for the diagnostic location.
-    let mut first: BTreeMap<PathBuf, &Module> = BTreeMap::new();
-    for m in modules {
-        first.entry(m.source.clone()).or_insert(m);
-    }
-
-    let mut readable: Vec<(PathBuf, &Module)> = Vec::new();
-    for (path, module) in &first {
-        match fs::metadata(path) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let mut d = Diagnostic::at(
-                    &c::FILE_MISSING,
-                    module.span,
-                    format!(
-                        "`{}` does not exist (looked for {})",
-                        module.path,
-                        path.display()
-                    ),
-                )
-                .note("Xen's EFI loader stops: \"Open failed for ...\"");
-                d = d.help(match fs::symlink_metadata(path) {
-                    Ok(_) => {
-                        "the path is a dangling symbolic link; point it at the file".to_string()
-                    }
-                    Err(_) => format!(
-                        "paths are relative to the cfg's directory (or --root): put the file at {}",
-                        path.display()
-                    ),
-                });
-                diags.push(d);
-            }
-            Err(e) => diags.push(
-                Diagnostic::at(
-                    &c::FILE_UNREADABLE,
-                    module.span,
-                    format!("cannot read `{}`: {e}", module.path),
-                )
-                .help("check the file's permissions, or for a symbolic link loop, its target"),
-            ),
-            Ok(meta) if !meta.is_file() => diags.push(
-                Diagnostic::at(
-                    &c::FILE_NOT_REGULAR,
-                    module.span,
-                    format!(
-                        "`{}` is {}, not a regular file",
-                        module.path,
-                        crate::input::kind_of(&meta)
-                    ),
-                )
-                .help("name the file itself"),
-            ),
-            Ok(_) => readable.push((path.clone(), module)),
-        }
-    }
-
-    let results: Vec<io::Result<FileFacts>> =
-        readable.iter().map(|(p, _)| hash::sniff_file(p)).collect();
-
-    let mut facts = BTreeMap::new();
-    for ((path, module), result) in readable.into_iter().zip(results) {
-        match result {
-            Ok(f) => {
-                facts.insert(path, f);
-            }
-            // Regular by its type, but not a file: its size lies.
-            Err(e) if e.kind() == io::ErrorKind::InvalidInput => diags.push(
-                Diagnostic::at(&c::FILE_NOT_REGULAR, module.span, e.to_string())
-                    .help("name the file itself, not a view of the running system"),
-            ),
-            Err(e) => diags.push(
-                Diagnostic::at(
-                    &c::FILE_UNREADABLE,
-                    module.span,
-                    format!("cannot read `{}`: {e}", module.path),
-                )
-                .help("check the file's permissions"),
-            ),
-        }
-    }
-
+) {
     for m in modules {
         if let Some(f) = facts.get(&m.source) {
-            check_content(m, f, diags);
+            check_reference(m, f, diags);
         }
     }
-    facts
 }
 
-/// Content rules for one reference of a file (each reference may have
-/// another role, so this runs per reference, not per file).
-fn check_content(m: &Module, f: &FileFacts, diags: &mut Diagnostics) {
+fn check_reference(m: &Module, f: &FileFacts, diags: &mut Diagnostics) {
     if f.size == 0 {
         diags.push(
             Diagnostic::at(&c::FILE_EMPTY, m.span, format!("`{}` is empty", m.path))
@@ -209,7 +135,7 @@ fn check_content(m: &Module, f: &FileFacts, diags: &mut Diagnostics) {
 /// Guests of one boot section sharing a gzip kernel by the same ESP string:
 /// Xen decompresses it in place of the shared module and the second guest
 /// panics (reference §3.1, real-xen-boot.md item 5).
-pub fn shared_compressed_kernels(
+fn shared_compressed_kernels(
     system: &System,
     facts: &BTreeMap<PathBuf, FileFacts>,
     diags: &mut Diagnostics,

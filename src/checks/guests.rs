@@ -10,7 +10,12 @@ pub const MAX_GUEST_NAME: usize = 40;
 /// Module command lines live in 1024-byte buffers (BOOTMOD_MAX_CMDLINE).
 pub const MAX_BOOTARGS: usize = 1023;
 
-pub fn check_section(section: &BootSection, diags: &mut Diagnostics) {
+/// The guests' names and command lines within one boot section.
+pub fn check(view: &crate::analyze::SectionView, diags: &mut Diagnostics) {
+    check_section(view.section, diags);
+}
+
+fn check_section(section: &BootSection, diags: &mut Diagnostics) {
     let mut first_named: HashMap<&str, &Guest> = HashMap::new();
     for guest in &section.guests {
         check_name(guest, diags);

@@ -4,11 +4,9 @@
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::fdt::Fdt;
+use crate::load::trees::MAX_FDT_SIZE;
 use crate::model::BootSection;
 use std::path::Path;
-
-/// Xen refuses a device tree larger than this (MAX_FDT_SIZE).
-pub const MAX_FDT_SIZE: usize = 2 << 20;
 
 fn at(file: &Path, node: &str, property: Option<&str>) -> Location {
     Location::Tree {
@@ -18,8 +16,15 @@ fn at(file: &Path, node: &str, property: Option<&str>) -> Location {
     }
 }
 
+/// The host tree's `/chosen` against the section.
+pub fn check(view: &crate::analyze::SectionView, diags: &mut Diagnostics) {
+    if let (Some(host), Some(dtb)) = (view.host_tree, &view.section.dtb) {
+        check_chosen(host, &dtb.source, view.section, diags);
+    }
+}
+
 /// `dtb_file` is the host DTB as named for the user (for locations).
-pub fn check_chosen(host: &Fdt, dtb_file: &Path, section: &BootSection, diags: &mut Diagnostics) {
+fn check_chosen(host: &Fdt, dtb_file: &Path, section: &BootSection, diags: &mut Diagnostics) {
     let Some(chosen) = host.node("/chosen") else {
         return; // xencfg creates it
     };
@@ -167,79 +172,6 @@ pub fn check_phandles(tree: &Fdt, dtb_file: &Path, diags: &mut Diagnostics) {
             pending.push((format!("{path}/{}", child.name), child));
         }
     }
-}
-
-/// The modules the host tree's own domains load by `xen,uefi-binary`.
-/// Xen's EFI stub loads them as it loads ours, so each must be a path in
-/// Xen's directory that exists; they are hashed, staged and listed like
-/// ours. Findings point at the cfg's `dtb=` (the line that brings them in)
-/// and name the node.
-pub fn domain_modules(
-    host: &Fdt,
-    dtb_file: &Path,
-    dtb_span: crate::diag::Span,
-    root: &Path,
-    diags: &mut Diagnostics,
-) -> Vec<crate::model::Module> {
-    let Some(chosen) = host.node("/chosen") else {
-        return Vec::new();
-    };
-    let mut modules = Vec::new();
-    for domain in chosen
-        .children
-        .iter()
-        .filter(|n| n.is_compatible("xen,domain"))
-    {
-        for module in &domain.children {
-            if module.property("xen,uefi-binary").is_none() {
-                continue; // loaded by address (`reg`), not by the EFI stub
-            }
-            let node = format!("/chosen/{}/{}", domain.name, module.name);
-            let Some(text) = crate::fdt::query::string_value(module, "xen,uefi-binary") else {
-                diags.push(
-                    Diagnostic::at(
-                        &c::ESP_BAD_NAME,
-                        dtb_span,
-                        format!(
-                            "`{node}` in {} has a `xen,uefi-binary` that is not one string",
-                            dtb_file.display()
-                        ),
-                    )
-                    .help("give it the module's path relative to Xen's directory, as one string"),
-                );
-                continue;
-            };
-            let mut found = Diagnostics::default();
-            let path = crate::esp::EspPath::parse(&text, dtb_span, &mut found);
-            for mut d in found.into_vec() {
-                d.message = format!("`{node}` in {}: {}", dtb_file.display(), d.message);
-                diags.push(d);
-            }
-            if let Some(path) = path {
-                modules.push(crate::model::Module {
-                    role: crate::model::ModuleRole::HostDomain,
-                    source: path.host_path(root),
-                    path,
-                    span: dtb_span,
-                    bootargs: None,
-                    generated: false,
-                });
-            }
-        }
-    }
-    modules
-}
-
-/// Domain nodes already in the host tree take the first domids.
-pub fn existing_domains(host: &Fdt) -> u32 {
-    host.node("/chosen")
-        .map(|c| {
-            c.children
-                .iter()
-                .filter(|n| n.is_compatible("xen,domain"))
-                .count() as u32
-        })
-        .unwrap_or(0)
 }
 
 /// The merged blob must fit Xen's limit after the EFI stub enlarges it by

@@ -2,16 +2,16 @@
 //! XC1026–XC1028): static event channels, shared memory, cpupools and vCPU
 //! affinity (reference §2.6–2.9, §3.9–3.11).
 
+use crate::analyze::SectionView;
+use crate::analyze::resolve::{self, Domain, End};
 use crate::binding;
 use crate::binding::value::PropertyValue;
-use crate::checks::resources::SectionContext;
-use crate::checks::target::scheduler_option;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity, Span};
 use crate::host::HostCpu;
 use crate::model::Guest;
 use crate::model::structures::{CpuPool, DOM0, PhysRange, PoolCpu, ShmRole};
-use crate::structures::resolve::{self, Domain, End};
+use crate::target::kconfig::scheduler_option;
 use crate::target::{Built, XenVersion};
 
 /// Xen 4.17+ gives dom0less guests `max_evtchn_port` 1023.
@@ -26,14 +26,14 @@ pub const MAX_SHM_REGIONS: usize = 32;
 /// The schedulers Xen can be built with.
 pub const SCHEDULERS: &[&str] = &["credit", "credit2", "rtds", "arinc653", "null"];
 
-pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
+pub fn check(cx: &SectionView, diags: &mut Diagnostics) {
     event_channels(cx, diags);
     shared_memory(cx, diags);
     let pool_cpus = cpupools(cx, diags);
     affinity(cx, &pool_cpus, diags);
 }
 
-fn name_of(cx: &SectionContext, domain: Domain) -> String {
+fn name_of(cx: &SectionView, domain: Domain) -> String {
     match domain {
         Domain::Dom0 => DOM0.to_string(),
         Domain::Guest(i) => cx.guest(i).map_or_else(String::new, |g| g.name.clone()),
@@ -41,14 +41,14 @@ fn name_of(cx: &SectionContext, domain: Domain) -> String {
 }
 
 /// The highest port a domain may bind at boot.
-fn port_limit(cx: &SectionContext, domain: Domain) -> u32 {
+fn port_limit(cx: &SectionView, domain: Domain) -> u32 {
     let Domain::Guest(i) = domain else {
         return ABI_MAX_PORT;
     };
     let privileged = cx.target.version >= XenVersion::new(4, 21)
         && cx
             .guest(i)
-            .and_then(capabilities)
+            .and_then(Guest::capabilities)
             .is_some_and(|caps| caps & 0x6 != 0);
     if privileged {
         ABI_MAX_PORT
@@ -57,15 +57,7 @@ fn port_limit(cx: &SectionContext, domain: Domain) -> u32 {
     }
 }
 
-/// A guest's `capabilities` bits, if typed.
-pub fn capabilities(guest: &Guest) -> Option<u32> {
-    match guest.property("capabilities")?.value {
-        crate::binding::value::PropertyValue::U32(n) => Some(n),
-        _ => None,
-    }
-}
-
-fn event_channels(cx: &SectionContext, diags: &mut Diagnostics) {
+fn event_channels(cx: &SectionView, diags: &mut Diagnostics) {
     let section = cx.section;
     for guest in &section.guests {
         for key in &guest.structures.evtchns {
@@ -164,7 +156,7 @@ fn event_channels(cx: &SectionContext, diags: &mut Diagnostics) {
     }
 }
 
-fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
+fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
     let section = cx.section;
     let v = cx.target.version;
     let regions = resolve::regions(section);
@@ -318,7 +310,7 @@ fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
 
 /// The emulated devices of a guest that is not direct-mapped
 /// (public/arch-arm.h): name, start, size.
-fn guest_devices(cx: &SectionContext, guest: &Guest) -> Vec<(&'static str, u64, u64)> {
+fn guest_devices(cx: &SectionView, guest: &Guest) -> Vec<(&'static str, u64, u64)> {
     let gic_v3 = cx
         .host_tree
         .is_some_and(|t| has_compatible(&t.root, "arm,gic-v3"));
@@ -374,7 +366,7 @@ fn guest_ram(guest: &Guest) -> Vec<PhysRange> {
 
 /// Shared memory laid over the guest's RAM, an emulated device, or another
 /// region of the same guest (reference §2.7: Xen does not check).
-fn guest_overlaps(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+fn guest_overlaps(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
     let ram = guest_ram(guest);
     let devices = if guest.property("direct-map").is_some() {
         Vec::new()
@@ -496,7 +488,7 @@ fn ram_help(facts: &crate::host::HostFacts) -> String {
 
 /// Check the pools the section uses; returns, per pool name, the logical
 /// numbers of its CPUs (for the affinity check).
-fn cpupools(cx: &SectionContext, diags: &mut Diagnostics) -> Vec<(String, Vec<u32>)> {
+fn cpupools(cx: &SectionView, diags: &mut Diagnostics) -> Vec<(String, Vec<u32>)> {
     let section = cx.section;
     for guest in &section.guests {
         let Some(name) = &guest.structures.cpupool else {
@@ -610,7 +602,7 @@ fn cpupools(cx: &SectionContext, diags: &mut Diagnostics) -> Vec<(String, Vec<u3
 }
 
 /// The pool's node is `/chosen/<name>`: a valid node name nothing else uses.
-fn pool_name(cx: &SectionContext, pool: &CpuPool, diags: &mut Diagnostics) {
+fn pool_name(cx: &SectionView, pool: &CpuPool, diags: &mut Diagnostics) {
     let valid = pool.name.starts_with(|c: char| c.is_ascii_alphabetic())
         && pool
             .name
@@ -644,7 +636,7 @@ fn pool_name(cx: &SectionContext, pool: &CpuPool, diags: &mut Diagnostics) {
     }
 }
 
-fn scheduler(cx: &SectionContext, pool: &CpuPool, diags: &mut Diagnostics) {
+fn scheduler(cx: &SectionView, pool: &CpuPool, diags: &mut Diagnostics) {
     let Some(sched) = &pool.sched else {
         return;
     };
@@ -673,7 +665,7 @@ fn scheduler(cx: &SectionContext, pool: &CpuPool, diags: &mut Diagnostics) {
     diags.push(d);
 }
 
-fn affinity(cx: &SectionContext, pool_cpus: &[(String, Vec<u32>)], diags: &mut Diagnostics) {
+fn affinity(cx: &SectionView, pool_cpus: &[(String, Vec<u32>)], diags: &mut Diagnostics) {
     let host_cpus = cx.host.as_ref().map_or(0, |h| h.cpus.len() as u32);
     for guest in &cx.section.guests {
         let cpus = guest.cpus();

@@ -4,8 +4,8 @@
 //! Xen's buffer, and the sum of all domains against the host (reference
 //! §3.3, §3.7, §3.8, §3.13).
 
+use crate::analyze::SectionView;
 use crate::binding::value::PropertyValue;
-use crate::checks::resources::SectionContext;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::image::ImageFormat;
@@ -30,7 +30,7 @@ const DTB_FIXED: u64 = 1168;
 const DTB_HYPERVISOR_NODE: u64 = 160;
 const DTB_PER_VCPU: u64 = 96;
 
-pub fn check(cx: &SectionContext, diags: &mut Diagnostics) {
+pub fn check(cx: &SectionView, diags: &mut Diagnostics) {
     for guest in &cx.section.guests {
         static_memory(cx, guest, diags);
         first_bank(cx, guest, diags);
@@ -60,7 +60,7 @@ fn memory_span(guest: &Guest) -> Span {
     guest.property("memory").map_or(guest.name_span, |p| p.span)
 }
 
-fn static_memory(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+fn static_memory(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
     let direct_map = guest.property("direct-map");
     let Some(mem) = &guest.structures.static_mem else {
         if let Some(dm) = direct_map {
@@ -156,7 +156,7 @@ fn static_memory(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
 
 /// Static ranges of every guest against each other, the host's reserved
 /// ranges and the shared-memory host ranges.
-fn static_overlaps(cx: &SectionContext, diags: &mut Diagnostics) {
+fn static_overlaps(cx: &SectionView, diags: &mut Diagnostics) {
     let mut ranges: Vec<(PhysRange, Span, String)> = Vec::new();
     for guest in &cx.section.guests {
         let Some(mem) = &guest.structures.static_mem else {
@@ -243,7 +243,7 @@ fn static_overlaps(cx: &SectionContext, diags: &mut Diagnostics) {
     }
 }
 
-fn overlap_note(cx: &SectionContext) -> String {
+fn overlap_note(cx: &SectionView) -> String {
     if cx.target.version >= XenVersion::new(4, 18) {
         "Xen panics at early boot: \"Early FDT parsing failed\"".to_string()
     } else {
@@ -270,7 +270,7 @@ fn first_bank_size(guest: &Guest) -> Option<u64> {
 /// How many bytes of the first bank a kernel occupies from the bank's
 /// start: `text_offset` plus the image (the decompressed image for gzip),
 /// as Xen's place_modules counts it.
-fn kernel_extent(module: &Module, cx: &SectionContext) -> Option<u64> {
+fn kernel_extent(module: &Module, cx: &SectionView) -> Option<u64> {
     let facts = cx.facts.get(&module.source)?;
     Some(match facts.format {
         ImageFormat::Arm64Image => arm64_text_offset(module)
@@ -308,7 +308,7 @@ fn round_2m(n: u64) -> u64 {
     n.div_ceil(2 * MIB).saturating_mul(2 * MIB)
 }
 
-fn first_bank(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+fn first_bank(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
     let (Some(kernel), Some(bank)) = (&guest.kernel, first_bank_size(guest)) else {
         return;
     };
@@ -352,7 +352,7 @@ fn first_bank(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
 /// property, +156 for the `/hypervisor` node of `xen,enhanced`, +96 per
 /// extra vCPU; with a 29-byte command line a guest of 31 vCPUs (a 4084-byte
 /// DTB) boots on 4.21.2 and one of 32 panics (tests/boot_predictions.rs).
-fn dtb_budget(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
+fn dtb_budget(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
     let v = cx.target.version;
     if v >= XenVersion::new(4, 22) {
         return;
@@ -445,7 +445,7 @@ fn size_option(options: &str, name: &str) -> Option<u64> {
 /// or less RAM than the boot modules take. Warns (XC0708) and returns
 /// true: their figure says nothing about the board.
 fn placeholder_ram(
-    cx: &SectionContext,
+    cx: &SectionView,
     facts: &crate::host::HostFacts,
     diags: &mut Diagnostics,
 ) -> bool {
@@ -506,7 +506,7 @@ fn p2m_pool(guest: &Guest) -> u64 {
     kib.div_ceil(1024) * MIB
 }
 
-fn host_total(cx: &SectionContext, diags: &mut Diagnostics) {
+fn host_total(cx: &SectionView, diags: &mut Diagnostics) {
     let Some(facts) = cx.host.as_ref() else {
         return;
     };
@@ -619,7 +619,7 @@ fn llc_coloring_on(options: &str) -> bool {
 /// reservation low in it leaves the coloured heap (nearly) empty. Seen on
 /// Xen 4.22 under QEMU: "Failed to allocate P2M pages" for every guest,
 /// and a boot once a page at 0x40200000 was reserved.
-fn llc_colored_heap(cx: &SectionContext, diags: &mut Diagnostics) {
+fn llc_colored_heap(cx: &SectionView, diags: &mut Diagnostics) {
     let Some(options) = cx.section.options.as_ref() else {
         return;
     };

@@ -1,6 +1,12 @@
-//! The checks: the code that finds each [`crate::diag::codes`] entry,
-//! grouped by what they look at.
+//! The checks: one table of rules ([`TABLE`]) run over the [`Plan`] by one
+//! walker ([`run`]), after dtc's `checks.c`. Each entry names its rule
+//! family, the function that finds its diagnostics and its prerequisites;
+//! a section whose prerequisite is not met (no host tree) is skipped, so a
+//! missing input is reported once and not again by every rule that reads
+//! it. The codes, levels and explanations are the catalogue
+//! [`crate::diag::codes`].
 
+pub mod chain;
 pub mod cmdline;
 pub mod domains;
 pub mod files;
@@ -8,7 +14,144 @@ pub mod guests;
 pub mod host;
 pub mod links;
 pub mod memory;
-pub mod passthrough;
-pub mod resources;
+pub mod merged;
 pub mod sections;
 pub mod target;
+
+use crate::analyze::{Plan, SectionView};
+use crate::diag::Diagnostics;
+
+/// One rule family of the table.
+pub struct Rule {
+    /// Its name in the table (kebab-case).
+    pub name: &'static str,
+    pub scope: Scope,
+    pub requires: &'static [Prerequisite],
+}
+
+/// What a rule looks at.
+pub enum Scope {
+    /// The whole system, once.
+    System(fn(&Plan, &mut Diagnostics)),
+    /// Each boot section in turn.
+    Section(fn(&SectionView, &mut Diagnostics)),
+}
+
+/// What must hold for a rule to run on a section.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Prerequisite {
+    /// The section's host tree was read (overlays applied).
+    HostTree,
+}
+
+impl Prerequisite {
+    fn holds(self, view: &SectionView) -> bool {
+        match self {
+            Prerequisite::HostTree => view.host_tree.is_some(),
+        }
+    }
+}
+
+/// Every rule, in the order they run (findings are sorted before they are
+/// shown, so the order only matters for what a rule may assume).
+pub static TABLE: &[Rule] = &[
+    Rule {
+        name: "chain",
+        scope: Scope::System(chain::check),
+        requires: &[],
+    },
+    Rule {
+        name: "default-section",
+        scope: Scope::System(sections::default_section),
+        requires: &[],
+    },
+    Rule {
+        name: "file-content",
+        scope: Scope::System(files::check),
+        requires: &[],
+    },
+    Rule {
+        name: "output-names",
+        scope: Scope::System(sections::names),
+        requires: &[],
+    },
+    Rule {
+        name: "host-dtb-named",
+        scope: Scope::Section(sections::host_dtb_named),
+        requires: &[],
+    },
+    Rule {
+        name: "section",
+        scope: Scope::Section(sections::check),
+        requires: &[],
+    },
+    Rule {
+        name: "command-line",
+        scope: Scope::Section(cmdline::check),
+        requires: &[],
+    },
+    Rule {
+        name: "guest-names",
+        scope: Scope::Section(guests::check),
+        requires: &[],
+    },
+    Rule {
+        name: "dom0less-boot",
+        scope: Scope::Section(target::dom0less_boot),
+        requires: &[],
+    },
+    Rule {
+        name: "passthrough",
+        scope: Scope::Section(passthrough),
+        requires: &[],
+    },
+    Rule {
+        name: "links",
+        scope: Scope::Section(links::check),
+        requires: &[],
+    },
+    Rule {
+        name: "memory",
+        scope: Scope::Section(memory::check),
+        requires: &[],
+    },
+    Rule {
+        name: "domains",
+        scope: Scope::Section(domains::check),
+        requires: &[],
+    },
+    Rule {
+        name: "host-chosen",
+        scope: Scope::Section(host::check),
+        requires: &[Prerequisite::HostTree],
+    },
+    Rule {
+        name: "merged-trees",
+        scope: Scope::System(merged::check),
+        requires: &[],
+    },
+];
+
+/// Run every rule of the table over the plan.
+pub fn run(plan: &Plan, diags: &mut Diagnostics) {
+    for rule in TABLE {
+        match rule.scope {
+            Scope::System(check) => check(plan, diags),
+            Scope::Section(check) => {
+                for view in plan.section_views() {
+                    if rule.requires.iter().all(|p| p.holds(&view)) {
+                        check(&view, diags);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The passthrough rules run while the analysis derives each guest's
+/// devices (one walk of each fragment); their findings are reported here.
+fn passthrough(view: &SectionView, diags: &mut Diagnostics) {
+    for d in &view.analysis().passthrough_findings {
+        diags.push(d.clone());
+    }
+}

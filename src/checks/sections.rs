@@ -1,8 +1,9 @@
 //! Checks on a boot section as a whole: what the EFI loader loads, the Xen
 //! command line, and the ESP paths across the whole cfg.
 
+use crate::analyze::{Plan, SectionView};
 use crate::diag::codes as c;
-use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
 use crate::model::{BootSection, ModuleRole, System};
 use crate::target::{Target, XenVersion};
 
@@ -11,7 +12,122 @@ pub const MAX_EFI_FILES: usize = 30;
 /// The EFI stub builds the Xen command line in 4096 bytes, NUL included.
 pub const MAX_XEN_CMDLINE: usize = 4095;
 
-pub fn check_section(
+/// A boot section as a whole.
+pub fn check(view: &SectionView, diags: &mut Diagnostics) {
+    let host_bootargs = view
+        .host_tree
+        .and_then(|h| h.node("/chosen"))
+        .is_some_and(|c| c.property("xen,xen-bootargs").is_some());
+    check_section(
+        view.section,
+        view.target,
+        &view.plan.options.efi_name,
+        host_bootargs,
+        diags,
+    );
+}
+
+/// A section with guests or overlays needs a host DTB to put them in.
+pub fn host_dtb_named(view: &SectionView, diags: &mut Diagnostics) {
+    let section = view.section;
+    if let (None, Some(overlay)) = (&section.dtb, section.dtbos.first()) {
+        diags.push(
+            Diagnostic::at(
+                &c::MISSING_HOST_DTB,
+                overlay.span,
+                format!(
+                    "section `[{}]` has `dtbo=` but no `dtb=` to apply it to",
+                    section.name
+                ),
+            )
+            .note("xencfg applies overlays to the host DTB at build time")
+            .help("add `dtb=<host DTB>` to the section, or remove the `dtbo=`"),
+        );
+    }
+    if section.dtb.is_none() && !section.guests.is_empty() {
+        diags.push(
+            Diagnostic::at(
+                &c::MISSING_HOST_DTB,
+                section.header,
+                format!("section `[{}]` has guests but no `dtb=`", section.name),
+            )
+            .help("add `dtb=<host DTB>` to the section"),
+        );
+    }
+}
+
+/// The section the emitted cfg boots by default: `--section` must name a
+/// boot section, and so should `[global] default=`.
+pub fn default_section(plan: &Plan, diags: &mut Diagnostics) {
+    let system = &plan.system;
+    let first = system
+        .sections
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    if let Some(name) = &plan.options.section {
+        if system.section(name).is_none() {
+            let names: Vec<String> = system
+                .sections
+                .iter()
+                .map(|s| format!("`{}`", s.name))
+                .collect();
+            let mut d = Diagnostic::new(
+                &c::UNKNOWN_SECTION_ARG,
+                Location::File(plan.options.cfg.clone()),
+                format!("`--section {name}` names no boot section"),
+            );
+            if plan.doc.section(name).is_some() {
+                d = d.note(format!(
+                    "`[{name}]` is a guest section: Xen boots it as a guest, never as dom0"
+                ));
+            }
+            diags.push(d.help(format!("the boot sections are {}", names.join(", "))));
+        }
+        return;
+    }
+    match &system.default_section {
+        Some(d) if system.section(&d.value).is_some() => {}
+        Some(d) => {
+            // A default naming no section at all is reported by the lexer;
+            // here: it names a guest section.
+            if plan.doc.section(&d.value).is_some() {
+                diags.push(
+                    Diagnostic::at(
+                        &c::DEFAULT_UNKNOWN_SECTION,
+                        d.span,
+                        format!(
+                            "`default={}` names a guest section, not a boot section",
+                            d.value
+                        ),
+                    )
+                    .help(format!("use `default={first}`")),
+                );
+            }
+        }
+        None => {
+            if !system.sections.is_empty() {
+                diags.push(
+                    Diagnostic::new(
+                        &c::NO_DEFAULT_SECTION,
+                        Location::File(plan.options.cfg.clone()),
+                        "the cfg has no `[global] default=`",
+                    )
+                    .note(format!("xencfg emits `default={first}`"))
+                    .help(format!("add `[global]` with `default={first}`")),
+                );
+            }
+        }
+    }
+}
+
+/// The ESP names: paths FAT confuses, and the names xencfg writes.
+pub fn names(plan: &Plan, diags: &mut Diagnostics) {
+    case_clashes(&plan.system, diags);
+    output_names(&plan.system, &plan.options.efi_name, diags);
+}
+
+fn check_section(
     section: &BootSection,
     target: &Target,
     efi_name: &str,
@@ -97,9 +213,13 @@ fn check_options(
     }
 }
 
-/// Paths that FAT sees as one file but Xen as two (case differs).
-pub fn case_clashes(system: &System, diags: &mut Diagnostics) {
-    let paths = system.modules().map(|(_, m)| (&m.path, m.span));
+/// Paths that FAT sees as one file but Xen as two (case differs). The
+/// fragments xencfg names itself are checked when they are named.
+fn case_clashes(system: &System, diags: &mut Diagnostics) {
+    let paths = system
+        .modules()
+        .filter(|(_, m)| !m.generated)
+        .map(|(_, m)| (&m.path, m.span));
     for d in crate::esp::case_clashes(paths) {
         diags.push(d);
     }
@@ -109,8 +229,7 @@ pub fn case_clashes(system: &System, diags: &mut Diagnostics) {
 /// path and against each other and every module, case aside (FAT): a
 /// boot section's `<name>.dtb` and `.dts`, `<efi-name>.cfg` and `.efi`,
 /// `manifest.json`. Whatever `build` could not write, `check` reports.
-pub fn output_names(system: &System, efi_name: &str, diags: &mut Diagnostics) {
-    use crate::diag::Location;
+fn output_names(system: &System, efi_name: &str, diags: &mut Diagnostics) {
     use crate::esp::check_file_name;
     use std::collections::HashMap;
 
@@ -188,7 +307,7 @@ pub fn output_names(system: &System, efi_name: &str, diags: &mut Diagnostics) {
     // Modules in Xen's directory itself; deeper ones cannot meet these
     // names, and their clashes with each other are XC0503's.
     let mut seen = std::collections::HashSet::new();
-    for (_, m) in system.modules() {
+    for (_, m) in system.modules().filter(|(_, m)| !m.generated) {
         if matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
             continue; // consumed by xencfg, never installed
         }

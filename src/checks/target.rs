@@ -2,13 +2,10 @@
 //! whose build option the target lacks, and the list of build options a
 //! configuration relies on (recorded in the manifest).
 
-use crate::binding;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Span};
-use crate::model::{BootSection, System};
 use crate::target::kconfig;
 use crate::target::{Built, Target};
-use std::collections::BTreeSet;
 
 /// Whether `what` (a property or key, as written) may be used on `target`,
 /// given that it needs `symbol`. Reports XC0901 and returns false when the
@@ -55,7 +52,8 @@ pub fn require(
 /// Guests need CONFIG_DOM0LESS_BOOT (4.19+, on by default): without it
 /// the EFI loader treats their nodes as anything else under /chosen and
 /// Xen never creates them, silently.
-pub fn dom0less_boot(section: &BootSection, target: &Target, diags: &mut Diagnostics) {
+pub fn dom0less_boot(view: &crate::analyze::SectionView, diags: &mut Diagnostics) {
+    let (section, target) = (view.section, view.target);
     const SYMBOL: &str = "CONFIG_DOM0LESS_BOOT";
     if target.builds(SYMBOL) != Built::No {
         return;
@@ -85,48 +83,4 @@ pub fn dom0less_boot(section: &BootSection, target: &Target, diags: &mut Diagnos
         ))
         .help(format!("boot a Xen built with {SYMBOL}=y (its default)")),
     );
-}
-
-/// The build options a boot section relies on, by what its guests use
-/// (schedulers of its cpupools included).
-pub fn required_options(system: &System, section: &BootSection) -> BTreeSet<&'static str> {
-    let mut out = BTreeSet::new();
-    if !section.guests.is_empty() {
-        out.insert("CONFIG_DOM0LESS_BOOT");
-    }
-    for pool in crate::structures::resolve::pools(system, section) {
-        if let Some(o) = pool.sched.as_ref().and_then(|s| scheduler_option(&s.value)) {
-            out.insert(o);
-        }
-    }
-    for guest in &section.guests {
-        for p in &guest.properties {
-            if let Some(symbol) = binding::lookup(&p.dt_name).and_then(|s| s.requires) {
-                out.insert(symbol);
-            }
-            if let crate::binding::value::PropertyValue::Str(value) = &p.value {
-                if let Some(symbol) = binding::value_requires(&p.dt_name, value) {
-                    out.insert(symbol);
-                }
-            }
-        }
-        for key in guest.structures.keys_used() {
-            if let Some(symbol) = binding::structure(key).and_then(|s| s.requires) {
-                out.insert(symbol);
-            }
-        }
-    }
-    out
-}
-
-/// The Kconfig option that builds the scheduler Xen calls `name`.
-pub fn scheduler_option(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "credit" => "CONFIG_SCHED_CREDIT",
-        "credit2" => "CONFIG_SCHED_CREDIT2",
-        "rtds" => "CONFIG_SCHED_RTDS",
-        "arinc653" => "CONFIG_SCHED_ARINC653",
-        "null" => "CONFIG_SCHED_NULL",
-        _ => return None,
-    })
 }

@@ -124,7 +124,8 @@ pub struct ManifestInput<'a> {
     pub efi_counts: Vec<usize>,
     pub options: Vec<Option<String>>,
     /// Per section, the host devices each guest gets.
-    pub passthrough: &'a [crate::emit::passthrough::Assignments],
+    /// Per boot section, what the analysis found (the passthrough).
+    pub sections: &'a [crate::analyze::SectionPlan],
 }
 
 pub fn build(input: ManifestInput) -> Manifest {
@@ -151,7 +152,7 @@ pub fn build(input: ManifestInput) -> Manifest {
         .enumerate()
         .map(|(i, s)| SectionInfo {
             name: s.name.clone(),
-            dtb: crate::emit::cfg::dtb_name(s),
+            dtb: crate::analyze::trimmed_cfg::dtb_name(s),
             options: input.options.get(i).cloned().flatten(),
             dom0: s
                 .dom0_kernel
@@ -170,9 +171,9 @@ pub fn build(input: ManifestInput) -> Manifest {
                     memory_kib: g.memory_kib(),
                     modules: g.modules().map(module).collect(),
                     passthrough: input
-                        .passthrough
+                        .sections
                         .get(i)
-                        .map(|a| a.of(&g.name).to_vec())
+                        .map(|a| a.passthrough.of(&g.name).to_vec())
                         .unwrap_or_default(),
                 })
                 .collect(),
@@ -181,9 +182,9 @@ pub fn build(input: ManifestInput) -> Manifest {
                 limit: input.limit,
             },
             xen_passthrough: input
-                .passthrough
+                .sections
                 .get(i)
-                .map(|a| a.marked_nodes())
+                .map(|a| a.passthrough.marked_nodes())
                 .unwrap_or_default(),
         })
         .collect();
@@ -236,7 +237,7 @@ fn target_info(system: &System, target: &Target) -> TargetInfo {
     let required: std::collections::BTreeSet<&'static str> = system
         .sections
         .iter()
-        .flat_map(|s| crate::checks::target::required_options(system, s))
+        .flat_map(|s| crate::analyze::build_options::required_options(system, s))
         // An option older releases build unconditionally is not one to ask for.
         .filter(|symbol| kconfig::option(symbol).is_none_or(|o| o.since <= target.version))
         .collect();

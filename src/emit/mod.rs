@@ -1,13 +1,8 @@
-//! Emitters: everything `xencfg build` writes.
-//!
-//! [`dtb`] merges guests into the host tree, [`cfg`] writes the trimmed cfg
-//! Xen reads, [`manifest`] the JSON inventory, and [`output`] puts it all in
-//! place atomically (with `--stage`, together with every referenced file).
+//! Emitters: the writers of what `xencfg build` produces from a
+//! [`crate::analyze::Plan`] — [`manifest`] the JSON inventory and
+//! [`output`] the output directory, put in place atomically (with
+//! `--stage`, together with every referenced file). The merged trees and
+//! the trimmed cfg are the plan's; emitters only write them.
 
-pub mod cfg;
-pub mod dtb;
-pub mod fragment;
 pub mod manifest;
 pub mod output;
-pub mod passthrough;
-pub mod structures;

@@ -200,6 +200,14 @@ pub struct Guest {
 }
 
 impl Guest {
+    /// Its `capabilities` bits, when given and valid.
+    pub fn capabilities(&self) -> Option<u32> {
+        match self.property("capabilities")?.value {
+            crate::binding::value::PropertyValue::U32(n) => Some(n),
+            _ => None,
+        }
+    }
+
     pub fn modules(&self) -> impl Iterator<Item = &Module> {
         self.kernel.iter().chain(&self.ramdisk).chain(&self.dtb)
     }

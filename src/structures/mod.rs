@@ -8,7 +8,6 @@
 //! for [`crate::emit::structures`], which writes the nodes.
 
 pub mod parse;
-pub mod resolve;
 
 use crate::binding::value::{Kib, PropertyValue};
 use crate::model::{GuestProperty, System};

@@ -279,6 +279,18 @@ fn parse_header(comment: &str) -> Option<ConfigHeader> {
     })
 }
 
+/// The Kconfig option that builds the scheduler Xen calls `name`.
+pub fn scheduler_option(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "credit" => "CONFIG_SCHED_CREDIT",
+        "credit2" => "CONFIG_SCHED_CREDIT2",
+        "rtds" => "CONFIG_SCHED_RTDS",
+        "arinc653" => "CONFIG_SCHED_ARINC653",
+        "null" => "CONFIG_SCHED_NULL",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

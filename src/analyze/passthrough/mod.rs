@@ -1,23 +1,27 @@
-//! Device passthrough (XC08xx): each guest's fragment checked the way Xen
-//! reads it (reference §3.6) and against the host tree, then the guests of
-//! a boot section against each other and against the guest memory map
+//! Device passthrough (XC08xx): each guest's fragment read the way Xen
+//! reads it (reference §3.6) and against the host tree, which yields the
+//! devices each guest gets ([`Assignments`], for the `xen,passthrough`
+//! markers of the merged tree and the manifest); then the guests of a boot
+//! section against each other and against the guest memory map
 //! (reference §3.5).
+//!
+//! Deriving the devices and judging them are one walk of the fragment, so
+//! what the walk finds is kept as data in the [`super::SectionPlan`] and
+//! reported by the check table (`checks::TABLE`, entry `passthrough`).
 //!
 //! A fragment is either a file (`dtb=`, diagnostics name the file, node
 //! and property) or built by xencfg from `passthrough=` (diagnostics point
-//! at the `passthrough=` line). Both are checked alike; what the checks
-//! learn, the devices each guest gets, drives the `xen,passthrough`
-//! markers in the merged tree ([`crate::emit::passthrough`]).
+//! at the `passthrough=` line). Both are read alike.
 
 mod cross;
 mod fragment;
 
 pub use fragment::check as check_fragment;
 
+use super::assignments::Assignments;
+use super::fragments::GeneratedFragment;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
-use crate::emit::fragment::GeneratedFragment;
-use crate::emit::passthrough::Assignments;
 use crate::fdt::Fdt;
 use crate::fdt::query::Range;
 use crate::hash::FileFacts;
@@ -82,9 +86,9 @@ pub struct Device {
     pub location: Location,
 }
 
-/// Check every guest fragment of one boot section; returns what each guest
+/// Read every guest fragment of one boot section; returns what each guest
 /// gets, for the `xen,passthrough` markers and the manifest.
-pub fn check_section(
+pub fn derive(
     section: &BootSection,
     host: Option<&Fdt>,
     facts: &BTreeMap<PathBuf, FileFacts>,
@@ -387,7 +391,7 @@ mod tests {
             let mut scratch = Diagnostics::default();
             let request = [crate::model::Spanned::new(path.clone(), span())];
             let Some((tree, node_spans)) =
-                crate::emit::fragment::build(&host, &request, &mut scratch)
+                crate::analyze::fragments::build(&host, &request, &mut scratch)
             else {
                 continue;
             };
@@ -509,7 +513,7 @@ mod tests {
                 ] {
                     let request = [crate::model::Spanned::new(path.to_string(), span())];
                     if let Some((built, spans)) =
-                        crate::emit::fragment::build(&host, &request, &mut diags)
+                        crate::analyze::fragments::build(&host, &request, &mut diags)
                     {
                         let fragment = Fragment {
                             tree: built,

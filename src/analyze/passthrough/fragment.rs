@@ -5,9 +5,9 @@
 //! `xen,path` and `xen,force-assign-without-iommu` against its host node.
 
 use super::{Device, Fragment};
+use crate::analyze::fragments::GUEST_GIC_PHANDLE;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
-use crate::emit::fragment::GUEST_GIC_PHANDLE;
 use crate::fdt::query::{self, Ancestry, Cells, GicIrq, PAGE_SIZE, Range};
 use crate::fdt::references::{self, Reference};
 use crate::fdt::{Fdt, Node};

@@ -9,11 +9,11 @@
 //! unknown CPU, a missing peer, a reused port) is left out here rather than
 //! written half-way.
 
+use super::resolve::{self, Domain, End};
 use crate::fdt::{Fdt, Node, value};
 use crate::host::HostFacts;
 use crate::model::structures::{CpuPool, PoolCpu, SharedMemKey};
 use crate::model::{BootSection, Guest};
-use crate::structures::resolve::{self, Domain, End};
 use crate::target::{Target, XenVersion};
 
 /// Hands out phandles above every one in use.

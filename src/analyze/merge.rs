@@ -46,7 +46,7 @@ pub fn merge(host: &Fdt, section: &BootSection, pools: &[CpuPool], target: &Targ
     for guest in &section.guests {
         chosen.children.push(domain_node(guest));
     }
-    super::structures::add(&mut fdt, section, pools, target);
+    super::structures_dt::add(&mut fdt, section, pools, target);
     fdt
 }
 

@@ -1,0 +1,313 @@
+//! The analysis stage: everything the checks, `explain` and the emitters
+//! consume, computed once from the lowered [`System`] and what [`load`]
+//! read — the [`Plan`].
+//!
+//! Per boot section: the host tree with its overlays (shared by sections
+//! naming the same files), the host's facts (RAM, CPUs, reserved ranges),
+//! the domids after the host tree's own domains, the modules those domains
+//! load, and the passthrough fragments xencfg builds. The merged tree of a
+//! section ([`Plan::merged`]) is built when asked rather than kept, so a
+//! cfg naming a large host DTB in thousands of sections never holds
+//! thousands of trees (the size check and `build` each build it once).
+//!
+//! [`load`]: crate::load
+
+pub mod assignments;
+pub mod build_options;
+pub mod fragments;
+pub mod host;
+pub mod merge;
+pub mod passthrough;
+pub mod resolve;
+pub mod structures_dt;
+pub mod trimmed_cfg;
+
+use crate::cfg::Document;
+use crate::diag::{Diagnostics, SourceMap};
+use crate::error::FatalError;
+use crate::fdt::Fdt;
+use crate::hash::FileFacts;
+use crate::host::{HostFacts, HostRam};
+use crate::load::cfg::ChainLink;
+use crate::model::{BootSection, System};
+use crate::target::Target;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What a run is asked to do: the cfg, where its files are, the target.
+#[derive(Clone)]
+pub struct Options {
+    pub cfg: PathBuf,
+    pub root: Option<PathBuf>,
+    /// `--section`: the section the emitted cfg boots by default.
+    pub section: Option<String>,
+    pub target: Target,
+    /// The EFI binary's base name (`xen`, `BOOTAA64`).
+    pub efi_name: String,
+    /// `--host-ram`: the board's RAM instead of the DT memory nodes'.
+    pub host_ram: Option<HostRam>,
+}
+
+/// A system analysed, ready to check, explain and emit.
+pub struct Plan {
+    pub options: Options,
+    /// The cfg as parsed (its chain's documents are not kept: only the
+    /// links matter once read).
+    pub doc: Document,
+    pub chain: Vec<ChainLink>,
+    pub system: System,
+    /// The section the emitted cfg names in `default=`.
+    pub default_section: String,
+    pub facts: BTreeMap<PathBuf, FileFacts>,
+    /// Per boot section, same order as `system.sections`.
+    pub sections: Vec<SectionPlan>,
+    /// The trimmed cfg's bytes.
+    pub cfg_bytes: Vec<u8>,
+    /// Passthrough fragments xencfg built (`passthrough=`), to write.
+    pub fragments: Vec<fragments::GeneratedFragment>,
+    /// Every file read to compile the system, as named: the cfg, the
+    /// chained cfgs, each module's source (DTBs, overlays, images,
+    /// fragments) and `--xen-config`. `build` refuses an output directory
+    /// that holds any of them.
+    pub inputs: Vec<PathBuf>,
+}
+
+/// What the analysis knows of one boot section.
+#[derive(Default)]
+pub struct SectionPlan {
+    /// The host tree, overlays applied; `None` without `dtb=` or when it
+    /// could not be read (reported).
+    pub host: Option<Arc<Fdt>>,
+    /// The host's RAM, CPUs and reserved ranges (`--host-ram` applied).
+    pub host_facts: Option<HostFacts>,
+    /// The host devices each guest gets.
+    pub passthrough: assignments::Assignments,
+    /// What reading the fragments found (the passthrough rules run while
+    /// the devices are derived): reported by the check table.
+    pub passthrough_findings: Vec<crate::diag::Diagnostic>,
+}
+
+/// One boot section with what the analysis knows of it: what each check
+/// of a section looks at.
+pub struct SectionView<'p> {
+    pub plan: &'p Plan,
+    pub index: usize,
+    pub system: &'p System,
+    pub section: &'p BootSection,
+    /// The host tree (after overlays), when it could be read.
+    pub host_tree: Option<&'p Fdt>,
+    pub host: Option<&'p HostFacts>,
+    pub facts: &'p BTreeMap<PathBuf, FileFacts>,
+    pub target: &'p Target,
+}
+
+impl<'p> SectionView<'p> {
+    pub fn has_dom0(&self) -> bool {
+        self.section.dom0_kernel.is_some()
+    }
+
+    pub fn guest(&self, index: usize) -> Option<&'p crate::model::Guest> {
+        self.section.guests.get(index)
+    }
+
+    pub fn analysis(&self) -> &'p SectionPlan {
+        &self.plan.sections[self.index]
+    }
+}
+
+impl Plan {
+    pub fn target(&self) -> &Target {
+        &self.options.target
+    }
+
+    /// Boot section `index` with what the analysis knows of it.
+    pub fn section(&self, index: usize) -> SectionView<'_> {
+        let plan = &self.sections[index];
+        SectionView {
+            plan: self,
+            index,
+            system: &self.system,
+            section: &self.system.sections[index],
+            host_tree: plan.host.as_deref(),
+            host: plan.host_facts.as_ref(),
+            facts: &self.facts,
+            target: &self.options.target,
+        }
+    }
+
+    /// Every boot section, in order.
+    pub fn section_views(&self) -> impl Iterator<Item = SectionView<'_>> {
+        (0..self.sections.len()).map(|i| self.section(i))
+    }
+
+    /// Hash every input file (for `build`, once its checks have passed):
+    /// sha256 added to the facts the checks judged. A file whose size or
+    /// format is no longer what was checked changed in between: an error.
+    pub fn hash_inputs(
+        &mut self,
+        progress: Option<&crate::progress::Progress>,
+    ) -> Result<(), FatalError> {
+        let paths: Vec<PathBuf> = self
+            .facts
+            .iter()
+            .filter(|(_, f)| f.sha256.is_none())
+            .map(|(p, _)| p.clone())
+            .collect();
+        if let Some(p) = progress {
+            p.set_total(
+                paths
+                    .iter()
+                    .filter_map(|p| self.facts.get(p))
+                    .map(|f| f.size)
+                    .sum(),
+            );
+        }
+        let results = crate::hash::hash_files_with_progress(&paths, progress);
+        for (path, result) in paths.iter().zip(results) {
+            let hashed = result.map_err(|e| FatalError(format!("cannot read {e}")))?;
+            let checked = self.facts.get_mut(path);
+            let Some(checked) =
+                checked.filter(|c| (c.size, c.format) == (hashed.size, hashed.format))
+            else {
+                return Err(FatalError(format!(
+                    "{} changed while xencfg was building (its size or format is no longer the one checked); build again",
+                    path.display()
+                )));
+            };
+            checked.sha256 = hashed.sha256;
+        }
+        Ok(())
+    }
+
+    /// Boot section `index`'s merged tree: the host tree with the guests
+    /// under `/chosen` and the passed-through devices marked. Built when
+    /// asked rather than kept (see the module comment).
+    pub fn merged(&self, index: usize) -> Option<Fdt> {
+        let host = self.sections.get(index)?.host.as_deref()?;
+        let mut fdt = merge::merge(
+            host,
+            &self.system.sections[index],
+            &self.system.pools,
+            self.target(),
+        );
+        assignments::mark(&mut fdt, &self.sections[index].passthrough);
+        Some(fdt)
+    }
+}
+
+/// Analyse a cfg: read it and everything it names, lower it and work out
+/// what the checks and the emitters need. Syntax and unreadable inputs are
+/// reported here; every rule is left to [`crate::checks`].
+pub fn analyze(
+    options: &Options,
+    sources: &mut SourceMap,
+    diags: &mut Diagnostics,
+) -> Result<Plan, FatalError> {
+    let root = options
+        .root
+        .clone()
+        .unwrap_or_else(|| crate::lower::default_root(&options.cfg));
+    let loaded = crate::load::cfg::load(&options.cfg, &root, sources, diags)?;
+    let input = crate::lower::LowerInput {
+        doc: &loaded.doc,
+        cfg_path: &options.cfg,
+        root: &root,
+        target: &options.target,
+    };
+    let mut system = crate::lower::lower(&input, diags);
+    crate::structures::derive_memory(&mut system);
+    let default_section = default_section(&system, options);
+
+    let mut facts = crate::load::files::inspect(&system, diags);
+    let hosts = crate::load::trees::host_trees(&system, &facts, diags);
+    host::number_after_host_domains(&mut system, &hosts);
+    host::attach_domain_modules(&mut system, &hosts, diags);
+    let host_domain_modules: Vec<&crate::model::Module> = system
+        .sections
+        .iter()
+        .flat_map(|s| &s.host_domain_modules)
+        .filter(|m| !facts.contains_key(&m.source))
+        .collect();
+    let more = crate::load::files::inspect_modules(&host_domain_modules, diags);
+    facts.extend(more);
+    let fragments = fragments::generate_all(&mut system, &hosts, &mut facts, diags);
+
+    let mut sections = Vec::with_capacity(hosts.len());
+    for (section, host) in system.sections.iter().zip(hosts) {
+        let host_facts = host.as_deref().map(|tree| {
+            let read = HostFacts::read(tree);
+            match &options.host_ram {
+                Some(stated) => read.with_stated_ram(stated),
+                None => read,
+            }
+        });
+        let mut passthrough_findings = Diagnostics::default();
+        let passthrough = passthrough::derive(
+            section,
+            host.as_deref(),
+            &facts,
+            &fragments,
+            &options.target,
+            &mut passthrough_findings,
+        );
+        sections.push(SectionPlan {
+            host,
+            host_facts,
+            passthrough,
+            passthrough_findings: passthrough_findings.into_vec(),
+        });
+    }
+
+    let cfg_bytes = trimmed_cfg::render(&trimmed_cfg::CfgInput {
+        system: &system,
+        default_section: &default_section,
+        source_name: &options
+            .cfg
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        target: &options.target,
+    });
+    let inputs = sources
+        .paths()
+        .map(Path::to_path_buf)
+        .chain(
+            system
+                .modules()
+                .filter(|(_, m)| !m.generated)
+                .map(|(_, m)| m.source.clone()),
+        )
+        .chain(options.target.config.as_ref().map(|c| c.path.clone()))
+        .collect();
+    Ok(Plan {
+        options: options.clone(),
+        doc: loaded.doc,
+        chain: loaded.chain,
+        system,
+        default_section,
+        facts,
+        sections,
+        cfg_bytes,
+        fragments,
+        inputs,
+    })
+}
+
+/// The section the emitted cfg names in `default=`: `--section`, else
+/// `[global] default=` when it names a boot section, else the first. What
+/// is wrong with the choice is judged by `checks::sections`.
+fn default_section(system: &System, options: &Options) -> String {
+    let first = system
+        .sections
+        .first()
+        .map(|s| s.name.clone())
+        .unwrap_or_default();
+    if let Some(name) = &options.section {
+        return name.clone();
+    }
+    match &system.default_section {
+        Some(d) if system.section(&d.value).is_some() => d.value.clone(),
+        _ => first,
+    }
+}
