@@ -17,7 +17,6 @@ pub mod memory;
 
 use crate::analyze::Plan as Compiled;
 use crate::binding::value::PropertyValue;
-use crate::cfg::Document;
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Location, SourceMap, Span, render};
@@ -71,7 +70,7 @@ pub fn explain(
         );
     }
 
-    let layout = Layout::new(compiled, sources);
+    let layout = Layout::new(compiled);
     let ignored: Vec<&Diagnostic> = diags.iter().filter(|d| is_reading_quirk(d)).collect();
     let mut claimed = vec![false; ignored.len()];
     let mut body = String::new();
@@ -149,15 +148,15 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(compiled: &Compiled, sources: &SourceMap) -> Layout {
+    fn new(compiled: &Compiled) -> Layout {
+        // The main cfg, as the pipeline parsed it.
         let file = compiled.system.sections.first().map(|s| s.header.file);
-        let starts = file
-            .map(|f| {
-                // Parsed again only for its layout; its findings are already in.
-                let doc = Document::parse(f, &sources.get(f).bytes, &mut Diagnostics::default());
-                doc.sections.iter().map(|s| s.header_span.offset).collect()
-            })
-            .unwrap_or_default();
+        let starts = compiled
+            .doc
+            .sections
+            .iter()
+            .map(|s| s.header_span.offset)
+            .collect();
         Layout { file, starts }
     }
 

@@ -8,12 +8,16 @@ use std::collections::BTreeSet;
 
 /// The build options a boot section relies on, by what its guests use
 /// (schedulers of its cpupools included).
-pub fn required_options(system: &System, section: &BootSection) -> BTreeSet<&'static str> {
+pub fn required_options(
+    system: &System,
+    section: &BootSection,
+    links: &super::resolve::Links,
+) -> BTreeSet<&'static str> {
     let mut out = BTreeSet::new();
     if !section.guests.is_empty() {
         out.insert("CONFIG_DOM0LESS_BOOT");
     }
-    for pool in super::resolve::pools(system, section) {
+    for pool in links.pools(system) {
         if let Some(o) = pool.sched.as_ref().and_then(|s| scheduler_option(&s.value)) {
             out.insert(o);
         }

@@ -7,6 +7,8 @@
 //! their `reg` itself: no load address is ever computed here.
 
 use crate::fdt::{Fdt, Node, Property, value};
+use super::resolve::Links;
+use crate::host::HostFacts;
 use crate::model::structures::CpuPool;
 use crate::model::{BootSection, Guest, Module};
 use crate::target::Target;
@@ -22,7 +24,15 @@ pub fn padding_for(section: &BootSection) -> usize {
 
 /// Add the section's guests (and the cpupools, event channels and other
 /// structures they link to) to a copy of the host tree.
-pub fn merge(host: &Fdt, section: &BootSection, pools: &[CpuPool], target: &Target) -> Fdt {
+/// `facts` are the host tree's (its CPUs, for the cpupools).
+pub fn merge(
+    host: &Fdt,
+    facts: &HostFacts,
+    links: &Links,
+    section: &BootSection,
+    pools: &[CpuPool],
+    target: &Target,
+) -> Fdt {
     let mut fdt = host.clone();
     let root = &mut fdt.root;
     if root.child("chosen").is_none() {
@@ -46,7 +56,7 @@ pub fn merge(host: &Fdt, section: &BootSection, pools: &[CpuPool], target: &Targ
     for guest in &section.guests {
         chosen.children.push(domain_node(guest));
     }
-    super::structures_dt::add(&mut fdt, section, pools, target);
+    super::structures_dt::add(&mut fdt, section, pools, facts, links, target);
     fdt
 }
 

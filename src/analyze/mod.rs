@@ -66,6 +66,9 @@ pub struct Plan {
     pub cfg_bytes: Vec<u8>,
     /// Passthrough fragments xencfg built (`passthrough=`), to write.
     pub fragments: Vec<fragments::GeneratedFragment>,
+    /// What building them found (a host node that cannot be passed
+    /// through, a name taken): reported by the check table.
+    pub fragment_findings: Diagnostics,
     /// Every file read to compile the system, as named: the cfg, the
     /// chained cfgs, each module's source (DTBs, overlays, images,
     /// fragments) and `--xen-config`. `build` refuses an output directory
@@ -81,11 +84,13 @@ pub struct SectionPlan {
     pub host: Option<Arc<Fdt>>,
     /// The host's RAM, CPUs and reserved ranges (`--host-ram` applied).
     pub host_facts: Option<HostFacts>,
+    /// What links its domains: event channels, shared memory, cpupools.
+    pub links: resolve::Links,
     /// The host devices each guest gets.
     pub passthrough: assignments::Assignments,
     /// What reading the fragments found (the passthrough rules run while
     /// the devices are derived): reported by the check table.
-    pub passthrough_findings: Vec<crate::diag::Diagnostic>,
+    pub passthrough_findings: Diagnostics,
 }
 
 /// One boot section with what the analysis knows of it: what each check
@@ -184,9 +189,12 @@ impl Plan {
     /// under `/chosen` and the passed-through devices marked. Built when
     /// asked rather than kept (see the module comment).
     pub fn merged(&self, index: usize) -> Option<Fdt> {
-        let host = self.sections.get(index)?.host.as_deref()?;
+        let plan = self.sections.get(index)?;
+        let (host, facts) = (plan.host.as_deref()?, plan.host_facts.as_ref()?);
         let mut fdt = merge::merge(
             host,
+            facts,
+            &plan.links,
             &self.system.sections[index],
             &self.system.pools,
             self.target(),
@@ -231,7 +239,9 @@ pub fn analyze(
         .collect();
     let more = crate::load::files::inspect_modules(&host_domain_modules, diags);
     facts.extend(more);
-    let fragments = fragments::generate_all(&mut system, &hosts, &mut facts, diags);
+    let mut fragment_findings = Diagnostics::default();
+    let fragments =
+        fragments::generate_all(&mut system, &hosts, &mut facts, &mut fragment_findings);
 
     let mut sections = Vec::with_capacity(hosts.len());
     for (section, host) in system.sections.iter().zip(hosts) {
@@ -252,10 +262,11 @@ pub fn analyze(
             &mut passthrough_findings,
         );
         sections.push(SectionPlan {
+            links: resolve::Links::resolve(&system, section),
             host,
             host_facts,
             passthrough,
-            passthrough_findings: passthrough_findings.into_vec(),
+            passthrough_findings,
         });
     }
 
@@ -290,6 +301,7 @@ pub fn analyze(
         sections,
         cfg_bytes,
         fragments,
+        fragment_findings,
         inputs,
     })
 }

@@ -1,7 +1,8 @@
-//! Tying the structure keys of one boot section together: the event
+//! Tying the structure keys of one boot section together, once per
+//! section ([`Links::resolve`], kept in its `SectionPlan`): the event
 //! channels between its domains, the shared-memory regions its guests
-//! share, and the cpupools they run in. Checks and the emitter both walk
-//! these, so they agree on what is linked to what.
+//! share, and the cpupools they run in. Checks and the merged tree both
+//! read these, so they agree on what is linked to what.
 
 use crate::diag::Span;
 use crate::model::structures::{CpuPool, DOM0, SharedMemKey};
@@ -45,7 +46,7 @@ pub fn peer(section: &BootSection, name: &str) -> Option<Domain> {
 /// Every event channel whose peer exists, in declaration order. A channel
 /// declared from both ends with the same ports is one channel; any other
 /// reuse of a port is kept for the checks to report.
-pub fn channels(section: &BootSection) -> Vec<Channel> {
+fn channels(section: &BootSection) -> Vec<Channel> {
     let mut out: Vec<Channel> = Vec::new();
     for (i, guest) in section.guests.iter().enumerate() {
         for key in &guest.structures.evtchns {
@@ -77,6 +78,64 @@ pub fn channels(section: &BootSection) -> Vec<Channel> {
     out
 }
 
+/// What links the domains of one boot section.
+#[derive(Clone, Debug, Default)]
+pub struct Links {
+    pub channels: Vec<Channel>,
+    /// Each region: (guest index, index of its `shared-mem=`) per member.
+    regions: Vec<Vec<(usize, usize)>>,
+    /// Indices into `System::pools` of the pools the guests run in.
+    pools: Vec<usize>,
+}
+
+impl Links {
+    pub fn resolve(system: &System, section: &BootSection) -> Links {
+        let index_of = |key: &SharedMemKey| {
+            section.guests.iter().enumerate().find_map(|(g, guest)| {
+                let k = guest
+                    .structures
+                    .shared_mem
+                    .iter()
+                    .position(|k| std::ptr::eq(k, key))?;
+                Some((g, k))
+            })
+        };
+        Links {
+            channels: channels(section),
+            regions: regions(section)
+                .iter()
+                .map(|r| r.members.iter().filter_map(|(_, k)| index_of(k)).collect())
+                .collect(),
+            pools: pools(system, section)
+                .iter()
+                .filter_map(|p| system.pools.iter().position(|q| std::ptr::eq(*p, q)))
+                .collect(),
+        }
+    }
+
+    /// The section's shared-memory regions by id, in first-use order.
+    pub fn regions<'s>(&self, section: &'s BootSection) -> Vec<Region<'s>> {
+        self.regions
+            .iter()
+            .map(|members| {
+                let members: Vec<(usize, &SharedMemKey)> = members
+                    .iter()
+                    .map(|&(g, k)| (g, &section.guests[g].structures.shared_mem[k]))
+                    .collect();
+                Region {
+                    id: &members[0].1.id,
+                    members,
+                }
+            })
+            .collect()
+    }
+
+    /// The pools the section's guests run in, in first-use order.
+    pub fn pools<'s>(&self, system: &'s System) -> Vec<&'s CpuPool> {
+        self.pools.iter().map(|&i| &system.pools[i]).collect()
+    }
+}
+
 /// The guests sharing one region id.
 #[derive(Debug)]
 pub struct Region<'s> {
@@ -86,7 +145,7 @@ pub struct Region<'s> {
 }
 
 /// The section's shared-memory regions by id, in first-use order.
-pub fn regions(section: &BootSection) -> Vec<Region<'_>> {
+fn regions(section: &BootSection) -> Vec<Region<'_>> {
     let mut out: Vec<Region> = Vec::new();
     for (i, guest) in section.guests.iter().enumerate() {
         for key in &guest.structures.shared_mem {
@@ -104,7 +163,7 @@ pub fn regions(section: &BootSection) -> Vec<Region<'_>> {
 
 /// The pools the section's guests run in, in first-use order (unknown
 /// names are skipped: the checks report them).
-pub fn pools<'s>(system: &'s System, section: &BootSection) -> Vec<&'s CpuPool> {
+fn pools<'s>(system: &'s System, section: &BootSection) -> Vec<&'s CpuPool> {
     let mut out: Vec<&CpuPool> = Vec::new();
     for guest in &section.guests {
         let Some(name) = &guest.structures.cpupool else {

@@ -9,7 +9,7 @@
 //! unknown CPU, a missing peer, a reused port) is left out here rather than
 //! written half-way.
 
-use super::resolve::{self, Domain, End};
+use super::resolve::{Domain, End, Links};
 use crate::fdt::{Fdt, Node, value};
 use crate::host::HostFacts;
 use crate::model::structures::{CpuPool, PoolCpu, SharedMemKey};
@@ -33,11 +33,18 @@ impl Phandles {
 
 /// Add the structures of `section`'s guests to `fdt`, whose `/chosen`
 /// already holds the guests' domain nodes.
-pub fn add(fdt: &mut Fdt, section: &BootSection, pools: &[CpuPool], target: &Target) {
+pub fn add(
+    fdt: &mut Fdt,
+    section: &BootSection,
+    pools: &[CpuPool],
+    host: &HostFacts,
+    links: &Links,
+    target: &Target,
+) {
     let mut phandles = Phandles {
         next: fdt.max_phandle().saturating_add(1).max(1),
     };
-    let pool_phandles = add_pools(fdt, section, pools, &mut phandles);
+    let pool_phandles = add_pools(fdt, section, pools, host, &mut phandles);
     for guest in &section.guests {
         let Some(node) = domain_node(fdt, &guest.name) else {
             continue;
@@ -62,7 +69,7 @@ pub fn add(fdt: &mut Fdt, section: &BootSection, pools: &[CpuPool], target: &Tar
             node.children.push(vcpu);
         }
     }
-    add_channels(fdt, section, &mut phandles);
+    add_channels(fdt, section, links, &mut phandles);
 }
 
 /// The guest's domain node (the last `/chosen` child of that name: xencfg
@@ -82,9 +89,9 @@ fn add_pools(
     fdt: &mut Fdt,
     section: &BootSection,
     pools: &[CpuPool],
+    facts: &HostFacts,
     phandles: &mut Phandles,
 ) -> Vec<(String, u32)> {
-    let facts = HostFacts::read(fdt);
     let mut written = Vec::new();
     let mut used: Vec<&CpuPool> = Vec::new();
     for guest in &section.guests {
@@ -192,10 +199,10 @@ fn shared_mem_node(index: usize, key: &SharedMemKey, version: XenVersion) -> Nod
 }
 
 /// Both nodes of every event channel, each naming the other's phandle.
-fn add_channels(fdt: &mut Fdt, section: &BootSection, phandles: &mut Phandles) {
+fn add_channels(fdt: &mut Fdt, section: &BootSection, links: &Links, phandles: &mut Phandles) {
     let mut used: Vec<End> = Vec::new();
     let has_dom0 = section.dom0_kernel.is_some();
-    for channel in resolve::channels(section) {
+    for channel in &links.channels {
         let [a, b] = channel.ends;
         let clash = used.contains(&a) || used.contains(&b) || a == b;
         let missing_dom0 = !has_dom0 && (a.domain == Domain::Dom0 || b.domain == Domain::Dom0);

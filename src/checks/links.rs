@@ -93,7 +93,7 @@ fn event_channels(cx: &SectionView, diags: &mut Diagnostics) {
         }
     }
     let mut seen: Vec<(End, Span)> = Vec::new();
-    for channel in resolve::channels(section) {
+    for channel in &cx.analysis().links.channels {
         for end in channel.ends {
             let limit = port_limit(cx, end.domain);
             let owner = name_of(cx, end.domain);
@@ -159,7 +159,7 @@ fn event_channels(cx: &SectionView, diags: &mut Diagnostics) {
 fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
     let section = cx.section;
     let v = cx.target.version;
-    let regions = resolve::regions(section);
+    let regions = cx.analysis().links.regions(section);
     for region in &regions {
         let (_, first) = region.members[0];
         if region.id.len() > MAX_SHM_ID {
@@ -525,7 +525,7 @@ fn cpupools(cx: &SectionView, diags: &mut Diagnostics) -> Vec<(String, Vec<u32>)
     }
     let mut claimed: Vec<(String, &str, Span)> = Vec::new();
     let mut out = Vec::new();
-    for pool in resolve::pools(cx.system, section) {
+    for pool in cx.analysis().links.pools(cx.system) {
         pool_name(cx, pool, diags);
         if pool.cpus.is_empty() {
             diags.push(

@@ -101,6 +101,11 @@ pub static TABLE: &[Rule] = &[
         requires: &[],
     },
     Rule {
+        name: "passthrough-fragments",
+        scope: Scope::System(passthrough_fragments),
+        requires: &[],
+    },
+    Rule {
         name: "passthrough",
         scope: Scope::Section(passthrough),
         requires: &[],
@@ -148,10 +153,13 @@ pub fn run(plan: &Plan, diags: &mut Diagnostics) {
     }
 }
 
+/// The fragments built from `passthrough=`: what building them found.
+fn passthrough_fragments(plan: &Plan, diags: &mut Diagnostics) {
+    diags.extend_from(&plan.fragment_findings);
+}
+
 /// The passthrough rules run while the analysis derives each guest's
 /// devices (one walk of each fragment); their findings are reported here.
 fn passthrough(view: &SectionView, diags: &mut Diagnostics) {
-    for d in &view.analysis().passthrough_findings {
-        diags.push(d.clone());
-    }
+    diags.extend_from(&view.analysis().passthrough_findings);
 }

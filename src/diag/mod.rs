@@ -258,6 +258,25 @@ impl Diagnostics {
         }
     }
 
+    /// Add what another run of findings holds, as if each had been pushed
+    /// here (those it counted past the cap stay counted).
+    pub fn extend_from(&mut self, other: &Diagnostics) {
+        for d in &other.list {
+            self.push(d.clone());
+        }
+        for &(check, severity, count) in &other.hidden {
+            self.pushed += count;
+            match self
+                .hidden
+                .iter_mut()
+                .find(|(c, s, _)| std::ptr::eq(*c, check) && *s == severity)
+            {
+                Some((_, _, n)) => *n += count,
+                None => self.hidden.push((check, severity, count)),
+            }
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
         self.list.iter()
     }

@@ -214,7 +214,7 @@ pub fn build(input: ManifestInput) -> Manifest {
         schema: 1,
         generator: "xencfg",
         xencfg_version: env!("CARGO_PKG_VERSION"),
-        target: target_info(input.system, input.target),
+        target: target_info(input.system, input.sections, input.target),
         cfg: input.cfg_name.to_string(),
         default_section: input.default_section.to_string(),
         sections,
@@ -222,7 +222,11 @@ pub fn build(input: ManifestInput) -> Manifest {
     }
 }
 
-fn target_info(system: &System, target: &Target) -> TargetInfo {
+fn target_info(
+    system: &System,
+    sections: &[crate::analyze::SectionPlan],
+    target: &Target,
+) -> TargetInfo {
     let build_options = match &target.config {
         Some(_) => kconfig::OPTIONS
             .iter()
@@ -237,7 +241,10 @@ fn target_info(system: &System, target: &Target) -> TargetInfo {
     let required: std::collections::BTreeSet<&'static str> = system
         .sections
         .iter()
-        .flat_map(|s| crate::analyze::build_options::required_options(system, s))
+        .zip(sections)
+        .flat_map(|(s, plan)| {
+            crate::analyze::build_options::required_options(system, s, &plan.links)
+        })
         // An option older releases build unconditionally is not one to ask for.
         .filter(|symbol| kconfig::option(symbol).is_none_or(|o| o.since <= target.version))
         .collect();
