@@ -117,15 +117,11 @@ fn write_output(
             path: opts.out.clone(),
             message: format!("section [{}] has no host DTB to build", section.name),
         })?;
-        put(
-            stage,
-            name,
-            merged.to_bytes_padded(crate::analyze::merge::padding_for(section)),
-        )?;
+        put(stage, name, merged.blob.clone())?;
         if opts.emit_dts {
             stage.write(&OutputFile {
                 relative: PathBuf::from(format!("{}.dts", section.name)),
-                content: Content::Bytes(dts::to_dts(&merged).into_bytes()),
+                content: Content::Bytes(dts::to_dts(&merged.tree).into_bytes()),
             })?;
         }
     }

@@ -95,7 +95,7 @@ pub fn explain(
             opts,
             index,
             section,
-            merged: merged.as_ref(),
+            merged: merged.as_ref().map(|m| &m.tree),
         };
         body.push('\n');
         body.push_str(&context.render(&mine));

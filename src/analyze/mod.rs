@@ -6,9 +6,11 @@
 //! naming the same files), the host's facts (RAM, CPUs, reserved ranges),
 //! the domids after the host tree's own domains, the modules those domains
 //! load, and the passthrough fragments xencfg builds. The merged tree of a
-//! section ([`Plan::merged`]) is built when asked rather than kept, so a
+//! section ([`Plan::merged`]) is built when first asked (by the size check)
+//! and kept for `build` and `explain` while the kept blobs stay under
+//! [`MERGED_CACHE_BUDGET`]; past it, trees are built again when asked, so a
 //! cfg naming a large host DTB in thousands of sections never holds
-//! thousands of trees (the size check and `build` each build it once).
+//! thousands of trees.
 //!
 //! [`load`]: crate::load
 
@@ -32,8 +34,15 @@ use crate::load::cfg::ChainLink;
 use crate::model::{BootSection, System};
 use crate::target::Target;
 use std::collections::BTreeMap;
+use std::cell::{Cell, OnceCell};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Memory a [`Plan`] spends on keeping merged trees, counted as twice each
+/// blob (the tree in memory is about the blob's size): the systems people
+/// boot fit many times over; a cfg of thousands of sections on a large host
+/// DTB builds the rest again when asked, keeping memory bounded.
+pub const MERGED_CACHE_BUDGET: usize = 8 << 20;
 
 /// What a run is asked to do: the cfg, where its files are, the target.
 #[derive(Clone)]
@@ -74,6 +83,15 @@ pub struct Plan {
     /// fragments) and `--xen-config`. `build` refuses an output directory
     /// that holds any of them.
     pub inputs: Vec<PathBuf>,
+    /// Bytes of merged blobs kept so far (see [`MERGED_CACHE_BUDGET`]).
+    merged_kept: Cell<usize>,
+}
+
+/// A boot section's merged tree and the blob `build` writes.
+pub struct Merged {
+    pub tree: Fdt,
+    /// The tree with room for the EFI stub's edits ([`merge::padding_for`]).
+    pub blob: Vec<u8>,
 }
 
 /// What the analysis knows of one boot section.
@@ -91,6 +109,8 @@ pub struct SectionPlan {
     /// What reading the fragments found (the passthrough rules run while
     /// the devices are derived): reported by the check table.
     pub passthrough_findings: Diagnostics,
+    /// The merged tree, once built (if the budget allowed keeping it).
+    merged: OnceCell<Arc<Merged>>,
 }
 
 /// One boot section with what the analysis knows of it: what each check
@@ -186,9 +206,25 @@ impl Plan {
     }
 
     /// Boot section `index`'s merged tree: the host tree with the guests
-    /// under `/chosen` and the passed-through devices marked. Built when
-    /// asked rather than kept (see the module comment).
-    pub fn merged(&self, index: usize) -> Option<Fdt> {
+    /// under `/chosen` and the passed-through devices marked. `None` when
+    /// the section has no host tree.
+    pub fn merged(&self, index: usize) -> Option<Arc<Merged>> {
+        let plan = self.sections.get(index)?;
+        if let Some(kept) = plan.merged.get() {
+            return Some(kept.clone());
+        }
+        let tree = self.merge(index)?;
+        let blob = tree.to_bytes_padded(merge::padding_for(&self.system.sections[index]));
+        let merged = Arc::new(Merged { tree, blob });
+        let kept = self.merged_kept.get() + 2 * merged.blob.len();
+        if kept <= MERGED_CACHE_BUDGET {
+            self.merged_kept.set(kept);
+            let _ = plan.merged.set(merged.clone());
+        }
+        Some(merged)
+    }
+
+    fn merge(&self, index: usize) -> Option<Fdt> {
         let plan = self.sections.get(index)?;
         let (host, facts) = (plan.host.as_deref()?, plan.host_facts.as_ref()?);
         let mut fdt = merge::merge(
@@ -267,6 +303,7 @@ pub fn analyze(
             host_facts,
             passthrough,
             passthrough_findings,
+            merged: OnceCell::new(),
         });
     }
 
@@ -303,6 +340,7 @@ pub fn analyze(
         fragments,
         fragment_findings,
         inputs,
+        merged_kept: Cell::new(0),
     })
 }
 
