@@ -6,8 +6,8 @@
 //! Modules carry `xen,uefi-binary` so Xen's EFI stub loads them and writes
 //! their `reg` itself: no load address is ever computed here.
 
-use crate::fdt::{Fdt, Node, Property, value};
 use super::resolve::Links;
+use crate::fdt::{Fdt, Node, Property, value};
 use crate::host::HostFacts;
 use crate::model::structures::CpuPool;
 use crate::model::{BootSection, Guest, Module};

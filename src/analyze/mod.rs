@@ -33,8 +33,8 @@ use crate::host::{HostFacts, HostRam};
 use crate::load::cfg::ChainLink;
 use crate::model::{BootSection, System};
 use crate::target::Target;
-use std::collections::BTreeMap;
 use std::cell::{Cell, OnceCell};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
