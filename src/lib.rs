@@ -7,6 +7,8 @@
 //! Diagnostics are plain data ([`diag`]) rendered once, at the edge.
 
 pub mod binding;
+// Moving under commands/ (issue #13); wired up there in the next commit.
+#[path = "commands/build.rs"]
 pub mod build;
 pub mod cfg;
 pub mod checks;
