@@ -8,13 +8,13 @@ use crate::checks;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, SourceMap};
 use crate::emit;
+use crate::error::Error;
 use crate::fdt::Fdt;
 use crate::hash::FileFacts;
 use crate::lower::{self, LowerInput};
 use crate::model::System;
 use crate::target::{Target, VersionSource, XenVersion};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -61,7 +61,7 @@ impl Compiled {
     pub fn hash_inputs(
         &mut self,
         progress: Option<&crate::progress::Progress>,
-    ) -> Result<(), FatalError> {
+    ) -> Result<(), Error> {
         let paths: Vec<PathBuf> = self
             .facts
             .iter()
@@ -79,15 +79,12 @@ impl Compiled {
         }
         let results = crate::hash::hash_files_with_progress(&paths, progress);
         for (path, result) in paths.iter().zip(results) {
-            let hashed = result.map_err(|e| FatalError(format!("cannot read {e}")))?;
+            let hashed = result.map_err(Error::HashFailed)?;
             let checked = self.facts.get_mut(path);
             let Some(checked) =
                 checked.filter(|c| (c.size, c.format) == (hashed.size, hashed.format))
             else {
-                return Err(FatalError(format!(
-                    "{} changed while xencfg was building (its size or format is no longer the one checked); build again",
-                    path.display()
-                )));
+                return Err(Error::InputChanged(path.clone()));
             };
             checked.sha256 = hashed.sha256;
         }
@@ -124,34 +121,16 @@ fn merge_section(
     fdt
 }
 
-/// A failure to run at all (exit status 2), as opposed to findings.
-#[derive(Debug)]
-pub struct FatalError(pub String);
-
-impl fmt::Display for FatalError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for FatalError {}
-
 /// Upper bound on a cfg file. Xen's own reader has none, but a real cfg is
 /// a few KiB: a file this large is not a cfg (an image named by mistake, a
 /// runaway generator), and reading it must cost neither much memory nor
 /// much time. Larger files are refused before any byte is read.
 pub const MAX_CFG_SIZE: u64 = 1 << 20;
 
-pub fn read_cfg(path: &Path) -> Result<Vec<u8>, FatalError> {
-    use crate::input::{ReadError, read_capped};
-    read_capped(path, MAX_CFG_SIZE).map_err(|e| {
-        FatalError(match e {
-            ReadError::TooLarge { size, .. } => format!(
-                "{} is {size} bytes; a cfg is a small text file and xencfg reads at most 1 MiB (is this the right file?)",
-                path.display()
-            ),
-            other => other.message(path),
-        })
+pub fn read_cfg(path: &Path) -> Result<Vec<u8>, Error> {
+    crate::input::read_capped(path, MAX_CFG_SIZE).map_err(|error| Error::CfgUnreadable {
+        path: path.to_path_buf(),
+        error,
     })
 }
 
@@ -159,7 +138,7 @@ pub fn compile(
     opts: &CompileOptions,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> Result<Compiled, FatalError> {
+) -> Result<Compiled, Error> {
     let bytes = read_cfg(&opts.cfg)?;
     let file = sources.add(&opts.cfg, bytes);
     let doc = Document::parse(file, &sources.get(file).bytes.clone(), diags);

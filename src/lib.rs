@@ -17,6 +17,7 @@ pub mod compile;
 pub mod diag;
 pub mod docs;
 pub mod emit;
+pub mod error;
 pub mod esp;
 pub mod explain;
 pub mod fdt;

@@ -7,10 +7,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use xencfg::build::{self, BuildOptions};
 use xencfg::cli::{Cli, ColorWhen, Command, CommonArgs, Format, ImportArgs, ImportCommand};
-use xencfg::compile::{self, CompileOptions, Compiled, FatalError};
+use xencfg::compile::{self, CompileOptions, Compiled};
 use xencfg::diag::codes;
 use xencfg::diag::style::{ColorChoice, Role, Style, use_color};
 use xencfg::diag::{Diagnostics, Levels, Severity, SourceMap, render, sarif};
+use xencfg::error::Error;
 use xencfg::explain::{self, ExplainOptions};
 use xencfg::fdt::{Fdt, dts};
 use xencfg::import::imagebuilder;
@@ -94,7 +95,7 @@ fn progress_meter() -> (Option<Arc<Progress>>, Option<Meter>) {
     (Some(progress), Some(meter))
 }
 
-fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
+fn levels(args: &CommonArgs) -> Result<Levels, Error> {
     let mut levels = Levels::default();
     levels.deny_warnings = args.deny_warnings;
     for (names, severity) in [
@@ -103,8 +104,9 @@ fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
         (&args.deny, Severity::Error),
     ] {
         for name in names {
-            let check = codes::find(name).ok_or_else(|| {
-                FatalError(format!("no check named `{name}` (see `xencfg checks`)"))
+            let check = codes::find(name).ok_or_else(|| Error::UnknownCheck {
+                name: name.clone(),
+                from_option: true,
             })?;
             levels.set(check, severity);
         }
@@ -112,17 +114,17 @@ fn levels(args: &CommonArgs) -> Result<Levels, FatalError> {
     Ok(levels)
 }
 
-fn target(args: &CommonArgs, diags: &mut Diagnostics) -> Result<Target, FatalError> {
+fn target(args: &CommonArgs, diags: &mut Diagnostics) -> Result<Target, Error> {
     let inputs = TargetArgs {
         version: args.xen_version.as_deref(),
         xen: args.xen.as_deref(),
         config: args.xen_config.as_deref(),
     };
-    resolve::resolve(&inputs, diags).map_err(FatalError)
+    resolve::resolve(&inputs, diags).map_err(Error::BadTarget)
 }
 
 /// Compile as `check` does and apply the user's levels.
-fn compile(args: &CommonArgs) -> Result<(Compiled, SourceMap, Diagnostics, Target), FatalError> {
+fn compile(args: &CommonArgs) -> Result<(Compiled, SourceMap, Diagnostics, Target), Error> {
     let levels = levels(args)?;
     let mut diags = Diagnostics::default();
     let target = target(args, &mut diags)?;
@@ -137,7 +139,7 @@ fn compile(args: &CommonArgs) -> Result<(Compiled, SourceMap, Diagnostics, Targe
             .as_deref()
             .map(str::parse)
             .transpose()
-            .map_err(FatalError)?,
+            .map_err(Error::BadArgument)?,
     };
     let mut sources = SourceMap::default();
     let compiled = compile::compile(&options, &mut sources, &mut diags)?;
@@ -146,7 +148,7 @@ fn compile(args: &CommonArgs) -> Result<(Compiled, SourceMap, Diagnostics, Targe
     Ok((compiled, sources, diags, target))
 }
 
-fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u8, FatalError> {
+fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u8, Error> {
     let (mut compiled, sources, diags, target) = compile(args)?;
     let on_terminal = std::io::stderr().is_terminal();
     if on_terminal && target.version_source == VersionSource::Default {
@@ -232,7 +234,7 @@ fn human_size(bytes: u64) -> String {
 
 /// `explain` prints its text on stdout, so its diagnostics, in any
 /// format, go to stderr.
-fn explain_command(args: &CommonArgs, memory: bool, style: Style) -> Result<u8, FatalError> {
+fn explain_command(args: &CommonArgs, memory: bool, style: Style) -> Result<u8, Error> {
     let (compiled, sources, diags, target) = compile(args)?;
     print_diagnostics(&diags, &sources, args.format, Stream::Stderr, style)?;
     let text = explain::explain(
@@ -269,7 +271,7 @@ fn print_diagnostics(
     format: Format,
     machine: Stream,
     style: Style,
-) -> Result<(), FatalError> {
+) -> Result<(), Error> {
     let mut text = String::new();
     match format {
         Format::Human => {
@@ -305,7 +307,7 @@ fn print_diagnostics(
 
 /// `import imagebuilder`: the cfg on stdout or in `--out`, diagnostics on
 /// stderr; nothing is written when there are errors.
-fn import_command(args: &ImportArgs, style: Style) -> Result<u8, FatalError> {
+fn import_command(args: &ImportArgs, style: Style) -> Result<u8, Error> {
     let bytes = compile::read_cfg(&args.config)?;
     let mut sources = SourceMap::default();
     let file = sources.add(&args.config, bytes);
@@ -338,20 +340,23 @@ fn write_file_atomically(
     path: &std::path::Path,
     input: &std::path::Path,
     bytes: &[u8],
-    what: &str,
-) -> Result<(), FatalError> {
+    what: &'static str,
+) -> Result<(), Error> {
     let same = |a: &std::path::Path, b: &std::path::Path| matches!((std::fs::canonicalize(a), std::fs::canonicalize(b)), (Ok(x), Ok(y)) if x == y);
     if same(path, input) {
-        return Err(FatalError(format!(
-            "refusing to write {what} over its input {}",
-            input.display()
-        )));
+        return Err(Error::OverwritesInput {
+            what,
+            input: input.to_path_buf(),
+        });
     }
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."));
-    let fail = |e: std::io::Error| FatalError(format!("cannot write {}: {e}", path.display()));
+    let fail = |error| Error::WriteFailed {
+        path: path.to_path_buf(),
+        error,
+    };
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     tmp.write_all(bytes).map_err(fail)?;
     // NamedTempFile is private (0600); a cfg is an ordinary file.
@@ -363,12 +368,16 @@ fn write_file_atomically(
     Ok(())
 }
 
-fn dts_command(file: &std::path::Path, out: Option<&std::path::Path>) -> Result<u8, FatalError> {
+fn dts_command(file: &std::path::Path, out: Option<&std::path::Path>) -> Result<u8, Error> {
     // Real blobs are at most a few MiB; the cap keeps `dts /dev/zero` or a
     // disk image named by mistake from filling memory.
     const MAX_DTS_INPUT: u64 = 64 << 20;
-    let bytes =
-        xencfg::input::read_capped(file, MAX_DTS_INPUT).map_err(|e| FatalError(e.message(file)))?;
+    let bytes = xencfg::input::read_capped(file, MAX_DTS_INPUT).map_err(|error| {
+        Error::InputUnreadable {
+            path: file.to_path_buf(),
+            error,
+        }
+    })?;
     match Fdt::from_bytes(&bytes) {
         Ok(fdt) => {
             let text = dts::to_dts(&fdt);
@@ -389,19 +398,17 @@ fn dts_command(file: &std::path::Path, out: Option<&std::path::Path>) -> Result<
     }
 }
 
-fn completions_command(shell: clap_complete::Shell) -> Result<u8, FatalError> {
+fn completions_command(shell: clap_complete::Shell) -> Result<u8, Error> {
     xencfg::stdout::write(&xencfg::docs::completion_script(shell))?;
     Ok(EXIT_OK)
 }
 
 /// `xencfg man DIR`: the pages that `man/` of the source holds, for users
 /// of `cargo install`, who get no share/man.
-fn man_command(dir: &std::path::Path) -> Result<u8, FatalError> {
-    let fail = |e: std::io::Error| {
-        FatalError(format!(
-            "cannot write man pages into {}: {e}",
-            dir.display()
-        ))
+fn man_command(dir: &std::path::Path) -> Result<u8, Error> {
+    let fail = |error| Error::ManPagesUnwritable {
+        dir: dir.to_path_buf(),
+        error,
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
     for (name, bytes) in xencfg::docs::man_page_files() {
@@ -410,7 +417,7 @@ fn man_command(dir: &std::path::Path) -> Result<u8, FatalError> {
     Ok(EXIT_OK)
 }
 
-fn checks_command(code: Option<&str>) -> Result<u8, FatalError> {
+fn checks_command(code: Option<&str>) -> Result<u8, Error> {
     let text = match code {
         None => codes::ALL
             .iter()
@@ -425,8 +432,10 @@ fn checks_command(code: Option<&str>) -> Result<u8, FatalError> {
             })
             .collect::<String>(),
         Some(code) => {
-            let c =
-                codes::find(code).ok_or_else(|| FatalError(format!("no check named `{code}`")))?;
+            let c = codes::find(code).ok_or_else(|| Error::UnknownCheck {
+                name: code.to_string(),
+                from_option: false,
+            })?;
             format!(
                 "{} {} ({} by default)\n\n{}\n\n{}\n",
                 c.code,

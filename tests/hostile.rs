@@ -822,7 +822,7 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     let saved = fs::read(&ramdisk).unwrap();
     fs::remove_file(&ramdisk).unwrap();
     let e = build::build(&compiled, &build_opts).expect_err("must fail");
-    assert!(e.0.contains("initrd-guest2.cpio.gz"), "{e}");
+    assert!(e.to_string().contains("initrd-guest2.cpio.gz"), "{e}");
     assert_eq!(fs::read(out.join("manifest.json")).unwrap(), before);
     assert_no_staging(dir.path());
 
@@ -833,7 +833,10 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     changed.push(0);
     fs::write(&ramdisk, &changed).unwrap();
     let e = build::build(&compiled, &build_opts).expect_err("must fail");
-    assert!(e.0.contains("changed while xencfg was building"), "{e}");
+    assert!(
+        e.to_string().contains("changed while xencfg was building"),
+        "{e}"
+    );
     assert_eq!(fs::read(out.join("manifest.json")).unwrap(), before);
     assert_no_staging(dir.path());
 }

@@ -6,10 +6,11 @@
 //! `<efi-name>.efi`, so the directory is what goes on the ESP.
 
 use crate::checks::sections::MAX_EFI_FILES;
-use crate::compile::{Compiled, FatalError};
+use crate::compile::Compiled;
 use crate::emit::manifest::{self, FileInfo, ManifestInput};
 use crate::emit::output::{self, Content, OutputError, OutputFile, Stage};
 use crate::emit::{self as emit_mod};
+use crate::error::Error;
 use crate::fdt::dts;
 use crate::model::ModuleRole;
 use crate::target::Target;
@@ -36,18 +37,18 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// Build the output directory. Each generated file is made, written to
 /// the staging directory and dropped before the next, so memory holds one
 /// merged DTB at a time however many boot sections there are.
-pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError> {
+pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), Error> {
     refuse_inputs_inside_output(compiled, opts)?;
     let staged = staged_copies(compiled, opts)?;
     output::write_atomically_with(&opts.out, opts.force, |stage| {
         write_output(compiled, opts, staged, stage)
     })
-    .map_err(|e| FatalError(e.to_string()))
+    .map_err(Error::OutputFailed)
 }
 
 /// With `--stage`, every module xencfg does not generate, once per ESP
 /// path, with the sha256 its copy must have.
-fn staged_copies(compiled: &Compiled, opts: &BuildOptions) -> Result<Vec<OutputFile>, FatalError> {
+fn staged_copies(compiled: &Compiled, opts: &BuildOptions) -> Result<Vec<OutputFile>, Error> {
     let mut copies = Vec::new();
     if !opts.stage {
         return Ok(copies);
@@ -62,12 +63,7 @@ fn staged_copies(compiled: &Compiled, opts: &BuildOptions) -> Result<Vec<OutputF
             .facts
             .get(&m.source)
             .and_then(|f| f.sha256.clone())
-            .ok_or_else(|| {
-                FatalError(format!(
-                    "{} was not hashed; cannot stage it",
-                    m.source.display()
-                ))
-            })?;
+            .ok_or_else(|| Error::NotHashed(m.source.clone()))?;
         if staged.insert(relative.clone()) {
             copies.push(OutputFile {
                 relative,
@@ -202,14 +198,14 @@ fn write_output(
 /// Replacing a directory that holds an input would destroy it, `--force`
 /// or not: every file the build read (cfg, chained cfgs, DTBs, overlays,
 /// images, fragments, `--xen-config`) and `--xen` must lie outside `-o`.
-fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError> {
+fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Result<(), Error> {
     if !opts.out.is_dir() {
         return Ok(()); // absent, or a file that writing refuses to replace
     }
     let Ok(out) = std::fs::canonicalize(&opts.out) else {
         return Ok(());
     };
-    let inside: Vec<String> = compiled
+    let inputs: Vec<String> = compiled
         .inputs
         .iter()
         .chain(&opts.xen)
@@ -218,14 +214,11 @@ fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Resu
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    if inside.is_empty() {
+    if inputs.is_empty() {
         return Ok(());
     }
-    Err(FatalError(format!(
-        "the output directory {} contains the input{} {}; replacing it would destroy {}; choose another -o",
-        opts.out.display(),
-        if inside.len() == 1 { "" } else { "s" },
-        inside.join(", "),
-        if inside.len() == 1 { "it" } else { "them" },
-    )))
+    Err(Error::OutputHoldsInputs {
+        out: opts.out.clone(),
+        inputs,
+    })
 }
