@@ -1,7 +1,7 @@
 //! The whole pipeline for `check` and `build`: read the cfg (and its
 //! chain), lower it, inspect every file, read each host DTB, run the checks
 //! and merge the guests into each boot section's tree. Writing outputs is
-//! left to [`crate::build`], so `check` shares every step but the last.
+//! left to [`crate::commands::build`], so `check` shares every step but the last.
 
 use crate::cfg::Document;
 use crate::checks;

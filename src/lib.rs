@@ -5,14 +5,14 @@
 //! [`model::System`]) → [`checks`] (against the host tree, the files and
 //! the target) → [`emit`] (merged DTB, trimmed cfg, manifest, staging).
 //! Diagnostics are plain data ([`diag`]) rendered once, at the edge.
+//! [`commands`] holds the subcommands that `main` calls, each ending in an
+//! outcome or an [`error::Error`] with its exit status.
 
 pub mod binding;
-// Moving under commands/ (issue #13); wired up there in the next commit.
-#[path = "commands/build.rs"]
-pub mod build;
 pub mod cfg;
 pub mod checks;
 pub mod cli;
+pub mod commands;
 pub mod compile;
 pub mod diag;
 pub mod docs;

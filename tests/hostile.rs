@@ -781,7 +781,7 @@ fn referenced_file_without_permissions() {
 
 #[test]
 fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
-    use xencfg::build::{self, BuildOptions};
+    use xencfg::commands::build::{self, BuildOptions};
     use xencfg::compile::{self, CompileOptions};
     use xencfg::diag::{Diagnostics, SourceMap};
     use xencfg::target::Target;

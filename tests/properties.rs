@@ -417,7 +417,7 @@ proptest! {
 
     #[test]
     fn any_cfg_text_goes_through_the_pipeline(text in cfg_text(), build in any::<bool>()) {
-        use xencfg::build::{self, BuildOptions};
+        use xencfg::commands::build::{self, BuildOptions};
         use xencfg::compile::{self, CompileOptions};
         use xencfg::diag::{Diagnostics, SourceMap, render};
         use xencfg::target::Target;

@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use xencfg::build::{self, BuildOptions};
+use xencfg::commands::build::{self, BuildOptions};
 use xencfg::compile::{self, CompileOptions};
 use xencfg::diag::{Diagnostics, Location, SourceMap, Span, render};
 use xencfg::target::Target;

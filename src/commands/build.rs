@@ -4,6 +4,9 @@
 //! section, `manifest.json`, optionally `<section>.dts` (`--emit-dts`) and,
 //! with `--stage`, every referenced file at its ESP path plus Xen itself as
 //! `<efi-name>.efi`, so the directory is what goes on the ESP.
+//!
+//! [`run`] is the command: check as `check` does, and only with every
+//! check passed hash the inputs and [`build`] the directory.
 
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::compile::Compiled;
@@ -16,6 +19,12 @@ use crate::model::ModuleRole;
 use crate::target::Target;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
+
+use super::terminal;
+use crate::cli::BuildArgs;
+use crate::diag::style::{Role, Style};
+use crate::error::Outcome;
+use std::path::Path;
 
 pub struct BuildOptions {
     pub out: PathBuf,
@@ -221,4 +230,74 @@ fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Resu
         out: opts.out.clone(),
         inputs,
     })
+}
+
+/// `xencfg build`: the findings as `check` reports them; with none that
+/// is an error, the output directory and, on a terminal, a summary line.
+pub fn run(args: &BuildArgs, style: Style) -> Result<Outcome, Error> {
+    let common = &args.common;
+    let mut compilation = super::compile(common)?;
+    super::report::findings(&compilation, common.format, style)?;
+    if compilation.diags.has_errors() {
+        return Ok(Outcome::ConfigErrors);
+    }
+    // Only now, with every check passed, is each file read whole.
+    let (progress, meter) = terminal::progress_meter();
+    let hashed = compilation.compiled.hash_inputs(progress.as_deref());
+    drop(meter); // erases the progress line before anything else is printed
+    hashed?;
+    build(
+        &compilation.compiled,
+        &BuildOptions {
+            out: args.out.clone(),
+            efi_name: common.efi_name.clone(),
+            stage: args.stage,
+            xen: common.xen.clone(),
+            emit_dts: args.emit_dts,
+            force: args.force,
+            target: compilation.target,
+        },
+    )?;
+    if terminal::stderr_is_terminal() {
+        if let Some(line) = summary(&args.out, args.stage, style) {
+            eprintln!("{line}");
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// One line after a build on a terminal, like cargo's `Finished`: where
+/// the output is and how much there is to install. Read back from the
+/// manifest the build just wrote, which lists every file to install.
+fn summary(out: &Path, staged: bool, style: Style) -> Option<String> {
+    let text = std::fs::read(out.join("manifest.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    let files = manifest.get("files")?.as_array()?;
+    let bytes: u64 = files.iter().filter_map(|f| f.get("size")?.as_u64()).sum();
+    let from_sources = files
+        .iter()
+        .filter(|f| f.get("source").and_then(|s| s.as_str()) != Some("generated"))
+        .count();
+    let what = if staged || from_sources == 0 {
+        "all in the directory".to_string()
+    } else {
+        format!("{from_sources} to copy from their sources, see manifest.json")
+    };
+    Some(format!(
+        "{} {}: {} files to install, {} ({what})",
+        style.paint(Role::Emphasis, &format!("{:>12}", "Finished")),
+        out.display(),
+        files.len(),
+        human_size(bytes)
+    ))
+}
+
+fn human_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b < KIB => format!("{b} bytes"),
+        b if b < KIB * KIB => format!("{:.1} KiB", b as f64 / KIB as f64),
+        b if b < KIB * KIB * KIB => format!("{:.1} MiB", b as f64 / (KIB * KIB) as f64),
+        b => format!("{:.1} GiB", b as f64 / (KIB * KIB * KIB) as f64),
+    }
 }
