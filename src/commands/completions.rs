@@ -12,7 +12,7 @@ pub fn run(shell: Shell) -> Result<Outcome, Error> {
 }
 
 /// The completion script for `shell`, generated from the clap definitions
-/// (also what `cargo xtask docs` commits).
+/// (`completions/` of the source holds the output of `cargo xtask docs`).
 pub fn script(shell: Shell) -> Vec<u8> {
     let mut cmd = Cli::command();
     let name = cmd.get_name().to_string();

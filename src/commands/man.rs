@@ -10,7 +10,7 @@ pub fn run(dir: &Path) -> Result<Outcome, Error> {
         error,
     };
     std::fs::create_dir_all(dir).map_err(fail)?;
-    for (name, bytes) in crate::docs::man_page_files() {
+    for (name, bytes) in crate::manual::pages() {
         std::fs::write(dir.join(name), bytes).map_err(fail)?;
     }
     Ok(Outcome::Success)
