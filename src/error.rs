@@ -171,3 +171,35 @@ impl std::error::Error for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_statuses_are_those_of_the_spec() {
+        assert_eq!(Outcome::Success.exit_status(), 0);
+        assert_eq!(Outcome::ConfigErrors.exit_status(), 1);
+        let failures = [
+            Error::BadArgument("bad".into()),
+            Error::InputChanged(PathBuf::from("Image")),
+            Error::Stdout(io::Error::from(io::ErrorKind::StorageFull)),
+        ];
+        for e in failures {
+            assert_eq!(e.exit_status(), 2, "{e}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_check_in_an_option_points_to_the_list() {
+        let named = |from_option| {
+            Error::UnknownCheck {
+                name: "typo".into(),
+                from_option,
+            }
+            .to_string()
+        };
+        assert_eq!(named(true), "no check named `typo` (see `xencfg checks`)");
+        assert_eq!(named(false), "no check named `typo`");
+    }
+}

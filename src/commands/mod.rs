@@ -20,7 +20,7 @@ mod terminal;
 
 pub use terminal::stderr_style;
 
-use crate::cli::{CommonArgs, ImportCommand};
+use crate::cli::{Command, CommonArgs, ImportCommand};
 use crate::compile::{self, CompileOptions, Compiled};
 use crate::diag::codes;
 use crate::diag::style::Style;
@@ -30,8 +30,7 @@ use crate::target::Target;
 use crate::target::resolve::{self, TargetArgs};
 
 /// Run `command`; `style` colours what goes to stderr.
-pub fn run(command: crate::cli::Command, style: Style) -> Result<Outcome, Error> {
-    use crate::cli::Command;
+pub fn run(command: Command, style: Style) -> Result<Outcome, Error> {
     match command {
         Command::Check(args) => check::run(&args, style),
         Command::Build(args) => build::run(&args, style),
