@@ -15,7 +15,7 @@
 
 pub mod memory;
 
-use crate::analyze::Plan as Compiled;
+use crate::analyze::Plan;
 use crate::binding::value::PropertyValue;
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::diag::codes as c;
@@ -36,15 +36,15 @@ pub struct ExplainOptions<'a> {
     pub memory: bool,
 }
 
-/// The explanation of a compiled cfg. `diags` are the findings of the
+/// The explanation of a plan cfg. `diags` are the findings of the
 /// compile, after the user's levels were applied.
 pub fn explain(
-    compiled: &Compiled,
+    plan: &Plan,
     sources: &SourceMap,
     diags: &Diagnostics,
     opts: &ExplainOptions,
 ) -> String {
-    let system = &compiled.system;
+    let system = &plan.system;
     let mut out = String::new();
     let cfg_name = system.cfg_path.display();
     let _ = writeln!(
@@ -64,13 +64,13 @@ pub fn explain(
             out,
             "Boot sections: {}. Xen boots [{}] ({}); another one is chosen on the loader's command line: `{}.efi <section>`.",
             names.join(", "),
-            compiled.default_section,
-            default_reason(compiled, opts),
+            plan.default_section,
+            default_reason(plan, opts),
             opts.efi_name
         );
     }
 
-    let layout = Layout::new(compiled);
+    let layout = Layout::new(plan);
     let ignored: Vec<&Diagnostic> = diags.iter().filter(|d| is_reading_quirk(d)).collect();
     let mut claimed = vec![false; ignored.len()];
     let mut body = String::new();
@@ -88,9 +88,9 @@ pub fn explain(
         if opts.section.is_some_and(|s| s != section.name) {
             continue;
         }
-        let merged = compiled.merged(index);
+        let merged = plan.merged(index);
         let context = SectionContext {
-            compiled,
+            plan,
             sources,
             opts,
             index,
@@ -117,13 +117,13 @@ pub fn explain(
     out
 }
 
-fn default_reason(compiled: &Compiled, opts: &ExplainOptions) -> String {
-    let system = &compiled.system;
+fn default_reason(plan: &Plan, opts: &ExplainOptions) -> String {
+    let system = &plan.system;
     if let Some(name) = opts.section {
         return format!("`--section {name}` makes it the emitted `default=`");
     }
     match &system.default_section {
-        Some(d) if d.value == compiled.default_section => format!("[global] default={}", d.value),
+        Some(d) if d.value == plan.default_section => format!("[global] default={}", d.value),
         Some(d) => format!(
             "`default={}` names no boot section, so xencfg emits the first",
             d.value
@@ -148,10 +148,10 @@ struct Layout {
 }
 
 impl Layout {
-    fn new(compiled: &Compiled) -> Layout {
+    fn new(plan: &Plan) -> Layout {
         // The main cfg, as the pipeline parsed it.
-        let file = compiled.system.sections.first().map(|s| s.header.file);
-        let starts = compiled
+        let file = plan.system.sections.first().map(|s| s.header.file);
+        let starts = plan
             .doc
             .sections
             .iter()
@@ -201,10 +201,10 @@ fn quirk_lines(diags: &[&Diagnostic], sources: &SourceMap, indent: &str) -> Stri
 }
 
 struct SectionContext<'a> {
-    compiled: &'a Compiled,
+    plan: &'a Plan,
     sources: &'a SourceMap,
     opts: &'a ExplainOptions<'a>,
-    /// The section's index in `compiled.system.sections`.
+    /// The section's index in `plan.system.sections`.
     index: usize,
     section: &'a BootSection,
     merged: Option<&'a Fdt>,
@@ -353,7 +353,7 @@ impl SectionContext<'_> {
     }
 
     fn file_facts(&self, m: &Module) -> String {
-        match self.compiled.facts.get(&m.source) {
+        match self.plan.facts.get(&m.source) {
             Some(f) if f.format == ImageFormat::Unknown => crate::progress::approx(f.size),
             Some(f) => format!(
                 "{}, {}",
@@ -547,7 +547,7 @@ impl SectionContext<'_> {
             .enumerate()
             .filter_map(|(guest_index, g)| {
                 let generated = self
-                    .compiled
+                    .plan
                     .fragments
                     .iter()
                     .find(|f| f.users.contains(&(self.index, guest_index)));
@@ -555,7 +555,7 @@ impl SectionContext<'_> {
                     return Some((g, f.tree.clone()));
                 }
                 let m = g.dtb.as_ref()?;
-                self.compiled.facts.get(&m.source)?;
+                self.plan.facts.get(&m.source)?;
                 let bytes = crate::analyze::passthrough::read_fragment(&m.source).ok()?;
                 Some((g, Fdt::from_bytes(&bytes).ok()?))
             })

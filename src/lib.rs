@@ -6,16 +6,17 @@
 //! host trees, domids, fragments, merged trees) → [`checks`] (one table of
 //! rules) → [`emit`] (manifest, output directory). [`pipeline`] runs the
 //! stages `check`, `build` and `explain` share. Diagnostics are plain data
-//! ([`diag`]) rendered once, at the edge.
+//! ([`diag`]) rendered once, at the edge. [`commands`] holds the
+//! subcommands that `main` calls, each ending in an outcome or an
+//! [`error::Error`] with its exit status.
 
 pub mod analyze;
 pub mod binding;
-pub mod build;
 pub mod cfg;
 pub mod checks;
 pub mod cli;
+pub mod commands;
 pub mod diag;
-pub mod docs;
 pub mod emit;
 pub mod error;
 pub mod esp;
@@ -28,6 +29,7 @@ pub mod import;
 pub mod input;
 pub mod load;
 pub mod lower;
+pub mod manual;
 pub mod model;
 pub mod pipeline;
 pub mod progress;

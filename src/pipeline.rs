@@ -5,7 +5,7 @@
 use crate::analyze::{self, Options, Plan};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, SourceMap};
-use crate::error::FatalError;
+use crate::error::Error;
 use crate::target::{Target, VersionSource, XenVersion};
 use std::collections::{HashMap, HashSet};
 
@@ -15,7 +15,7 @@ pub fn run(
     options: &Options,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> Result<Plan, FatalError> {
+) -> Result<Plan, Error> {
     let plan = analyze::analyze(options, sources, diags)?;
     crate::checks::run(&plan, diags);
     // A cfg with errors for the target is fixed first; what older

@@ -6,20 +6,20 @@
 //! loses the result, so it is an error that says so (exit 2), never a
 //! panic and never a silent success.
 
-use crate::error::FatalError;
+use crate::error::Error;
 use std::io::{self, Write};
 
 /// Write `bytes` to `out` and flush it; a closed pipe counts as written.
-pub fn write_to(out: &mut impl Write, bytes: &[u8]) -> Result<(), FatalError> {
+pub fn write_to(out: &mut impl Write, bytes: &[u8]) -> Result<(), Error> {
     match out.write_all(bytes).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(FatalError(format!("cannot write to standard output: {e}"))),
+        Err(e) => Err(Error::Stdout(e)),
     }
 }
 
 /// Write `bytes` to standard output (see [`write_to`]).
-pub fn write(bytes: &[u8]) -> Result<(), FatalError> {
+pub fn write(bytes: &[u8]) -> Result<(), Error> {
     write_to(&mut io::stdout().lock(), bytes)
 }
 
@@ -42,6 +42,10 @@ mod tests {
     fn a_closed_pipe_ends_quietly_and_a_full_disk_is_an_error() {
         assert!(write_to(&mut Failing(io::ErrorKind::BrokenPipe), b"x").is_ok());
         let e = write_to(&mut Failing(io::ErrorKind::StorageFull), b"x").unwrap_err();
-        assert!(e.0.contains("cannot write to standard output"), "{}", e.0);
+        let message = e.to_string();
+        assert!(
+            message.contains("cannot write to standard output"),
+            "{message}"
+        );
     }
 }

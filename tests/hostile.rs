@@ -781,8 +781,8 @@ fn referenced_file_without_permissions() {
 
 #[test]
 fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
-    use xencfg::analyze::Options as CompileOptions;
-    use xencfg::build::{self, BuildOptions};
+    use xencfg::analyze::Options;
+    use xencfg::commands::build::{self, BuildOptions};
     use xencfg::diag::{Diagnostics, SourceMap};
     use xencfg::pipeline;
     use xencfg::target::Target;
@@ -790,7 +790,7 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     let dir = scratch();
     let out = dir.path().join("out");
     let compile_now = || {
-        let options = CompileOptions {
+        let options = Options {
             cfg: dir.path().join("xen.cfg"),
             root: None,
             section: None,
@@ -823,7 +823,7 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     let saved = fs::read(&ramdisk).unwrap();
     fs::remove_file(&ramdisk).unwrap();
     let e = build::build(&compiled, &build_opts).expect_err("must fail");
-    assert!(e.0.contains("initrd-guest2.cpio.gz"), "{e}");
+    assert!(e.to_string().contains("initrd-guest2.cpio.gz"), "{e}");
     assert_eq!(fs::read(out.join("manifest.json")).unwrap(), before);
     assert_no_staging(dir.path());
 
@@ -834,7 +834,10 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     changed.push(0);
     fs::write(&ramdisk, &changed).unwrap();
     let e = build::build(&compiled, &build_opts).expect_err("must fail");
-    assert!(e.0.contains("changed while xencfg was building"), "{e}");
+    assert!(
+        e.to_string().contains("changed while xencfg was building"),
+        "{e}"
+    );
     assert_eq!(fs::read(out.join("manifest.json")).unwrap(), before);
     assert_no_staging(dir.path());
 }

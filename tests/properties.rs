@@ -417,8 +417,8 @@ proptest! {
 
     #[test]
     fn any_cfg_text_goes_through_the_pipeline(text in cfg_text(), build in any::<bool>()) {
-        use xencfg::build::{self, BuildOptions};
-        use xencfg::analyze::Options as CompileOptions;
+        use xencfg::analyze::Options;
+        use xencfg::commands::build::{self, BuildOptions};
         use xencfg::pipeline;
         use xencfg::diag::{Diagnostics, SourceMap, render};
         use xencfg::target::Target;
@@ -427,7 +427,7 @@ proptest! {
         let cfg = dir.path().join("xen.cfg");
         fs::write(&cfg, &text).unwrap();
         let target = Target::default();
-        let options = CompileOptions {
+        let options = Options {
             cfg,
             root: None,
             section: None,
@@ -457,7 +457,7 @@ proptest! {
             });
             if let Err(e) = result {
                 // Only the known exit-2 outcome of an error-free compile.
-                prop_assert!(e.0.contains("has no host DTB to build"), "{e}");
+                prop_assert!(e.to_string().contains("has no host DTB to build"), "{e}");
             }
         }
     }

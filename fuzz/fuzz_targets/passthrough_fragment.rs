@@ -6,7 +6,7 @@
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use xencfg::checks::passthrough::{Fragment, check_fragment};
+use xencfg::analyze::passthrough::{Fragment, check_fragment};
 use xencfg::diag::{Diagnostics, SourceMap, Span, render};
 use xencfg::fdt::Fdt;
 use xencfg::target::Target;

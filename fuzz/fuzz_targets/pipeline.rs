@@ -9,8 +9,8 @@
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use xencfg::build::{self, BuildOptions};
-use xencfg::analyze::Options as CompileOptions;
+use xencfg::analyze::Options;
+use xencfg::commands::build::{self, BuildOptions};
 use xencfg::pipeline;
 use xencfg::diag::{Diagnostics, Location, SourceMap, Span, render};
 use xencfg::target::Target;
@@ -63,7 +63,7 @@ fuzz_target!(|data: &[u8]| {
     let cfg = dir.join("xen.cfg");
     std::fs::write(&cfg, data).expect("write cfg");
     let target = Target::default();
-    let options = CompileOptions {
+    let options = Options {
         cfg,
         root: None,
         section: None,

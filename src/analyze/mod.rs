@@ -26,7 +26,7 @@ pub mod trimmed_cfg;
 
 use crate::cfg::Document;
 use crate::diag::{Diagnostics, SourceMap};
-use crate::error::FatalError;
+use crate::error::Error;
 use crate::fdt::Fdt;
 use crate::hash::FileFacts;
 use crate::host::{HostFacts, HostRam};
@@ -172,7 +172,7 @@ impl Plan {
     pub fn hash_inputs(
         &mut self,
         progress: Option<&crate::progress::Progress>,
-    ) -> Result<(), FatalError> {
+    ) -> Result<(), Error> {
         let paths: Vec<PathBuf> = self
             .facts
             .iter()
@@ -190,15 +190,12 @@ impl Plan {
         }
         let results = crate::hash::hash_files_with_progress(&paths, progress);
         for (path, result) in paths.iter().zip(results) {
-            let hashed = result.map_err(|e| FatalError(format!("cannot read {e}")))?;
+            let hashed = result.map_err(Error::HashFailed)?;
             let checked = self.facts.get_mut(path);
             let Some(checked) =
                 checked.filter(|c| (c.size, c.format) == (hashed.size, hashed.format))
             else {
-                return Err(FatalError(format!(
-                    "{} changed while xencfg was building (its size or format is no longer the one checked); build again",
-                    path.display()
-                )));
+                return Err(Error::InputChanged(path.clone()));
             };
             checked.sha256 = hashed.sha256;
         }
@@ -247,7 +244,7 @@ pub fn analyze(
     options: &Options,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> Result<Plan, FatalError> {
+) -> Result<Plan, Error> {
     let root = options
         .root
         .clone()

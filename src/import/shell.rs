@@ -78,7 +78,7 @@ struct NotData;
 const MAX_VALUE_LEN: usize = 64 << 10;
 
 /// All values together: the cfg they become is at most 1 MiB
-/// (`compile::MAX_CFG_SIZE`).
+/// (`load::cfg::MAX_CFG_SIZE`).
 const MAX_VALUES_LEN: usize = 1 << 20;
 
 const WORD_END: &[u8] = b" \t\r\n;&|<>()";

@@ -5,7 +5,7 @@
 use crate::cfg::Document;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, SourceMap, Span};
-use crate::error::FatalError;
+use crate::error::Error;
 use crate::esp::EspPath;
 use crate::input::{ReadError, read_capped};
 use std::path::Path;
@@ -16,15 +16,10 @@ use std::path::Path;
 /// much time. Larger files are refused before any byte is read.
 pub const MAX_CFG_SIZE: u64 = 1 << 20;
 
-pub fn read_cfg(path: &Path) -> Result<Vec<u8>, FatalError> {
-    read_capped(path, MAX_CFG_SIZE).map_err(|e| {
-        FatalError(match e {
-            ReadError::TooLarge { size, .. } => format!(
-                "{} is {size} bytes; a cfg is a small text file and xencfg reads at most 1 MiB (is this the right file?)",
-                path.display()
-            ),
-            other => other.message(path),
-        })
+pub fn read_cfg(path: &Path) -> Result<Vec<u8>, Error> {
+    read_capped(path, MAX_CFG_SIZE).map_err(|error| Error::CfgUnreadable {
+        path: path.to_path_buf(),
+        error,
     })
 }
 
@@ -60,7 +55,7 @@ pub fn load(
     root: &Path,
     sources: &mut SourceMap,
     diags: &mut Diagnostics,
-) -> Result<LoadedCfg, FatalError> {
+) -> Result<LoadedCfg, Error> {
     let bytes = read_cfg(cfg)?;
     let file = sources.add(cfg, bytes);
     let doc = Document::parse(file, &sources.get(file).bytes.clone(), diags);

@@ -5,7 +5,7 @@
 //! [`crate::model::structures`] during lowering; [`resolve`] ties them
 //! together per boot section (which guest an event channel reaches, which
 //! guests share a region, which pools a section uses), for the checks and
-//! for [`crate::emit::structures`], which writes the nodes.
+//! for [`crate::analyze::structures_dt`], which writes the nodes.
 
 pub mod parse;
 

@@ -1,5 +1,5 @@
 //! The committed man pages (`man/`) and shell completions (`completions/`)
-//! are exactly what `xencfg::docs` generates from the current CLI and
+//! are exactly what `cargo xtask docs` generates from the current CLI and
 //! binding table (spec §3), and `xencfg.cfg(5)` documents every property of
 //! the binding and nothing else.
 
@@ -8,12 +8,12 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use xencfg::binding::PROPERTIES;
-use xencfg::docs::{self, COMPLETIONS_DIR, MAN_DIR};
+use xtask::{COMPLETIONS_DIR, MAN_DIR};
 
-const REGENERATE: &str = "run `cargo run --example gen-docs` and commit the result";
+const REGENERATE: &str = "run `cargo xtask docs` and commit the result";
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    xtask::repository_root()
 }
 
 /// Regular files of `dir`, relative to `base`, sorted.
@@ -31,7 +31,7 @@ fn files_in(base: &Path, dir: &str) -> BTreeSet<PathBuf> {
 #[test]
 fn committed_docs_are_current() {
     let fresh = tempfile::tempdir().expect("temporary directory");
-    docs::generate(fresh.path()).expect("generate docs");
+    xtask::generate(fresh.path()).expect("generate docs");
 
     let mut problems = Vec::new();
     for dir in [MAN_DIR, COMPLETIONS_DIR] {
@@ -63,7 +63,7 @@ fn committed_docs_are_current() {
 
 #[test]
 fn generation_is_deterministic() {
-    assert_eq!(docs::files(), docs::files());
+    assert_eq!(xtask::files(), xtask::files());
     let expected = [
         "man/xencfg.1",
         "man/xencfg-build.1",
@@ -79,7 +79,7 @@ fn generation_is_deterministic() {
         "completions/xencfg.elv",
         "completions/_xencfg.ps1",
     ];
-    let names: BTreeSet<PathBuf> = docs::files().into_iter().map(|(p, _)| p).collect();
+    let names: BTreeSet<PathBuf> = xtask::files().into_iter().map(|(p, _)| p).collect();
     for file in expected {
         assert!(names.contains(Path::new(file)), "{file} is not generated");
     }
@@ -87,7 +87,7 @@ fn generation_is_deterministic() {
 
 #[test]
 fn pages_carry_no_date() {
-    for (path, bytes) in docs::files() {
+    for (path, bytes) in xtask::files() {
         if path.starts_with(MAN_DIR) {
             let text = String::from_utf8(bytes).expect("man pages are UTF-8");
             let th = text
@@ -177,7 +177,7 @@ fn groff() -> Option<Command> {
 
 #[test]
 fn man_pages_render_without_warnings() {
-    for (path, _) in docs::files() {
+    for (path, _) in xtask::files() {
         if !path.starts_with(MAN_DIR) {
             continue;
         }

@@ -1,103 +1,29 @@
-//! Generated documentation: the man pages in `man/` and the shell
-//! completions in `completions/`.
+//! The manual: `xencfg(1)`, one page per command (`xencfg-build(1)`, …)
+//! and `xencfg.cfg(5)`, as roff. `xencfg man DIR` writes them; the copies
+//! committed in `man/` are written by `cargo xtask docs`, whose tests fail
+//! when they are stale.
 //!
 //! Whatever has a source elsewhere is derived from it, not restated: the
-//! command pages and completions from the clap definitions in
-//! [`crate::cli`], the property and structure lists of `xencfg.cfg(5)` from
-//! [`binding::PROPERTIES`] and [`binding::STRUCTURES`], and the check codes it cites from the
-//! [`codes`](crate::diag::codes) constants. The files are committed;
-//! `cargo run --example gen-docs` rewrites them and `tests/docs_current.rs`
-//! fails when they are stale. Output is deterministic (no dates, stable
-//! order) so that the test can compare bytes.
+//! command pages from the clap definitions in [`crate::cli`], the property
+//! and structure lists of `xencfg.cfg(5)` from [`binding::PROPERTIES`] and
+//! [`binding::STRUCTURES`], and the check codes it cites from the
+//! [`codes`](crate::diag::codes) constants. Output is deterministic (no
+//! dates, stable order) so that the committed copies can be compared byte
+//! for byte.
 
 use crate::binding::{self, PropertySpec, ValueKind};
 use crate::cli::Cli;
 use crate::diag::codes::{self as c, Check};
 use clap::CommandFactory;
-use clap_complete::Shell;
 use clap_mangen::roff::{Inline, Roff, bold, italic, roman};
-use std::collections::BTreeSet;
-use std::fs;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-/// The directory of the man pages, relative to the crate root.
-pub const MAN_DIR: &str = "man";
-/// The directory of the shell completions, relative to the crate root.
-pub const COMPLETIONS_DIR: &str = "completions";
-
-/// Shells we ship completions for; file names are clap_complete's own
-/// (`xencfg.bash`, `_xencfg`, `xencfg.fish`, `xencfg.elv`, `_xencfg.ps1`).
-const SHELLS: [Shell; 5] = [
-    Shell::Bash,
-    Shell::Zsh,
-    Shell::Fish,
-    Shell::Elvish,
-    Shell::PowerShell,
-];
-
-/// Every generated file: its path relative to the crate root and its bytes,
+/// Every page as its file name (`xencfg.1`, …, `xencfg.cfg.5`) and bytes,
 /// in a stable order.
-pub fn files() -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = man_pages();
-    out.push((Path::new(MAN_DIR).join("xencfg.cfg.5"), cfg_page()));
-    out.extend(completions());
-    out
-}
-
-/// The man pages (`xencfg.1`, one page per command, `xencfg.cfg.5`) as
-/// file names and bytes, for `xencfg man DIR`.
-pub fn man_page_files() -> Vec<(PathBuf, Vec<u8>)> {
+pub fn pages() -> Vec<(PathBuf, Vec<u8>)> {
     let mut pages = man_pages();
-    pages.push((Path::new(MAN_DIR).join("xencfg.cfg.5"), cfg_page()));
+    pages.push((PathBuf::from("xencfg.cfg.5"), cfg_page()));
     pages
-        .into_iter()
-        .map(|(path, bytes)| (PathBuf::from(path.file_name().unwrap_or_default()), bytes))
-        .collect()
-}
-
-/// The completion script for `shell`, as `completions/` holds it.
-pub fn completion_script(shell: Shell) -> Vec<u8> {
-    let mut cmd = Cli::command();
-    let name = cmd.get_name().to_string();
-    let mut bytes = Vec::new();
-    clap_complete::generate(shell, &mut cmd, &name, &mut bytes);
-    bytes
-}
-
-/// Write every generated file below `dir` (the crate root), creating
-/// `man/` and `completions/` as needed.
-///
-/// Files in those directories whose names look generated (`xencfg*`,
-/// `_xencfg*`) but that this run did not produce are removed, so a page for
-/// a subcommand that no longer exists does not linger. Other files are
-/// left alone.
-pub fn generate(dir: &Path) -> io::Result<()> {
-    let files = files();
-    for sub in [MAN_DIR, COMPLETIONS_DIR] {
-        fs::create_dir_all(dir.join(sub))?;
-    }
-    for (path, bytes) in &files {
-        fs::write(dir.join(path), bytes)?;
-    }
-    let wanted: BTreeSet<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
-    for sub in [MAN_DIR, COMPLETIONS_DIR] {
-        for entry in fs::read_dir(dir.join(sub))? {
-            let entry = entry?;
-            let name = entry.file_name();
-            let looks_generated = name
-                .to_str()
-                .is_some_and(|n| n.starts_with("xencfg") || n.starts_with("_xencfg"));
-            let relative = Path::new(sub).join(&name);
-            if looks_generated
-                && entry.file_type()?.is_file()
-                && !wanted.contains(relative.as_path())
-            {
-                fs::remove_file(entry.path())?;
-            }
-        }
-    }
-    Ok(())
 }
 
 /// `.TH` source field: the program and its version, like other tools' pages.
@@ -162,7 +88,7 @@ fn command_page(cmd: clap::Command, see_also: &[String]) -> (PathBuf, Vec<u8>) {
         .date(NO_DATE)
         .source(source())
         .manual(MANUAL);
-    let path = Path::new(MAN_DIR).join(man.get_filename());
+    let path = PathBuf::from(man.get_filename());
     let mut bytes = Vec::new();
     man.render(&mut bytes)
         .expect("rendering into a Vec cannot fail");
@@ -193,20 +119,6 @@ fn see_also_inlines(refs: &[String]) -> Vec<Inline> {
         inlines.push(roman(section));
     }
     inlines
-}
-
-fn completions() -> Vec<(PathBuf, Vec<u8>)> {
-    let name = Cli::command().get_name().to_string();
-    SHELLS
-        .iter()
-        .map(|&shell| {
-            let file = clap_complete::Generator::file_name(&shell, &name);
-            (
-                Path::new(COMPLETIONS_DIR).join(file),
-                completion_script(shell),
-            )
-        })
-        .collect()
 }
 
 /// A roff page built section by section. Prose is written with backticks

@@ -1,20 +1,29 @@
-//! `xencfg build`: turn a [`Compiled`] system into the output directory.
+//! `xencfg build`: turn a [`Plan`] system into the output directory.
 //!
 //! The directory holds `<efi-name>.cfg`, one `<section>.dtb` per boot
 //! section, `manifest.json`, optionally `<section>.dts` (`--emit-dts`) and,
 //! with `--stage`, every referenced file at its ESP path plus Xen itself as
 //! `<efi-name>.efi`, so the directory is what goes on the ESP.
+//!
+//! [`run`] is the command: check as `check` does, and only with every
+//! check passed hash the inputs and [`build`] the directory.
 
-use crate::analyze::Plan as Compiled;
+use crate::analyze::Plan;
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::emit::manifest::{self, FileInfo, ManifestInput};
 use crate::emit::output::{self, Content, OutputError, OutputFile, Stage};
-use crate::error::FatalError;
+use crate::error::Error;
 use crate::fdt::dts;
 use crate::model::ModuleRole;
 use crate::target::Target;
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
+
+use super::terminal;
+use crate::cli::BuildArgs;
+use crate::diag::style::{Role, Style};
+use crate::error::Outcome;
+use std::path::Path;
 
 pub struct BuildOptions {
     pub out: PathBuf,
@@ -36,38 +45,33 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// Build the output directory. Each generated file is made, written to
 /// the staging directory and dropped before the next, so memory holds one
 /// merged DTB at a time however many boot sections there are.
-pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError> {
-    refuse_inputs_inside_output(compiled, opts)?;
-    let staged = staged_copies(compiled, opts)?;
+pub fn build(plan: &Plan, opts: &BuildOptions) -> Result<(), Error> {
+    refuse_inputs_inside_output(plan, opts)?;
+    let staged = staged_copies(plan, opts)?;
     output::write_atomically_with(&opts.out, opts.force, |stage| {
-        write_output(compiled, opts, staged, stage)
+        write_output(plan, opts, staged, stage)
     })
-    .map_err(|e| FatalError(e.to_string()))
+    .map_err(Error::OutputFailed)
 }
 
 /// With `--stage`, every module xencfg does not generate, once per ESP
 /// path, with the sha256 its copy must have.
-fn staged_copies(compiled: &Compiled, opts: &BuildOptions) -> Result<Vec<OutputFile>, FatalError> {
+fn staged_copies(plan: &Plan, opts: &BuildOptions) -> Result<Vec<OutputFile>, Error> {
     let mut copies = Vec::new();
     if !opts.stage {
         return Ok(copies);
     }
     let mut staged = std::collections::BTreeSet::new();
-    for (_, m) in compiled.system.modules() {
+    for (_, m) in plan.system.modules() {
         if m.generated || matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
             continue;
         }
         let relative: PathBuf = m.path.components().iter().collect();
-        let sha256 = compiled
+        let sha256 = plan
             .facts
             .get(&m.source)
             .and_then(|f| f.sha256.clone())
-            .ok_or_else(|| {
-                FatalError(format!(
-                    "{} was not hashed; cannot stage it",
-                    m.source.display()
-                ))
-            })?;
+            .ok_or_else(|| Error::NotHashed(m.source.clone()))?;
         if staged.insert(relative.clone()) {
             copies.push(OutputFile {
                 relative,
@@ -82,12 +86,12 @@ fn staged_copies(compiled: &Compiled, opts: &BuildOptions) -> Result<Vec<OutputF
 }
 
 fn write_output(
-    compiled: &Compiled,
+    plan: &Plan,
     opts: &BuildOptions,
     staged: Vec<OutputFile>,
     stage: &mut Stage,
 ) -> Result<(), OutputError> {
-    let system = &compiled.system;
+    let system = &plan.system;
     let mut generated: Vec<FileInfo> = Vec::new();
     let mut put = |stage: &mut Stage, name: String, bytes: Vec<u8>| {
         generated.push(FileInfo {
@@ -105,7 +109,7 @@ fn write_output(
     put(
         stage,
         format!("{}.cfg", opts.efi_name),
-        compiled.cfg_bytes.clone(),
+        plan.cfg_bytes.clone(),
     )?;
     for (index, section) in system.sections.iter().enumerate() {
         // No `dtb=`: the section boots on the firmware's tree (checks made
@@ -113,7 +117,7 @@ fn write_output(
         let Some(name) = crate::analyze::trimmed_cfg::dtb_name(section) else {
             continue;
         };
-        let merged = compiled.merged(index).ok_or_else(|| OutputError {
+        let merged = plan.merged(index).ok_or_else(|| OutputError {
             path: opts.out.clone(),
             message: format!("section [{}] has no host DTB to build", section.name),
         })?;
@@ -128,7 +132,7 @@ fn write_output(
 
     // Fragments built for `passthrough=` are modules like any other, so
     // they are written whether or not the inputs are staged.
-    for fragment in &compiled.fragments {
+    for fragment in &plan.fragments {
         put(
             stage,
             fragment.esp_path.to_efi_string(),
@@ -183,13 +187,13 @@ fn write_output(
         system,
         target: &opts.target,
         cfg_name: &cfg_name,
-        default_section: &compiled.default_section,
-        facts: &compiled.facts,
+        default_section: &plan.default_section,
+        facts: &plan.facts,
         generated,
         limit: MAX_EFI_FILES,
         efi_counts,
         options,
-        sections: &compiled.sections,
+        sections: &plan.sections,
     });
     stage.write(&OutputFile {
         relative: PathBuf::from(output::MANIFEST_NAME),
@@ -200,14 +204,14 @@ fn write_output(
 /// Replacing a directory that holds an input would destroy it, `--force`
 /// or not: every file the build read (cfg, chained cfgs, DTBs, overlays,
 /// images, fragments, `--xen-config`) and `--xen` must lie outside `-o`.
-fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError> {
+fn refuse_inputs_inside_output(plan: &Plan, opts: &BuildOptions) -> Result<(), Error> {
     if !opts.out.is_dir() {
         return Ok(()); // absent, or a file that writing refuses to replace
     }
     let Ok(out) = std::fs::canonicalize(&opts.out) else {
         return Ok(());
     };
-    let inside: Vec<String> = compiled
+    let inputs: Vec<String> = plan
         .inputs
         .iter()
         .chain(&opts.xen)
@@ -216,14 +220,81 @@ fn refuse_inputs_inside_output(compiled: &Compiled, opts: &BuildOptions) -> Resu
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    if inside.is_empty() {
+    if inputs.is_empty() {
         return Ok(());
     }
-    Err(FatalError(format!(
-        "the output directory {} contains the input{} {}; replacing it would destroy {}; choose another -o",
-        opts.out.display(),
-        if inside.len() == 1 { "" } else { "s" },
-        inside.join(", "),
-        if inside.len() == 1 { "it" } else { "them" },
-    )))
+    Err(Error::OutputHoldsInputs {
+        out: opts.out.clone(),
+        inputs,
+    })
+}
+
+/// `xencfg build`: the findings as `check` reports them; with none that
+/// is an error, the output directory and, on a terminal, a summary line.
+pub fn run(args: &BuildArgs, style: Style) -> Result<Outcome, Error> {
+    let common = &args.common;
+    let mut compilation = super::compile(common)?;
+    super::report::findings(&compilation, common.format, style)?;
+    if compilation.diags.has_errors() {
+        return Ok(Outcome::ConfigErrors);
+    }
+    // Only now, with every check passed, is each file read whole.
+    let (progress, meter) = terminal::progress_meter();
+    let hashed = compilation.plan.hash_inputs(progress.as_deref());
+    drop(meter); // erases the progress line before anything else is printed
+    hashed?;
+    build(
+        &compilation.plan,
+        &BuildOptions {
+            out: args.out.clone(),
+            efi_name: common.efi_name.clone(),
+            stage: args.stage,
+            xen: common.xen.clone(),
+            emit_dts: args.emit_dts,
+            force: args.force,
+            target: compilation.target,
+        },
+    )?;
+    if terminal::stderr_is_terminal() {
+        if let Some(line) = summary(&args.out, args.stage, style) {
+            eprintln!("{line}");
+        }
+    }
+    Ok(Outcome::Success)
+}
+
+/// One line after a build on a terminal, like cargo's `Finished`: where
+/// the output is and how much there is to install. Read back from the
+/// manifest the build just wrote, which lists every file to install.
+fn summary(out: &Path, staged: bool, style: Style) -> Option<String> {
+    let text = std::fs::read(out.join("manifest.json")).ok()?;
+    let manifest: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    let files = manifest.get("files")?.as_array()?;
+    let bytes: u64 = files.iter().filter_map(|f| f.get("size")?.as_u64()).sum();
+    let from_sources = files
+        .iter()
+        .filter(|f| f.get("source").and_then(|s| s.as_str()) != Some("generated"))
+        .count();
+    let what = if staged || from_sources == 0 {
+        "all in the directory".to_string()
+    } else {
+        format!("{from_sources} to copy from their sources, see manifest.json")
+    };
+    Some(format!(
+        "{} {}: {} files to install, {} ({what})",
+        style.paint(Role::Emphasis, &format!("{:>12}", "Finished")),
+        out.display(),
+        files.len(),
+        human_size(bytes)
+    ))
+}
+
+fn human_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b < KIB => format!("{b} bytes"),
+        b if b < KIB * KIB => format!("{:.1} KiB", b as f64 / KIB as f64),
+        b if b < KIB * KIB * KIB => format!("{:.1} MiB", b as f64 / (KIB * KIB) as f64),
+        b => format!("{:.1} GiB", b as f64 / (KIB * KIB * KIB) as f64),
+    }
 }
