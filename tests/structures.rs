@@ -441,3 +441,21 @@ fn a_channel_to_a_missing_dom0_is_written_when_demoted() {
         [(40, "/chosen/app/evtchn-30".to_string())]
     );
 }
+
+/// XC1018 demoted: a pool without CPUs is written (empty `cpupool-cpus`)
+/// and the guest still names it; the old emitter dropped both, and the
+/// guest silently ran in Xen's default pool (`tests/boot_predictions.rs`
+/// shows what Xen makes of it).
+#[test]
+fn an_empty_pool_is_written_when_demoted() {
+    let (fdt, report) = build_edited(
+        |cfg| cfg.replace("cpus=/cpus/cpu@2,0x3\n", ""),
+        &["-W", "XC1018"],
+    );
+    assert!(report.contains("warning[XC1018]"), "{report}");
+    let pool = fdt.node("/chosen/rtpool").expect("pool node");
+    assert!(pool.is_compatible("xen,cpupool"));
+    assert_eq!(cells(pool, "cpupool-cpus"), Vec::<u32>::new());
+    let rt = fdt.node("/chosen/rt").unwrap();
+    assert_eq!(rt.property_u32("domain-cpupool"), Some(phandle(pool)));
+}

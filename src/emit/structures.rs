@@ -115,8 +115,11 @@ fn add_pools(
                 host_cpu.map(|c| c.path.clone())
             })
             .collect();
-        let Some(paths) = paths.filter(|p| !p.is_empty() && !taken) else {
-            continue; // reported by the checks
+        // An unknown CPU or a name another node has cannot be written
+        // (reported by the checks); an empty pool (XC1018 demoted) is
+        // written as it is, for Xen to judge.
+        let Some(paths) = paths.filter(|_| !taken) else {
+            continue;
         };
         let cpu_phandles: Vec<u32> = paths
             .iter()
