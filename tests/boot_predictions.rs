@@ -471,3 +471,156 @@ fn kernel_command_lines_of_1024_bytes_and_more_fail_as_xc0606_predicts() {
         harness::BOOT_TIMEOUT,
     );
 }
+
+// ---------------------------------------------------------------------------
+// Passthrough on 4.22.0: QEMU virt's PL031 RTC (`/pl031@9010000`, SPI 2 =
+// IRQ 34, one 4 KiB page), with `xen,force-assign-without-iommu` (the
+// machine has no IOMMU).
+
+/// A passthrough fragment with one node for the PL031 whose Xen
+/// properties are `xen_props`.
+fn fragment(xen_props: &str) -> String {
+    format!(
+        "/dts-v1/;\n/ {{\n\t#address-cells = <2>;\n\t#size-cells = <2>;\n\
+         \tpassthrough {{\n\t\tcompatible = \"simple-bus\";\n\t\tranges;\n\
+         \t\t#address-cells = <2>;\n\t\t#size-cells = <2>;\n\
+         \t\tpl031@9010000 {{\n\t\t\tcompatible = \"arm,pl031\", \"arm,primecell\";\n\
+         \t\t\treg = <0x0 0x9010000 0x0 0x1000>;\n\t\t\tinterrupts = <0 2 4>;\n\
+         \t\t\tinterrupt-parent = <65000>;\n{xen_props}\t\t}};\n\t}};\n}};\n"
+    )
+}
+
+/// [`proven`] for a cfg whose guest `g` has the passthrough fragment
+/// `frag` (compiled to `frag.dtb`).
+fn proven_with_fragment(code: &str, frag: &str, xen_says: &[&str]) {
+    let Some(assets) = Assets::get() else { return };
+    let xen = assets.xen(RELEASE);
+    let project = Project::new(assets, &cfg("dtb=frag.dtb", ""));
+    project.dtc("frag.dtb", frag);
+    let refused = project.check_on(xen, &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(&format!("error[{code}]")), "{stderr}");
+    let built = project.build_on(xen, &["-W", code]);
+    let log = built.esp.boot_expect_failure(xen_says, FAILURE_TIMEOUT);
+    assert!(log.markers().is_empty(), "{}", log.report());
+}
+
+#[test]
+fn unaligned_xen_reg_panics_as_xc0804_predicts() {
+    proven_with_fragment(
+        "XC0804",
+        &fragment(
+            "\t\t\txen,reg = <0x0 0x9010000 0x0 0x100 0x0 0x9010000>;\n\
+             \t\t\txen,path = \"/pl031@9010000\";\n\
+             \t\t\txen,force-assign-without-iommu;\n",
+        ),
+        &[
+            "DomU passthrough config has not page aligned addresses/sizes",
+            "Panic on CPU",
+        ],
+    );
+}
+
+#[test]
+fn xen_path_without_xen_reg_panics_as_xc0806_predicts() {
+    proven_with_fragment(
+        "XC0806",
+        &fragment("\t\t\txen,path = \"/pl031@9010000\";\n"),
+        &["xen,reg or xen,path missing for", "Panic on CPU"],
+    );
+}
+
+#[test]
+fn one_device_in_two_guests_panics_as_xc0812_predicts() {
+    let pt = "passthrough=/pl031@9010000";
+    proven(
+        "XC0812",
+        &cfg2(pt, pt, ""),
+        &["IRQ 34 is already used by domain 1", "Panic on CPU"],
+    );
+}
+
+#[test]
+fn passthrough_irq_beyond_nr_spis_panics_as_xc0813_predicts() {
+    // No vpl011 (XC0311 refuses `nr_spis=0` with it): the guest's vGIC has
+    // no SPI at all, and the PL031's IRQ 34 is one.
+    proven(
+        "XC0813",
+        &cfg("nr_spis=0\npassthrough=/pl031@9010000", "").replace("vpl011\n", ""),
+        &[
+            "Unable to map IRQ34 to d1",
+            "Could not set up domain g",
+            "Panic on CPU",
+        ],
+    );
+}
+
+/// XC0815 is a warning: Xen maps the device where `xen,reg` says, here
+/// over the guest's RAM at 0x47000000, silently. The guest (told
+/// `mem=64M`, so that its kernel leaves that RAM alone) reads the PL031's
+/// PeriphID0 register (0x31) where its RAM should be.
+#[test]
+fn passthrough_over_guest_ram_replaces_it_silently_as_xc0815_says() {
+    let Some(assets) = Assets::get() else { return };
+    let xen = assets.xen(RELEASE);
+    let project = Project::new(
+        assets,
+        &cfg("dtb=frag.dtb", "").replace(
+            "xencfg.name=g",
+            "xencfg.name=g mem=64M xencfg.peek=0x47000fe0",
+        ),
+    );
+    project.dtc(
+        "frag.dtb",
+        &fragment(
+            "\t\t\txen,reg = <0x0 0x9010000 0x0 0x1000 0x0 0x47000000>;\n\
+             \t\t\txen,path = \"/pl031@9010000\";\n\
+             \t\t\txen,force-assign-without-iommu;\n",
+        )
+        // No driver claims the device (the kernel would then keep /dev/mem
+        // off it); its node says where the guest finds it.
+        .replace("\t\t\tcompatible = \"arm,pl031\", \"arm,primecell\";\n", "")
+        .replace("\t\t\treg = <0x0 0x9010000", "\t\t\treg = <0x0 0x47000000"),
+    );
+    let checked = project.check_on(xen, &[]);
+    let stderr = String::from_utf8_lossy(&checked.stderr);
+    assert!(stderr.contains("warning[XC0815]"), "{stderr}");
+    let built = project.build_on(xen, &[]);
+    built.esp.boot(
+        &[
+            "XENCFG-BOOT name=g ",
+            "XENCFG-PEEK name=g addr=0x47000fe0 value=0x00000031",
+        ],
+        harness::XEN_FAILURES,
+        harness::BOOT_TIMEOUT,
+    );
+}
+
+/// XC0313: a guest with `sve` whose kernel is an arm32 zImage (a header
+/// only: Xen refuses the domain before it would run it), on a machine with
+/// SVE.
+#[test]
+fn sve_with_a_32bit_kernel_fails_as_xc0313_predicts() {
+    let Some(assets) = Assets::get() else { return };
+    let xen = assets.xen(RELEASE);
+    let machine = harness::Machine { cpu: "max", smp: 2 };
+    let project = Project::new_for(
+        assets,
+        &cfg("sve=128", "").replace("kernel=Image ", "kernel=zImage "),
+        machine,
+    );
+    let mut zimage = vec![0u8; 0x1000];
+    zimage[0x24..0x28].copy_from_slice(&0x016f_2818u32.to_le_bytes());
+    zimage[0x2c..0x30].copy_from_slice(&0x1000u32.to_le_bytes());
+    project.write("zImage", zimage);
+    let refused = project.check_on(xen, &[]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("error[XC0313]"), "{stderr}");
+    let built = project.build_on(xen, &["-W", "XC0313"]);
+    let log = built.esp.with_machine(machine).boot_expect_failure(
+        &["SVE is not available for 32-bit domain", "Panic on CPU"],
+        FAILURE_TIMEOUT,
+    );
+    assert!(log.markers().is_empty(), "{}", log.report());
+}
