@@ -463,3 +463,53 @@ fn llc_colouring_needs_a_low_reservation_under_efi_as_xc1029_predicts() {
     let log = boot(built, Machine::DEFAULT, &["XENCFG-BOOT name=col "]);
     assert_guest(&log, "col", 1, 1, 128 * MIB);
 }
+
+/// `capabilities`: `hardware` on a direct-mapped guest (QEMU virt has no
+/// IOMMU) makes it the hardware domain, which gets the host's devices, e.g.
+/// the PL031 RTC, in its device tree, and its console on `hvc0` (no
+/// vpl011); `control` on a second guest (the split of 4.21+) is accepted
+/// and that guest boots as an ordinary one, without the host's devices.
+/// What `control` grants (privileged hypercalls) the test's kernel does not
+/// show: it has no `/sys/hypervisor`, and the initramfs no Xen tools.
+/// QEMU's PL061 is disabled by an overlay: the hardware domain's kernel,
+/// like a classic dom0's, dies probing it (`reference/real-xen-boot.md`).
+#[test]
+fn hardware_and_control_capabilities_split_between_two_guests() {
+    let Some(assets) = Assets::get() else { return };
+    let rtc = "xencfg.show=/proc/device-tree/pl031@9010000";
+    let cfg = cfg(
+        &["hw", "ctl"],
+        &[
+            guest(
+                "hw",
+                &format!("{rtc} xencfg.role=stay"),
+                "cpus=1\ncapabilities=hardware\ndirect-map\nstatic-mem=0x50000000:256M",
+            )
+            .replace("console=ttyAMA0", "console=hvc0")
+            .replace("vpl011\n", ""),
+            guest("ctl", rtc, "cpus=1\nmemory=128M\ncapabilities=control"),
+        ],
+    )
+    .replace("dtb=virt.dtb\n", "dtb=virt.dtb\ndtbo=nogpio.dtbo\n");
+    let project = Project::new_for(assets, &cfg, Machine::DEFAULT);
+    project.dtc(
+        "nogpio.dtbo",
+        "/dts-v1/;\n/plugin/;\n\n&{/pl061@9030000} {\n\tstatus = \"disabled\";\n};\n",
+    );
+    let built = project.build_on(xen(assets), &[]);
+    assert!(
+        !built.diagnostics.contains("error[") && !built.diagnostics.contains("warning["),
+        "{}",
+        built.diagnostics
+    );
+    let log = boot(
+        built,
+        Machine::DEFAULT,
+        &[
+            "XENCFG-SHOW name=hw path=/proc/device-tree/pl031@9010000 value=dir",
+            "XENCFG-SHOW name=ctl path=/proc/device-tree/pl031@9010000 value=missing",
+        ],
+    );
+    assert_guest(&log, "hw", 1, 1, 256 * MIB);
+    assert_guest(&log, "ctl", 2, 1, 128 * MIB);
+}
