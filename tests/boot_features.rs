@@ -15,7 +15,9 @@ mod harness;
 
 use std::time::Duration;
 
-use harness::{Assets, BOOT_TIMEOUT, BootLog, Built, Machine, Project, XEN_FAILURES, Xen};
+use harness::{
+    Assets, BOOT_TIMEOUT, BootLog, Built, Firmware, Machine, Project, XEN_FAILURES, Xen,
+};
 
 const MIB: u64 = 1024;
 const RELEASE: &str = "4.22.0";
@@ -48,11 +50,20 @@ fn build(assets: &Assets, cfg: &str, machine: Machine) -> Built {
 /// Boots `built` until every pattern (guest lines, see
 /// `harness::guest_lines`) is seen.
 fn boot(built: Built, machine: Machine, patterns: &[&str]) -> BootLog {
+    boot_with(built, machine, Firmware::Edk2, patterns)
+}
+
+/// [`boot`] under `firmware`.
+fn boot_with(built: Built, machine: Machine, firmware: Firmware, patterns: &[&str]) -> BootLog {
     let log = built
         .esp
         .with_machine(machine)
+        .with_firmware(firmware)
         .boot(patterns, XEN_FAILURES, BOOT_TIMEOUT);
-    eprintln!("booted on Xen {RELEASE} in {:.1?}", log.elapsed);
+    eprintln!(
+        "booted on Xen {RELEASE} under {firmware:?} in {:.1?}",
+        log.elapsed
+    );
     log
 }
 
@@ -93,6 +104,16 @@ fn cfg(domains: &[&str], sections: &[String]) -> String {
 /// without direct map has `memory@40000000`).
 #[test]
 fn static_memory_with_direct_map_sits_at_the_host_address() {
+    static_memory_with_direct_map_sits_at_the_host_address_on(Firmware::Edk2);
+}
+
+/// The same under U-Boot's UEFI, which loads the modules elsewhere.
+#[test]
+fn static_memory_with_direct_map_sits_at_the_host_address_under_uboot() {
+    static_memory_with_direct_map_sits_at_the_host_address_on(Firmware::UBoot);
+}
+
+fn static_memory_with_direct_map_sits_at_the_host_address_on(firmware: Firmware) {
     let Some(assets) = Assets::get() else { return };
     let cfg = cfg(
         &["direct"],
@@ -104,9 +125,10 @@ fn static_memory_with_direct_map_sits_at_the_host_address() {
         )],
     );
     let built = build(assets, &cfg, Machine::DEFAULT);
-    let log = boot(
+    let log = boot_with(
         built,
         Machine::DEFAULT,
+        firmware,
         &[
             "XENCFG-SHOW name=direct path=/proc/device-tree/memory@50000000 value=dir",
             "XENCFG-SHOW name=direct path=/proc/device-tree/memory@40000000 value=missing",
@@ -121,6 +143,16 @@ fn static_memory_with_direct_map_sits_at_the_host_address() {
 /// its RAM: `mem=128M` keeps the kernel to the guest's own 128 MiB.
 #[test]
 fn static_shared_memory_carries_a_value_between_guests() {
+    static_shared_memory_carries_a_value_between_guests_on(Firmware::Edk2);
+}
+
+/// The same under U-Boot's UEFI, which loads the modules elsewhere.
+#[test]
+fn static_shared_memory_carries_a_value_between_guests_under_uboot() {
+    static_shared_memory_carries_a_value_between_guests_on(Firmware::UBoot);
+}
+
+fn static_shared_memory_carries_a_value_between_guests_on(firmware: Firmware) {
     let Some(assets) = Assets::get() else { return };
     let shm = "shared-mem=shm1 host=0x60000000 guest=0x50000000 size=0x1000";
     let cfg = cfg(
@@ -139,9 +171,10 @@ fn static_shared_memory_carries_a_value_between_guests() {
         ],
     );
     let built = build(assets, &cfg, Machine::DEFAULT);
-    let log = boot(
+    let log = boot_with(
         built,
         Machine::DEFAULT,
+        firmware,
         &[
             "XENCFG-SHM name=owner wrote=0x58454E43 ",
             "XENCFG-SHM name=borrower read=0x58454E43 ",
@@ -156,6 +189,16 @@ fn static_shared_memory_carries_a_value_between_guests() {
 /// guest left in Pool-0.
 #[test]
 fn cpupool_with_scheduler_and_vcpu_affinity_boots() {
+    cpupool_with_scheduler_and_vcpu_affinity_boots_on(Firmware::Edk2);
+}
+
+/// The same under U-Boot's UEFI, which loads the modules elsewhere.
+#[test]
+fn cpupool_with_scheduler_and_vcpu_affinity_boots_under_uboot() {
+    cpupool_with_scheduler_and_vcpu_affinity_boots_on(Firmware::UBoot);
+}
+
+fn cpupool_with_scheduler_and_vcpu_affinity_boots_on(firmware: Firmware) {
     let Some(assets) = Assets::get() else { return };
     let machine = Machine {
         cpu: "cortex-a57",
@@ -176,9 +219,10 @@ fn cpupool_with_scheduler_and_vcpu_affinity_boots() {
     // Xen names each CPU's pool at the `info` level.
     .replace("bootscrub=0", "bootscrub=0 loglvl=info");
     let built = build(assets, &cfg, machine);
-    let log = boot(
+    let log = boot_with(
         built,
         machine,
+        firmware,
         &["XENCFG-BOOT name=pooled ", "XENCFG-BOOT name=plain "],
     );
     assert_guest(&log, "pooled", 1, 2, 128 * MIB);
@@ -197,6 +241,16 @@ fn cpupool_with_scheduler_and_vcpu_affinity_boots() {
 /// with a `/hypervisor` node (the PV interfaces without xenstore).
 #[test]
 fn static_event_channel_and_no_xenstore_guests_boot() {
+    static_event_channel_and_no_xenstore_guests_boot_on(Firmware::Edk2);
+}
+
+/// The same under U-Boot's UEFI, which loads the modules elsewhere.
+#[test]
+fn static_event_channel_and_no_xenstore_guests_boot_under_uboot() {
+    static_event_channel_and_no_xenstore_guests_boot_on(Firmware::UBoot);
+}
+
+fn static_event_channel_and_no_xenstore_guests_boot_on(firmware: Firmware) {
     let Some(assets) = Assets::get() else { return };
     let hypervisor = "xencfg.show=/proc/device-tree/hypervisor/compatible";
     let cfg = cfg(
@@ -217,9 +271,10 @@ fn static_event_channel_and_no_xenstore_guests_boot() {
     let built = build(assets, &cfg, Machine::DEFAULT);
     // "xen,xen-4.22\0xen,xen\0"
     let compatible = "78656e2c78656e2d342e32320078656e2c78656e00";
-    let log = boot(
+    let log = boot_with(
         built,
         Machine::DEFAULT,
+        firmware,
         &[
             &format!(
                 "XENCFG-SHOW name=ping path=/proc/device-tree/hypervisor/compatible value={compatible}"
@@ -377,6 +432,16 @@ fn sve_vector_length_reaches_the_guest() {
 /// `passthrough=` of QEMU's PL031 on 4.22 (as `tests/boot.rs` on 4.17).
 #[test]
 fn passthrough_of_the_pl031_reaches_the_guest() {
+    passthrough_of_the_pl031_reaches_the_guest_on(Firmware::Edk2);
+}
+
+/// The same under U-Boot's UEFI, which loads the modules elsewhere.
+#[test]
+fn passthrough_of_the_pl031_reaches_the_guest_under_uboot() {
+    passthrough_of_the_pl031_reaches_the_guest_on(Firmware::UBoot);
+}
+
+fn passthrough_of_the_pl031_reaches_the_guest_on(firmware: Firmware) {
     let Some(assets) = Assets::get() else { return };
     let cfg = cfg(
         &["rtc"],
@@ -387,9 +452,10 @@ fn passthrough_of_the_pl031_reaches_the_guest() {
         )],
     );
     let built = build(assets, &cfg, Machine::DEFAULT);
-    let log = boot(
+    let log = boot_with(
         built,
         Machine::DEFAULT,
+        firmware,
         &[
             "XENCFG-PASSTHROUGH name=rtc node=pl031@9010000",
             "XENCFG-BOOT name=rtc ",
@@ -512,4 +578,30 @@ fn hardware_and_control_capabilities_split_between_two_guests() {
     );
     assert_guest(&log, "hw", 1, 1, 256 * MIB);
     assert_guest(&log, "ctl", 2, 1, 128 * MIB);
+}
+
+/// Under U-Boot's UEFI the EFI loader's allocations land elsewhere; the
+/// configuration XC1030's help leads to (a page reserved low in RAM) boots
+/// there too.
+#[test]
+fn llc_colouring_with_a_low_reservation_boots_under_uboot() {
+    let Some(assets) = Assets::get() else { return };
+    let split = Project::new(
+        assets,
+        &LLC_CFG.replace("dtb=virt.dtb\n", "dtb=virt.dtb\ndtbo=low-page.dtbo\n"),
+    );
+    split.dtc("low-page.dtbo", LOW_PAGE_RESERVED_DTS);
+    let built = split.build_on(xen(assets), &[]);
+    assert!(
+        !built.diagnostics.contains("XC1030"),
+        "{}",
+        built.diagnostics
+    );
+    let log = boot_with(
+        built,
+        Machine::DEFAULT,
+        Firmware::UBoot,
+        &["XENCFG-BOOT name=col "],
+    );
+    assert_guest(&log, "col", 1, 1, 128 * MIB);
 }
