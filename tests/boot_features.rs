@@ -605,3 +605,24 @@ fn llc_colouring_with_a_low_reservation_boots_under_uboot() {
     );
     assert_guest(&log, "col", 1, 1, 128 * MIB);
 }
+
+/// XC1030 depends on the firmware: U-Boot's UEFI leaves the low RAM split
+/// (its own allocations sit there), so without any reservation Xen's
+/// coloured heap is large enough and the guest that panics Xen under EDK2
+/// boots. The check, which cannot see the firmware's memory map, still
+/// refuses it (its explanation says so).
+#[test]
+fn llc_colouring_without_a_reservation_boots_under_uboot_unlike_edk2() {
+    let Some(assets) = Assets::get() else { return };
+    let project = Project::new(assets, LLC_CFG);
+    let refused = project.check_on(xen(assets), &[]);
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("error[XC1030]"));
+    let built = project.build_on(xen(assets), &["-W", "XC1030"]);
+    let log = boot_with(
+        built,
+        Machine::DEFAULT,
+        Firmware::UBoot,
+        &["XENCFG-BOOT name=col "],
+    );
+    assert_guest(&log, "col", 1, 1, 128 * MIB);
+}
