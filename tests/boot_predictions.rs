@@ -130,9 +130,14 @@ fn nr_spis_0_with_vpl011_panics_as_xc0311_predicts() {
 /// `check` refuses `cfg` for `release` with `code`; built with `-W code`,
 /// the guest `g` comes up and prints every line of `guest_says`.
 fn silent(code: &str, release: &str, cfg: &str, guest_says: &[&str]) {
+    silent_on(harness::Machine::DEFAULT, code, release, cfg, guest_says);
+}
+
+/// [`silent`] on `machine`.
+fn silent_on(machine: harness::Machine, code: &str, release: &str, cfg: &str, guest_says: &[&str]) {
     let Some(assets) = Assets::get() else { return };
     let xen = assets.xen(release);
-    let project = Project::new(assets, cfg);
+    let project = Project::new_for(assets, cfg, machine);
     let refused = project.check_on(xen, &[]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(1), "{stderr}");
@@ -140,9 +145,11 @@ fn silent(code: &str, release: &str, cfg: &str, guest_says: &[&str]) {
     let built = project.build_on(xen, &["-W", code]);
     let mut expect = vec!["XENCFG-BOOT name=g "];
     expect.extend_from_slice(guest_says);
-    let log = built
-        .esp
-        .boot(&expect, harness::XEN_FAILURES, harness::BOOT_TIMEOUT);
+    let log =
+        built
+            .esp
+            .with_machine(machine)
+            .boot(&expect, harness::XEN_FAILURES, harness::BOOT_TIMEOUT);
     eprintln!(
         "{code} on Xen {release}: as predicted, in {:.1?}",
         log.elapsed
@@ -177,6 +184,62 @@ fn enhanced_legacy_is_no_enhanced_on_4_20_as_xc0309_says() {
         ),
         &["XENCFG-SHOW name=g path=/proc/device-tree/hypervisor value=missing"],
     );
+}
+
+/// XC0204: `sve` is read from 4.18; on 4.17 (on a machine with SVE) the
+/// guest gets no SVE at all (on 4.22 `sve=128` gives it a 16-byte vector:
+/// `tests/boot_features.rs`).
+#[test]
+fn sve_is_ignored_by_4_17_as_xc0204_says() {
+    silent_on(
+        harness::Machine { cpu: "max", smp: 2 },
+        "XC0204",
+        "4.17.7",
+        &cfg("sve=128", "").replace(
+            "xencfg.name=g",
+            "xencfg.name=g xencfg.show=/proc/sys/abi/sve_default_vector_length",
+        ),
+        &["XENCFG-SHOW name=g path=/proc/sys/abi/sve_default_vector_length value=missing"],
+    );
+}
+
+/// XC0204: `llc-colors` is read from 4.20; 4.19 has no colouring and
+/// ignores it with the colouring options: the guest that panics 4.22
+/// under EDK2 (XC1030, `tests/boot_features.rs`) boots.
+#[test]
+fn llc_colors_are_ignored_by_4_19_as_xc0204_says() {
+    silent(
+        "XC0204",
+        "4.19.6",
+        &cfg("llc-colors=0-7", "").replace(
+            "bootscrub=0",
+            "bootscrub=0 llc-coloring=on llc-size=2M llc-nr-ways=16",
+        ),
+        &[],
+    );
+}
+
+/// XC0204: `capabilities` is read from 4.21; on 4.20 a guest with
+/// `capabilities=hardware` is an ordinary guest, without the host's
+/// devices (on 4.22 it is the hardware domain and has them).
+#[test]
+fn capabilities_are_ignored_by_4_20_as_xc0204_says() {
+    silent(
+        "XC0204",
+        "4.20.4",
+        &cfg("capabilities=hardware", "").replace(
+            "xencfg.name=g",
+            "xencfg.name=g xencfg.show=/proc/device-tree/pl031@9010000",
+        ),
+        &["XENCFG-SHOW name=g path=/proc/device-tree/pl031@9010000 value=missing"],
+    );
+}
+
+/// XC0204: `vcpu<N>-affinity` is read from 4.21; 4.20 ignores even an
+/// affinity to a pCPU the machine lacks, which panics 4.22 (XC1021 above).
+#[test]
+fn vcpu_affinity_is_ignored_by_4_20_as_xc0204_says() {
+    silent("XC0204", "4.20.4", &cfg("vcpu0-affinity=5", ""), &[]);
 }
 
 /// XC1024: Xen 4.16–4.21 build a guest's device tree in a 4 KiB buffer
