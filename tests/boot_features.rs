@@ -1,5 +1,6 @@
 //! One boot per dom0less feature on Xen 4.22.0 (the default target), built
-//! with every dom0less option (`../shared/xen/`), under QEMU + EDK2. Each
+//! with every dom0less option (`../shared/xen/`), under QEMU + EDK2 (and a
+//! representative set under U-Boot's UEFI, `…_under_uboot`). Each
 //! scenario is compiled by `xencfg build --stage --xen … --xen-config …` and
 //! asserts what the guests can show from inside: `nproc` and `MemTotal`
 //! (the marker), nodes and properties under `/proc/device-tree`, files

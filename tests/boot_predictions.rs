@@ -1,8 +1,11 @@
 //! Every prediction proven: for checks whose explanation says Xen fails at
 //! boot, `xencfg check` refuses the cfg, the build with the check demoted
 //! (`-W CODE`) goes through, and real Xen 4.22.0 (`../shared/xen/`, every
-//! dom0less option) under QEMU + EDK2 fails the way the check says. The
-//! messages are those of Xen's source at RELEASE-4.22.0. Needs
+//! dom0less option) under QEMU + EDK2 fails the way the check says: with
+//! the message the check names, or, for what Xen's early device-tree scan
+//! refuses, by stopping before its console is up. Checks that say Xen
+//! goes on silently are shown from inside the guest, and version gates on
+//! the last release before a property is read. Needs
 //! `scripts/fetch-boot-assets` and `../shared/xen/`; `XENCFG_SKIP_BOOT=1`
 //! skips. (More proofs live in `tests/boot.rs`, `tests/boot_features.rs`
 //! and `tests/boot_matrix.rs`.)
