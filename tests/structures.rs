@@ -360,3 +360,102 @@ fn binding_checks_each_have_a_bad_input() {
         );
     }
 }
+
+/// The nodes under `parent` compatible with `xen,evtchn-v1`, as (local
+/// port, path of the node the peer phandle names).
+fn channel_ends(fdt: &Fdt, parent: &str) -> Vec<(u32, String)> {
+    let node = fdt.node(parent).unwrap_or_else(|| panic!("{parent}"));
+    node.children
+        .iter()
+        .filter(|c| c.is_compatible("xen,evtchn-v1"))
+        .map(|c| {
+            let [local, peer] = cells(c, "xen,evtchn")[..] else {
+                panic!("{parent}/{}: xen,evtchn is not two cells", c.name)
+            };
+            let peers = by_phandle(fdt, peer);
+            assert_eq!(peers.len(), 1, "{parent}/{}: peer {peer}", c.name);
+            let back = fdt.node(&peers[0]).unwrap();
+            assert_eq!(cells(back, "xen,evtchn")[1], phandle(c), "{}", peers[0]);
+            (local, peers[0].clone())
+        })
+        .collect()
+}
+
+/// Builds the structures example with `edit` applied to its cfg and
+/// `extra` arguments; the merged tree.
+fn build_edited(edit: impl Fn(&str) -> String, extra: &[&str]) -> (Fdt, String) {
+    let dir = scratch_example("structures");
+    let cfg = fs::read_to_string(dir.path().join("xen.cfg")).unwrap();
+    fs::write(dir.path().join("edited.cfg"), edit(&cfg)).unwrap();
+    let mut args = vec!["build", "edited.cfg", "-o", "out"];
+    args.extend_from_slice(extra);
+    let out = run(&args, dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let dtb = fs::read(dir.path().join("out/xen.dtb")).unwrap();
+    (Fdt::from_bytes(&dtb).unwrap(), stderr(&out))
+}
+
+/// XC1016 demoted: a port bound twice is written twice, as the cfg says,
+/// so that Xen (not xencfg, silently) decides what happens: it panics
+/// (`tests/boot_predictions.rs`). The old emitter dropped the second
+/// channel and Xen booted a system with one channel less.
+#[test]
+fn a_port_bound_twice_is_written_twice_when_demoted() {
+    let (fdt, report) = build_edited(
+        |cfg| cfg.replace("evtchn=10 app:20\n", "evtchn=10 app:20\nevtchn=11 app:20\n"),
+        &["-W", "XC1016"],
+    );
+    assert!(report.contains("warning[XC1016]"), "{report}");
+    let rt = channel_ends(&fdt, "/chosen/rt");
+    assert_eq!(
+        rt,
+        [
+            (10, "/chosen/app/evtchn-20".to_string()),
+            (11, "/chosen/app/evtchn-20-2".to_string())
+        ]
+    );
+    let mut app = channel_ends(&fdt, "/chosen/app");
+    app.sort();
+    assert_eq!(
+        app,
+        [
+            (20, "/chosen/rt/evtchn-10".to_string()),
+            (20, "/chosen/rt/evtchn-11".to_string()),
+            (30, "/chosen/dom0-evtchn-40".to_string())
+        ]
+    );
+}
+
+/// XC1014 demoted: a channel to dom0 in a section without dom0 keeps its
+/// `/chosen` end (Xen then panics "could not find domains"), rather than
+/// losing the channel silently.
+#[test]
+fn a_channel_to_a_missing_dom0_is_written_when_demoted() {
+    let (fdt, report) = build_edited(
+        |cfg| cfg.replace("kernel=Image-dom0.bin console=hvc0\n", ""),
+        &["-W", "XC1014"],
+    );
+    assert!(report.contains("warning[XC1014]"), "{report}");
+    assert_eq!(
+        channel_ends(&fdt, "/chosen"),
+        [(40, "/chosen/app/evtchn-30".to_string())]
+    );
+}
+
+/// XC1018 demoted: a pool without CPUs is written (empty `cpupool-cpus`)
+/// and the guest still names it; the old emitter dropped both, and the
+/// guest silently ran in Xen's default pool (`tests/boot_predictions.rs`
+/// shows what Xen makes of it).
+#[test]
+fn an_empty_pool_is_written_when_demoted() {
+    let (fdt, report) = build_edited(
+        |cfg| cfg.replace("cpus=/cpus/cpu@2,0x3\n", ""),
+        &["-W", "XC1018"],
+    );
+    assert!(report.contains("warning[XC1018]"), "{report}");
+    let pool = fdt.node("/chosen/rtpool").expect("pool node");
+    assert!(pool.is_compatible("xen,cpupool"));
+    assert_eq!(cells(pool, "cpupool-cpus"), Vec::<u32>::new());
+    let rt = fdt.node("/chosen/rt").unwrap();
+    assert_eq!(rt.property_u32("domain-cpupool"), Some(phandle(pool)));
+}

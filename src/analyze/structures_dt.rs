@@ -5,11 +5,14 @@
 //!
 //! Phandles are allocated upwards from the highest one the tree already
 //! uses, in a fixed order (pool CPUs, pools, then event channels), so the
-//! same input always gives the same blob. Anything the checks reject (an
-//! unknown CPU, a missing peer, a reused port) is left out here rather than
-//! written half-way.
+//! same input always gives the same blob. What cannot be written at all (an
+//! unknown CPU, a peer that is no domain of the section) is left out; the
+//! checks report it. Everything else the checks reject but the user demoted
+//! (a port bound twice, a channel to a dom0 the section lacks) is written as
+//! the cfg says, so that Xen judges what the user asked for rather than a
+//! silently different system.
 
-use super::resolve::{Domain, End, Links};
+use super::resolve::{Domain, Links};
 use crate::fdt::{Fdt, Node, value};
 use crate::host::HostFacts;
 use crate::model::structures::{CpuPool, PoolCpu, SharedMemKey};
@@ -119,8 +122,11 @@ fn add_pools(
                 host_cpu.map(|c| c.path.clone())
             })
             .collect();
-        let Some(paths) = paths.filter(|p| !p.is_empty() && !taken) else {
-            continue; // reported by the checks
+        // An unknown CPU or a name another node has cannot be written
+        // (reported by the checks); an empty pool (XC1018 demoted) is
+        // written as it is, for Xen to judge.
+        let Some(paths) = paths.filter(|_| !taken) else {
+            continue;
         };
         let cpu_phandles: Vec<u32> = paths
             .iter()
@@ -198,27 +204,14 @@ fn shared_mem_node(index: usize, key: &SharedMemKey, version: XenVersion) -> Nod
     node
 }
 
-/// Both nodes of every event channel, each naming the other's phandle.
+/// Both nodes of every event channel, each naming the other's phandle. A
+/// port bound twice (XC1016, demoted) gets both channels, the second node
+/// named `evtchn-PORT-2` (Xen finds the nodes by `compatible`, not name).
 fn add_channels(fdt: &mut Fdt, section: &BootSection, links: &Links, phandles: &mut Phandles) {
-    let mut used: Vec<End> = Vec::new();
-    let has_dom0 = section.dom0_kernel.is_some();
     for channel in &links.channels {
         let [a, b] = channel.ends;
-        let clash = used.contains(&a) || used.contains(&b) || a == b;
-        let missing_dom0 = !has_dom0 && (a.domain == Domain::Dom0 || b.domain == Domain::Dom0);
-        if clash || missing_dom0 {
-            continue; // reported by the checks
-        }
-        used.extend([a, b]);
         let (pa, pb) = (phandles.take(), phandles.take());
         for (end, own, peer) in [(a, pa, pb), (b, pb, pa)] {
-            let mut node = Node::new(match end.domain {
-                Domain::Dom0 => format!("dom0-evtchn-{}", end.port),
-                Domain::Guest(_) => format!("evtchn-{}", end.port),
-            });
-            node.set_property("compatible", value::string("xen,evtchn-v1"));
-            node.set_property("xen,evtchn", value::cells(&[end.port, peer]));
-            node.set_property("phandle", value::u32(own));
             let parent = match end.domain {
                 Domain::Dom0 => fdt.root.child_mut("chosen"),
                 Domain::Guest(i) => section
@@ -226,9 +219,22 @@ fn add_channels(fdt: &mut Fdt, section: &BootSection, links: &Links, phandles: &
                     .get(i)
                     .and_then(|g| domain_node(fdt, &g.name)),
             };
-            if let Some(parent) = parent {
-                parent.children.push(node);
+            let Some(parent) = parent else { continue };
+            let base = match end.domain {
+                Domain::Dom0 => format!("dom0-evtchn-{}", end.port),
+                Domain::Guest(_) => format!("evtchn-{}", end.port),
+            };
+            let mut name = base.clone();
+            let mut n = 1;
+            while parent.child(&name).is_some() {
+                n += 1;
+                name = format!("{base}-{n}");
             }
+            let mut node = Node::new(name);
+            node.set_property("compatible", value::string("xen,evtchn-v1"));
+            node.set_property("xen,evtchn", value::cells(&[end.port, peer]));
+            node.set_property("phandle", value::u32(own));
+            parent.children.push(node);
         }
     }
 }

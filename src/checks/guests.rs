@@ -46,7 +46,7 @@ fn check_bootargs(args: Option<&str>, span: crate::diag::Span, diags: &mut Diagn
     if let Some(args) = args.filter(|a| a.len() > MAX_BOOTARGS) {
         diags.push(
             Diagnostic::at(&c::BOOTARGS_TOO_LONG, span, format!("the kernel command line is {} bytes long", args.len()))
-                .note("Xen keeps at most 1023 bytes: 1024 is silently truncated, longer panics \"command line too long\"")
+                .note("Xen keeps at most 1023 bytes: 1024 is silently truncated; longer stops Xen before its console is up (its \"command line too long\" is never shown)")
                 .help("shorten it to 1023 bytes or less"),
         );
     }

@@ -91,7 +91,7 @@ fn static_memory(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
                     .collect();
                 diags.push(
                 Diagnostic::at(&c::STATIC_MEM_OUTSIDE_RAM, r.span, format!("static range {:#x}-{:#x} is not inside host RAM", r.value.start, r.value.end()))
-                    .note("Xen takes static memory page by page from host RAM and panics (or crashes) building the domain")
+                    .note("Xen takes static memory page by page from host RAM and stops at early boot, before its console is up: nothing is printed after the EFI loader's lines")
                     .note(facts.ram_source_note())
                     .help(format!("use a range inside the host's RAM: {}", ram.join(", "))),
             );
@@ -245,7 +245,7 @@ fn static_overlaps(cx: &SectionView, diags: &mut Diagnostics) {
 
 fn overlap_note(cx: &SectionView) -> String {
     if cx.target.version >= XenVersion::new(4, 18) {
-        "Xen panics at early boot: \"Early FDT parsing failed\"".to_string()
+        "Xen stops at early boot (\"Early FDT parsing failed\"), before its console is up: nothing is printed after the EFI loader's lines".to_string()
     } else {
         format!(
             "Xen {} panics when the second user acquires the pages",

@@ -264,7 +264,7 @@ checks! {
         explain: "A domain named `chosen` picks up dom0's command line; `kernel`, `ramdisk` and `xsm` clash with the nodes the EFI stub adds for the cfg's dom0 modules.";
     BOOTARGS_TOO_LONG = "XC0606" "bootargs-too-long" Error
         summary: "a kernel command line of 1024 bytes or more"
-        explain: "Xen keeps module command lines in 1024-byte buffers: 1024 bytes is silently truncated and longer ones panic \"command line too long\".";
+        explain: "Xen keeps module command lines in 1024-byte buffers: 1024 bytes is silently cut to 1023, and a longer one stops Xen at early boot, before its console is up: the panic (\"command line too long\") is never printed, nothing follows the EFI loader's lines.";
     OPTIONS_TOO_LONG = "XC0607" "options-too-long" Error
         summary: "the Xen command line does not fit 4095 bytes"
         explain: "The EFI stub builds the Xen command line in a 4096-byte buffer and stops with \"FDT string overflow\" when it does not fit.";
@@ -356,7 +356,7 @@ checks! {
         explain: "Xen routes a device's interrupts one to one (guest IRQ = host IRQ). The guest's vGIC has 32 + `nr_spis` (rounded up to 32) interrupts; a higher host IRQ makes Xen panic \"Unable to map IRQ\". PPIs and SGIs (below 32) cannot be routed to a guest at all. Raise `nr_spis` or leave it out (the default covers every host interrupt).";
     IRQ_VPL011_CLASH = "XC0814" "irq-vpl011-clash" Error
         summary: "a passed-through device uses IRQ 32, the guest's vPL011 interrupt"
-        explain: "The emulated PL011 (`vpl011`) always uses the guest's IRQ 32 (SPI 0), and passthrough IRQs are mapped one to one. Xen 4.16 panics; 4.17 and later let both share the interrupt silently. Drop `vpl011` or pass the device to another guest.";
+        explain: "The emulated PL011 (`vpl011`) always uses the guest's IRQ 32 (SPI 0), and passthrough IRQs are mapped one to one. Xen 4.16 panics; 4.17 and later let both share the interrupt without a word, and the guest kernel gives it to whichever driver asks first: on Xen 4.22 with a PL031 on IRQ 32 the RTC took it, the console's PL011 failed (\"genirq: Flags mismatch\") and nothing the guest's programs printed reached its console. Drop `vpl011` or pass the device to another guest.";
     GUEST_MMIO_OVERLAP = "XC0815" "guest-mmio-overlap" Warning
         summary: "a passthrough mapping overlaps the guest's memory map"
         explain: "The guest address in `xen,reg` is not checked by Xen. A range over the guest's RAM (0x40000000.., 0x200000000..), vGIC (0x03001000..), vPL011 (0x22000000), grant table (0x38000000) or magic pages (0x39000000) silently replaces what the guest expects there. Map the device elsewhere (QEMU virt and most SoCs keep MMIO below 0x03000000 or between 0x04000000 and 0x22000000).";
@@ -398,13 +398,13 @@ checks! {
         explain: "Xen places the kernel, the generated guest DTB and the initrd in the guest's first RAM bank (up to 3 GiB at 0x40000000, or the first static-mem range of a direct-mapped guest), each rounded up to 2 MiB. When they do not fit Xen panics \"Not enough memory in the first bank for the kernel+dtb+initrd\" or \"Unable to find suitable location for dtb+initrd\". Give the guest more memory.\n\nWrong:  memory=16M   (with a 20 MiB kernel)\nRight:  memory=256M";
     STATIC_MEM_OUTSIDE_RAM = "XC1003" "static-mem-outside-ram" Error
         summary: "a `static-mem` range outside the host's RAM"
-        explain: "Static memory is taken page by page from host RAM. A range that is not inside a host `/memory` node makes Xen touch page structures that do not exist and it panics (or crashes) while building the domain. Use ranges inside the host's RAM. Under EFI Xen's RAM is the firmware's memory map, not the DT memory nodes xencfg reads by default: `--host-ram ADDR:SIZE,...` states the board's ranges instead.";
+        explain: "Static memory is taken page by page from host RAM. A range that is not inside host RAM stops Xen at early boot, before its console is up: after the EFI loader's lines nothing more is printed (Xen 4.22, a range past the end of RAM). Use ranges inside the host's RAM. Under EFI Xen's RAM is the firmware's memory map, not the DT memory nodes xencfg reads by default: `--host-ram ADDR:SIZE,...` states the board's ranges instead.";
     STATIC_MEM_OVERLAP = "XC1004" "static-mem-overlap" Error
         summary: "a `static-mem` range overlaps other static memory or a reserved range"
-        explain: "Each static range belongs to one domain. Overlapping another guest's static memory, `/reserved-memory`, a `/memreserve/` entry, `/chosen` `xen,static-heap` or a shared-memory host range panics Xen 4.18+ at early boot (\"Early FDT parsing failed\") and makes 4.16/4.17 fail when the second user acquires the pages. Note also that the EFI firmware places the boot modules wherever it likes (usually at the top of RAM): keep static ranges clear of memory the firmware hands out.";
+        explain: "Each static range belongs to one domain. Overlapping another guest's static memory, `/reserved-memory`, a `/memreserve/` entry, `/chosen` `xen,static-heap` or a shared-memory host range stops Xen 4.18+ at early boot, before its console is up (the panic, \"Early FDT parsing failed\", is never printed: after the EFI loader's lines nothing follows), and makes 4.16/4.17 fail when the second user acquires the pages. Note also that the EFI firmware places the boot modules wherever it likes (usually at the top of RAM): keep static ranges clear of memory the firmware hands out.";
     STATIC_MEM_UNALIGNED = "XC1005" "static-mem-unaligned" Error
         summary: "a `static-mem` or `shared-mem` address or size that is not a multiple of 4 KiB"
-        explain: "Xen maps guest memory in 4 KiB pages. Release builds truncate an unaligned static range (the size check then fails and Xen panics, or pages are lost); Xen 4.19+ panics on unaligned shared memory.";
+        explain: "Xen maps guest memory in 4 KiB pages. Release builds truncate an unaligned static range (the size check then fails and Xen panics, or pages are lost); Xen 4.19+ stops on unaligned shared memory at early boot, before its console is up: nothing is printed after the EFI loader's lines.";
     STATIC_MEM_SIZE = "XC1006" "static-mem-size-mismatch" Error
         summary: "the `static-mem` ranges do not add up to `memory`"
         explain: "With static memory, `memory` must equal the sum of the ranges exactly; Xen panics \"doesn't match up\" otherwise. Leave `memory` out and xencfg derives it from `static-mem`.";
@@ -416,16 +416,16 @@ checks! {
         explain: "A guest that is not direct-mapped gets its static ranges mapped one after another into the two guest RAM banks (3 GiB at 0x40000000, then 1016 GiB at 0x200000000); what does not fit panics \"Exhausted all possible guest banks\". Static memory and `llc-colors` exclude each other (Xen 4.20+ panics).";
     SHM_ID = "XC1009" "shm-id" Error
         summary: "a shared-memory id that is empty or longer than 15 characters"
-        explain: "Xen keeps shared-memory ids in 16 bytes including the terminating NUL and panics at boot on a longer `xen,shm-id`.";
+        explain: "Xen keeps shared-memory ids in 16 bytes including the terminating NUL and stops on a longer `xen,shm-id` at early boot, before its console is up: nothing is printed after the EFI loader's lines.";
     SHM_MISMATCH = "XC1010" "shm-mismatch" Error
         summary: "one shared-memory id with different ranges, or one range under two ids"
-        explain: "Every domain that shares a region names it with the same id, the same host address and the same size; two ids on one range, or one id with different ranges, make Xen panic at boot. Regions must also not overlap each other.";
+        explain: "Every domain that shares a region names it with the same id, the same host address and the same size; two ids on one range, or one id with different ranges, stop Xen at early boot, before its console is up (nothing is printed after the EFI loader's lines). Regions must also not overlap each other.";
     SHM_ROLE = "XC1011" "shm-role" Error
         summary: "shared-memory roles that Xen rejects"
-        explain: "A region has at most one `role=owner`; when one domain owns it, every other domain sharing it must say `role=borrower` explicitly (a role-less node meeting an owned region panics). A region where everyone is a borrower is accepted but nobody owns it.";
+        explain: "A region has at most one `role=owner`; when one domain owns it, every other domain sharing it must say `role=borrower` explicitly (a role-less node meeting an owned region panics \"shm memory node has already been allocated to a specific owner\"). A region where everyone is a borrower is accepted but nobody owns it.";
     SHM_TOO_MANY = "XC1012" "shm-too-many" Error
         summary: "more than 32 shared-memory regions"
-        explain: "Xen 4.19+ keeps at most 32 distinct static shared-memory regions (NR_SHMEM_BANKS) and panics past that.";
+        explain: "Xen 4.19+ keeps at most 32 distinct static shared-memory regions (NR_SHMEM_BANKS); past that it stops at early boot, before its console is up (nothing is printed after the EFI loader's lines).";
     SHM_HOST_ADDRESS = "XC1013" "shm-host-address" Error
         summary: "a shared-memory region without the host address this Xen needs"
         explain: "Xen 4.17 and 4.18 need the host address of every shared-memory region (`host=`); 4.19+ can allocate it, except for a direct-mapped guest, whose guest address must equal the host address.";
@@ -434,19 +434,19 @@ checks! {
         explain: "`evtchn=PORT PEER:PORT` links two domains of the same boot section. The peer is a guest's name or `dom0`; dom0 exists only when the section has `kernel=`. Xen panics \"could not find domains\" when an end is missing.";
     EVTCHN_PORT = "XC1015" "evtchn-port" Error
         summary: "an event-channel port out of range"
-        explain: "Ports start at 1 (0 means \"any\" and breaks the binding). A dom0less guest has at most port 1023 (Xen 4.17+ `max_evtchn_port`); dom0 is limited only by the 2-level ABI (4095). Xen panics when a port does not fit.";
+        explain: "Ports start at 1 (0 means \"any\" and breaks the binding). A dom0less guest has at most port 1023 (Xen 4.17+ `max_evtchn_port`); dom0 is limited only by the 2-level ABI (4095). Xen panics when a port does not fit (\"evtchn_alloc_unbound() failure\").";
     EVTCHN_PORT_REUSED = "XC1016" "evtchn-port-reused" Error
         summary: "one event-channel port used twice in a domain, or the two ends disagree"
-        explain: "A port can be bound once per domain; a second channel on it makes Xen panic (-EBUSY). When both ends describe the same channel they must agree on both ports.";
+        explain: "A port can be bound once per domain; a second channel on it makes Xen panic (\"evtchn_bind_interdomain() failure (Error -16)\", -EBUSY). When both ends describe the same channel they must agree on both ports.";
     EVTCHN_NO_ENHANCED = "XC1017" "evtchn-without-enhanced" Warning
         summary: "a guest with static event channels but no `xen,enhanced`"
         explain: "Without `xen,enhanced` a dom0less guest gets no hypervisor node in its device tree and cannot find or use its event channels. Xen's documentation: include `xen,enhanced = \"no-xenstore\"` (or `enabled`).";
     CPUPOOL_UNKNOWN = "XC1018" "cpupool-unknown" Error
         summary: "`cpupool=` names no pool section, or a pool section is unusable"
-        explain: "`cpupool=NAME` needs a `[NAME]` section with `cpus=` (host CPU node paths such as `/cpus/cpu@1`, or MPIDR values) and optionally `sched=`. The pool becomes a `/chosen` node of that name, so the name must be a valid node name that no guest uses. Xen panics on an empty pool.";
+        explain: "`cpupool=NAME` needs a `[NAME]` section with `cpus=` (host CPU node paths such as `/cpus/cpu@1`, or MPIDR values) and optionally `sched=`. The pool becomes a `/chosen` node of that name, so the name must be a valid node name that no guest uses. Xen panics on an empty pool (\"Missing or empty cpupool-cpus property!\").";
     CPUPOOL_CPU = "XC1019" "cpupool-cpu" Error
         summary: "a pool CPU that is not a host CPU, or a CPU in two pools"
-        explain: "Every `cpus=` entry must name a CPU node of the host DTB (by path or by its `reg`, the MPIDR). Xen panics \"Error retrieving logical cpu\" for an unknown CPU and when a CPU is in two pools.";
+        explain: "Every `cpus=` entry must name a CPU node of the host DTB (by path or by its `reg`, the MPIDR). Xen panics \"Error retrieving logical cpu\" for an unknown CPU, and \"Logical cpu N already added to a cpupool!\" when a CPU is in two pools.";
     CPUPOOL_SCHED = "XC1020" "cpupool-scheduler" Error
         summary: "a pool scheduler that this Xen does not have"
         explain: "`sched=` must name a scheduler built into Xen: `credit`, `credit2`, `rtds`, `arinc653` or `null` (with `--xen-config`, those enabled by CONFIG_SCHED_*). Xen panics \"Scheduler ... does not exists!\".";
@@ -458,7 +458,7 @@ checks! {
         explain: "`xen,enhanced=enabled` (or `legacy`) gives a guest xenstore. Xen 4.17-4.20 need dom0 for that (\"Xenstore support requires dom0\"); 4.21+ need exactly one xenstore domain: dom0, or else one guest with the xenstore capability. Two xenstore domains panic \"Only 1 xenstore domain can be specified!\". A dom0less system without dom0 uses `xen,enhanced=no-xenstore`.";
     CAPABILITIES = "XC1023" "capabilities-conflict" Error
         summary: "a hardware-domain capability that clashes with dom0 or the guest's other settings"
-        explain: "Only one domain can be the hardware domain: a guest with the `hardware` capability next to a classic dom0 (`kernel=`), or two such guests, panic \"Only 1 hardware domain\". A hardware domain needs `direct-map` (or an IOMMU) and must not use `passthrough`, `nr_spis` or a passthrough DTB.";
+        explain: "Only one domain can be the hardware domain: a guest with the `hardware` capability next to a classic dom0 (`kernel=`), or two such guests, panic \"Only 1 hardware domain\". A hardware domain needs `direct-map` (or an IOMMU: without either Xen panics \"non-direct mapped hardware domain requires iommu\") and must not use `passthrough`, `nr_spis` or a passthrough DTB.";
     GUEST_DTB_BUDGET = "XC1024" "guest-dtb-budget" Error
         summary: "the guest's generated device tree would not fit Xen's buffer"
         explain: "Xen builds each guest's device tree in a fixed buffer: 4 KiB in 4.16/4.17 (the passthrough fragment included), 4 KiB plus the fragment in 4.18-4.21. About 1.2 KiB is fixed (measured on 4.16.7 and 4.21.2), `xen,enhanced` adds 156 bytes, each vCPU 96, plus the command line, shared memory and event channel nodes: with a 29-byte command line 31 vCPUs fit on 4.21.2 and 32 do not. When it overflows Xen panics \"Device tree generation failed\". Xen 4.22 sizes the buffer for 128 vCPUs.";
@@ -480,7 +480,7 @@ checks! {
         explain: "A domain that uses the host's memory layout (`direct-map`, or the hardware domain: dom0, with `dom0_max_vcpus=`, or `capabilities` with 0x2 on Xen 4.21+) gets the host GICv3's redistributor regions instead of Xen's virtual one, one 128 KiB redistributor per vCPU. vCPUs beyond what the regions cover (the sum of their sizes / 128 KiB) have none: Xen 4.16-4.21 print \"Unable to find a re-distributor for VCPU n\" and create them anyway, and the guest hangs bringing them up; Xen 4.22 stops creating vCPUs there and the guest runs with fewer than asked (a warning there).\n\nWrong:  cpus=8      (a direct-mapped guest on a host whose GICR region is 512 KiB: 4 redistributors)\nRight:  cpus=4";
     LLC_COLORED_HEAP = "XC1030" "llc-colored-heap" Error
         summary: "LLC colouring is on, but the boot leaves Xen's coloured heap too small for the domains"
-        explain: "With LLC colouring on (`llc-coloring=on`, or `llc-size=` and `llc-nr-ways=`, on Xen 4.20+ built with CONFIG_LLC_COLORING) every domain's memory and P2M pool come from the coloured heap, whatever its `llc-colors`. Xen fills that heap at boot with what its buddy allocator leaves: the buddy takes the lowest free RAM region whole, then `buddy-alloc-size` (CONFIG_BUDDY_ALLOCATOR_SIZE, 64 MiB by default) of the other regions. Xen's EFI loader places Xen and the boot modules at the top of RAM, so on a host whose RAM is one bank with nothing reserved low in it, the lowest free region is nearly all of RAM and the coloured heap is (nearly) empty: Xen panics \"Failed to allocate P2M pages\" / \"Could not set up domain\" at the first domain (seen on Xen 4.22 under QEMU, with and without `llc-colors`). A `/reserved-memory` range low in RAM (one page is enough, e.g. through `dtbo=`) ends the lowest region there; the rest then goes to the coloured heap and the same guests boot. xencfg counts RAM from the host DTB's memory nodes and does not model the share of each colour.";
+        explain: "With LLC colouring on (`llc-coloring=on`, or `llc-size=` and `llc-nr-ways=`, on Xen 4.20+ built with CONFIG_LLC_COLORING) every domain's memory and P2M pool come from the coloured heap, whatever its `llc-colors`. Xen fills that heap at boot with what its buddy allocator leaves: the buddy takes the lowest free RAM region whole, then `buddy-alloc-size` (CONFIG_BUDDY_ALLOCATOR_SIZE, 64 MiB by default) of the other regions. Xen's EFI loader places Xen and the boot modules at the top of RAM, so on a host whose RAM is one bank with nothing reserved low in it, the lowest free region is nearly all of RAM and the coloured heap is (nearly) empty: Xen panics \"Failed to allocate P2M pages\" / \"Could not set up domain\" at the first domain (seen on Xen 4.22 under QEMU, with and without `llc-colors`). Where the firmware's own allocations split the low RAM, the same system boots: under U-Boot's UEFI on the same QEMU machine Xen 4.22 starts the guest without any reservation, so the failure depends on the firmware's EFI memory map, which xencfg cannot see; the reservation works under both. A `/reserved-memory` range low in RAM (one page is enough, e.g. through `dtbo=`) ends the lowest region there; the rest then goes to the coloured heap and the same guests boot. xencfg counts RAM from the host DTB's memory nodes and does not model the share of each colour.";
     IMPORT_NOT_DATA = "XC1101" "import-not-data" Error
         summary: "an imported config line is not plain data"
         explain: "`xencfg import` reads a config file (ImageBuilder's is a bash script of variables) as data and never runs it. Commands, command substitution (`$(...)`, backquotes), arithmetic (`$((...))`), parameter operators (`${A:-b}`), `+=` and control flow are reported and skipped; `$NAME` and `${NAME}` are expanded only from assignments made earlier in the same file.\n\nWrong:  DOMU_KERNEL[0]=$(ls Image-*)\nRight:  DOMU_KERNEL[0]=Image-domu0";
