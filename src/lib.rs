@@ -26,6 +26,7 @@ pub mod input;
 pub mod lower;
 pub mod model;
 pub mod progress;
+pub mod range;
 pub mod stdout;
 pub mod structures;
 pub mod target;

@@ -10,7 +10,8 @@ use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity, Span};
 use crate::host::HostCpu;
 use crate::model::Guest;
-use crate::model::structures::{CpuPool, DOM0, PhysRange, PoolCpu, ShmRole};
+use crate::model::structures::{CpuPool, DOM0, PoolCpu, ShmRole};
+use crate::range::Range;
 use crate::structures::resolve::{self, Domain, End};
 use crate::target::{Built, XenVersion};
 
@@ -240,7 +241,7 @@ fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
                 }
             }
             if let (Some(host), Some(facts)) = (key.host, &cx.host) {
-                let range = PhysRange {
+                let range = Range {
                     start: host,
                     size: key.size,
                 };
@@ -267,13 +268,13 @@ fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
         guest_overlaps(cx, guest, diags);
     }
     // Different ids on one range, or overlapping ranges.
-    let hosts: Vec<(&str, PhysRange, Span)> = regions
+    let hosts: Vec<(&str, Range, Span)> = regions
         .iter()
         .filter_map(|r| {
             let (_, k) = r.members[0];
             Some((
                 r.id,
-                PhysRange {
+                Range {
                     start: k.host?,
                     size: k.size,
                 },
@@ -343,7 +344,7 @@ fn has_compatible(node: &crate::fdt::Node, compatible: &str) -> bool {
 }
 
 /// The guest's RAM in its own address space.
-fn guest_ram(guest: &Guest) -> Vec<PhysRange> {
+fn guest_ram(guest: &Guest) -> Vec<Range> {
     const RAM0: u64 = 0x4000_0000;
     const RAM0_SIZE: u64 = 3 << 30;
     const RAM1: u64 = 0x2_0000_0000;
@@ -359,12 +360,12 @@ fn guest_ram(guest: &Guest) -> Vec<PhysRange> {
         Some(m) => m.total(),
         None => guest.memory_kib().unwrap_or(0).saturating_mul(1024),
     };
-    let mut ram = vec![PhysRange {
+    let mut ram = vec![Range {
         start: RAM0,
         size: total.min(RAM0_SIZE),
     }];
     if total > RAM0_SIZE {
-        ram.push(PhysRange {
+        ram.push(Range {
             start: RAM1,
             size: total - RAM0_SIZE,
         });
@@ -383,7 +384,7 @@ fn guest_overlaps(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
     };
     let keys = &guest.structures.shared_mem;
     for (n, key) in keys.iter().enumerate() {
-        let range = PhysRange {
+        let range = Range {
             start: key.guest,
             size: key.size,
         };
@@ -395,7 +396,7 @@ fn guest_overlaps(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
             hit = devices
                 .iter()
                 .find(|(_, start, size)| {
-                    PhysRange {
+                    Range {
                         start: *start,
                         size: *size,
                     }
@@ -407,7 +408,7 @@ fn guest_overlaps(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
             hit = keys[..n]
                 .iter()
                 .find(|k| {
-                    PhysRange {
+                    Range {
                         start: k.guest,
                         size: k.size,
                     }

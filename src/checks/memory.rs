@@ -9,8 +9,8 @@ use crate::checks::resources::SectionContext;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::image::ImageFormat;
-use crate::model::structures::PhysRange;
 use crate::model::{Guest, Module};
+use crate::range::Range;
 use crate::target::XenVersion;
 use std::io::{Read, Seek, SeekFrom};
 
@@ -157,7 +157,7 @@ fn static_memory(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
 /// Static ranges of every guest against each other, the host's reserved
 /// ranges and the shared-memory host ranges.
 fn static_overlaps(cx: &SectionContext, diags: &mut Diagnostics) {
-    let mut ranges: Vec<(PhysRange, Span, String)> = Vec::new();
+    let mut ranges: Vec<(Range, Span, String)> = Vec::new();
     for guest in &cx.section.guests {
         let Some(mem) = &guest.structures.static_mem else {
             continue;
@@ -216,7 +216,7 @@ fn static_overlaps(cx: &SectionContext, diags: &mut Diagnostics) {
             .flat_map(|g| &g.structures.shared_mem)
             .find(|k| {
                 k.host.is_some_and(|h| {
-                    PhysRange {
+                    Range {
                         start: h,
                         size: k.size,
                     }
@@ -639,7 +639,7 @@ fn llc_colored_heap(cx: &SectionContext, diags: &mut Diagnostics) {
     };
     // Free RAM: the banks without the reserved and static ranges (Xen's
     // EFI stub deletes the /memreserve/ entries).
-    let mut taken: Vec<PhysRange> = facts
+    let mut taken: Vec<Range> = facts
         .reserved
         .iter()
         .filter(|r| r.what != "/memreserve/")
@@ -650,28 +650,11 @@ fn llc_colored_heap(cx: &SectionContext, diags: &mut Diagnostics) {
             taken.extend(mem.ranges.iter().map(|r| r.value));
         }
     }
-    let mut free: Vec<PhysRange> = Vec::new();
+    let mut free: Vec<Range> = Vec::new();
     let mut banks = facts.ram.clone();
     banks.sort_by_key(|r| r.start);
     for bank in banks {
-        let mut at = bank.start;
-        let mut cuts: Vec<PhysRange> = taken.iter().copied().filter(|t| t.overlaps(bank)).collect();
-        cuts.sort_by_key(|t| t.start);
-        for cut in cuts {
-            if cut.start > at {
-                free.push(PhysRange {
-                    start: at,
-                    size: cut.start - at,
-                });
-            }
-            at = at.max(cut.end());
-        }
-        if bank.end() > at {
-            free.push(PhysRange {
-                start: at,
-                size: bank.end() - at,
-            });
-        }
+        free.extend(bank.minus(&taken));
     }
     let Some(lowest) = free.first().copied() else {
         return;

@@ -14,9 +14,9 @@ use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::lower::{raw_sub_span, sub_span};
 use crate::model::Spanned;
 use crate::model::structures::{
-    CpuPool, EvtchnKey, GuestStructures, PhysRange, PoolCpu, SharedMemKey, ShmRole, StaticMem,
-    VcpuAffinity,
+    CpuPool, EvtchnKey, GuestStructures, PoolCpu, SharedMemKey, ShmRole, StaticMem, VcpuAffinity,
 };
+use crate::range::Range;
 use crate::target::Target;
 use std::collections::BTreeMap;
 
@@ -320,7 +320,7 @@ fn static_mem(v: &Value) -> Parsed<StaticMem> {
             return Err((span, format!("`{word}` ends past 2^64")));
         }
         ranges.push(Spanned::new(
-            PhysRange {
+            Range {
                 start: start_value,
                 size,
             },
@@ -609,15 +609,15 @@ mod tests {
         let Some(Item::StaticMem(m)) = item else {
             panic!("{item:?}")
         };
-        let ranges: Vec<PhysRange> = m.ranges.iter().map(|r| r.value).collect();
+        let ranges: Vec<Range> = m.ranges.iter().map(|r| r.value).collect();
         assert_eq!(
             ranges,
             [
-                PhysRange {
+                Range {
                     start: 0x5000_0000,
                     size: 256 << 20
                 },
-                PhysRange {
+                Range {
                     start: 0x7000_0000,
                     size: 0x1000
                 }

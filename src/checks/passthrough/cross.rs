@@ -7,8 +7,9 @@ use crate::binding::value::PropertyValue;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::fdt::Fdt;
-use crate::fdt::query::{self, Range};
+use crate::fdt::query;
 use crate::model::Guest;
+use crate::range::Range;
 
 /// The vPL011's interrupt in every guest (GUEST_VPL011_SPI).
 const VPL011_IRQ: u32 = 32;
@@ -59,7 +60,7 @@ fn shared(a: &Device, b: &Device) -> Option<String> {
         }
     }
     for (ra, _) in &a.mappings {
-        if let Some((rb, _)) = b.mappings.iter().find(|(rb, _)| ra.overlaps(rb)) {
+        if let Some((rb, _)) = b.mappings.iter().find(|(rb, _)| ra.overlaps(*rb)) {
             return Some(format!(
                 "host MMIO {} (`{}`, `{}`)",
                 overlap(ra, rb),
@@ -202,7 +203,7 @@ fn guest_map(guest: &Guest, device: &Device, gic_v3: bool, diags: &mut Diagnosti
             start: *guest_start,
             size: host.size,
         };
-        for (name, region) in map.iter().filter(|(_, r)| r.overlaps(&at)) {
+        for (name, region) in map.iter().filter(|(_, r)| r.overlaps(at)) {
             diags.push(
                 Diagnostic::new(
                     &c::GUEST_MMIO_OVERLAP,
