@@ -1,20 +1,16 @@
 //! The structures xencfg writes with phandles (spec §1.4): cpupools, static
 //! event channels, static shared memory, static memory and vCPU affinity.
 //!
-//! [`parse`] reads the cfg keys into the typed
+//! [`crate::lower::structures`] reads the cfg keys into the typed
 //! [`crate::model::structures`] during lowering; [`resolve`] ties them
 //! together per boot section (which guest an event channel reaches, which
 //! guests share a region, which pools a section uses), for the checks and
 //! for [`crate::emit::structures`], which writes the nodes.
 
-pub mod parse;
 pub mod resolve;
 
 use crate::binding::value::{Kib, PropertyValue};
 use crate::model::{GuestProperty, System};
-
-/// The keys of a cpupool section.
-pub const POOL_KEYS: &[&str] = &["cpus", "sched"];
 
 /// Give every guest with `static-mem` and no `memory` the sum of its ranges
 /// (spec §1.4). A sum that is not whole pages is left underived: the

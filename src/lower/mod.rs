@@ -5,7 +5,11 @@
 //! `domains=`/`guests=` (the section form), mixed freely. Guests get their
 //! domids in the order they first appear in their boot section. Keys are
 //! classified against what Xen reads and what xencfg reads; everything else
-//! is reported, never silently dropped.
+//! is reported, never silently dropped. [`structures`] reads the keys of
+//! the linked structures (cpupools, event channels, shared and static
+//! memory, vCPU affinity).
+
+pub mod structures;
 
 use crate::binding::value::{self, Kib, PropertyValue};
 use crate::binding::{self, ValueKind};
@@ -15,7 +19,6 @@ use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::esp::EspPath;
 use crate::model::structures::GuestStructures;
 use crate::model::{BootSection, Guest, GuestProperty, Module, ModuleRole, Spanned, System};
-use crate::structures;
 use crate::target::Target;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -43,7 +46,7 @@ pub struct LowerInput<'a> {
 pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
     let doc = input.doc;
     let guest_refs = guest_section_names(doc);
-    let pool_refs = structures::parse::pool_section_names(doc);
+    let pool_refs = structures::pool_section_names(doc);
     let mut lowerer = Lowerer {
         input,
         diags,
@@ -89,12 +92,12 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             continue;
         }
         let named_pool = pool_refs.contains_key(&section.name);
-        if structures::parse::is_pool_section(section, named_pool) {
+        if structures::is_pool_section(section, named_pool) {
             if !named_pool {
-                structures::parse::report_unused_pool(section, lowerer.diags);
+                structures::report_unused_pool(section, lowerer.diags);
             }
             lowerer.check_keys(section, index, &[], structures::POOL_KEYS);
-            pools.push(structures::parse::lower_pool(section, lowerer.diags));
+            pools.push(structures::lower_pool(section, lowerer.diags));
             continue;
         }
         sections.push(lowerer.boot_section(section, index));
@@ -356,7 +359,7 @@ struct Lowerer<'a, 'd> {
     /// `passthrough=/host/path` values read since the last take.
     pending_passthrough: Vec<Spanned<String>>,
     /// Structure keys read since the last take.
-    pending_structures: Vec<structures::parse::Item>,
+    pending_structures: Vec<structures::Item>,
     /// See [`first_section_by_name`].
     section_by_name: HashMap<&'a str, usize>,
     /// See [`bare_words_by_section`].
@@ -541,7 +544,7 @@ impl Lowerer<'_, '_> {
                     .passthrough
                     .append(&mut self.pending_passthrough);
                 let items = self.pending_structures.drain(..);
-                structures::parse::attach(&mut guest.parts.structures, items, self.diags);
+                structures::attach(&mut guest.parts.structures, items, self.diags);
                 if let Some(p) = property {
                     push_property(self.diags, &mut guest.parts.properties, p);
                 }
@@ -729,7 +732,7 @@ impl Lowerer<'_, '_> {
         t.parts.rejected.append(&mut self.pending_rejected);
         t.parts.passthrough.append(&mut self.pending_passthrough);
         let items = self.pending_structures.drain(..);
-        structures::parse::attach(&mut t.parts.structures, items, self.diags);
+        structures::attach(&mut t.parts.structures, items, self.diags);
         t
     }
 
@@ -831,7 +834,7 @@ impl Lowerer<'_, '_> {
         }
         let target = self.input.target;
         if let Some(item) =
-            structures::parse::lower_key(name, name_span, text, value_span, target, self.diags)
+            structures::lower_key(name, name_span, text, value_span, target, self.diags)
         {
             self.pending_structures.push(item);
             return None;
@@ -1086,7 +1089,7 @@ impl Lowerer<'_, '_> {
                 }
                 if spec.dt_name == "llc-colors" {
                     // Written back canonically: Xen reads `010` as octal.
-                    return match structures::parse::color_list(s, value_span) {
+                    return match structures::color_list(s, value_span) {
                         Ok(colors) => Some(GuestProperty {
                             dt_name: spec.dt_name.to_string(),
                             value: PropertyValue::Str(crate::model::structures::list_text(&colors)),

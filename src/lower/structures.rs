@@ -6,12 +6,12 @@
 //! decided per boot section by the checks. Every error points at the
 //! offending bytes of the value.
 
+use super::{raw_sub_span, sub_span};
 use crate::binding::{self, value};
 use crate::cfg::{Document, Section};
 use crate::checks::target::require;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
-use crate::lower::{raw_sub_span, sub_span};
 use crate::model::Spanned;
 use crate::model::structures::{
     CpuPool, EvtchnKey, GuestStructures, PoolCpu, SharedMemKey, ShmRole, StaticMem, VcpuAffinity,
@@ -19,6 +19,9 @@ use crate::model::structures::{
 use crate::range::Range;
 use crate::target::Target;
 use std::collections::BTreeMap;
+
+/// The keys of a cpupool section.
+pub const POOL_KEYS: &[&str] = &["cpus", "sched"];
 
 /// No Xen has more CPUs than this (NR_CPUS is at most 4096); bounding the
 /// numbers also bounds the lists a range expands to.
@@ -452,7 +455,7 @@ pub fn is_pool_section(section: &Section, named: bool) -> bool {
         && section
             .entries
             .iter()
-            .all(|e| super::POOL_KEYS.contains(&e.key.as_str()))
+            .all(|e| POOL_KEYS.contains(&e.key.as_str()))
 }
 
 /// A pool section no guest runs in.
