@@ -62,6 +62,15 @@ pub struct PropertySpec {
     pub summary: &'static str,
 }
 
+/// A property is its DT name: the table holds each name once.
+impl PartialEq for PropertySpec {
+    fn eq(&self, other: &PropertySpec) -> bool {
+        self.dt_name == other.dt_name
+    }
+}
+
+impl Eq for PropertySpec {}
+
 impl PropertySpec {
     /// The key used in the cfg: the DT name without a leading `#`.
     pub fn cfg_key(&self) -> &'static str {
@@ -73,185 +82,245 @@ const fn v(minor: u8) -> XenVersion {
     XenVersion::new(4, minor)
 }
 
-/// Every property of a `xen,domain` node that xencfg writes from a typed value.
-pub static PROPERTIES: &[PropertySpec] = &[
-    PropertySpec {
-        dt_name: "cpus",
-        kind: ValueKind::U32 { min: 1, max: 128 },
-        since: v(15),
-        required: true,
-        requires: None,
-        summary: "number of vCPUs (1..128 on arm64)",
-    },
-    PropertySpec {
-        dt_name: "memory",
-        kind: ValueKind::MemoryKib,
-        since: v(15),
-        required: true,
-        requires: None,
-        summary: "guest RAM; a bare number is KiB, units K/M/G/T allowed; a multiple of 4 KiB",
-    },
-    PropertySpec {
-        dt_name: "vpl011",
-        kind: ValueKind::Flag,
-        since: v(15),
-        required: false,
-        requires: Some("CONFIG_SBSA_VUART_CONSOLE"),
-        summary: "emulated PL011 UART at 0x22000000 (SPI 0); its output appears on Xen's console as `(XEN) DOM<id>:`",
-    },
-    PropertySpec {
-        dt_name: "nr_spis",
-        // 960 rounds up to 988 - 32; 4.22 with CONFIG_GICV3_ESPI also
-        // takes 4033 to 5088 (extended SPIs), checked in lowering.
-        kind: ValueKind::U32 {
-            min: 0,
-            max: ESPI_NR_SPIS_MAX,
-        },
-        since: v(15),
-        required: false,
-        requires: None,
-        summary: "number of SPIs of the guest's vGIC (default: the host's); up to 960, or 4033 to 5088 (extended SPIs) on Xen 4.22 with CONFIG_GICV3_ESPI",
-    },
-    PropertySpec {
-        dt_name: "#address-cells",
-        kind: ValueKind::U32 { min: 2, max: 2 },
-        since: v(15),
-        required: false,
-        requires: None,
-        summary: "cells of module addresses; xencfg always writes 2 (the EFI loader places modules above 4 GiB)",
-    },
-    PropertySpec {
-        dt_name: "#size-cells",
-        kind: ValueKind::U32 { min: 1, max: 2 },
-        since: v(15),
-        required: false,
-        requires: None,
-        summary: "cells of module sizes; xencfg writes 2 unless told otherwise",
-    },
-    PropertySpec {
-        dt_name: "direct-map",
-        kind: ValueKind::Flag,
-        since: v(17),
-        required: false,
-        requires: Some("CONFIG_STATIC_MEMORY"),
-        summary: "map guest RAM 1:1 to host addresses (needs `static-mem`)",
-    },
-    PropertySpec {
-        dt_name: "xen,enhanced",
-        kind: ValueKind::Str {
-            allowed: &[
-                choice("enabled", 17),
-                choice("disabled", 17),
-                choice("no-xenstore", 17),
-                choice("legacy", 21),
-            ],
-        },
-        since: v(17),
-        required: false,
-        requires: None,
-        summary: "PV interfaces: `enabled` (grant table + xenstore; also the bare key), `disabled` (as if absent), `no-xenstore`, `legacy` (4.21+)",
-    },
-    PropertySpec {
-        dt_name: "xen,domain-p2m-mem-mb",
-        kind: ValueKind::Mib,
-        since: v(17),
-        required: false,
-        requires: None,
-        summary: "P2M pool size in MiB",
-    },
-    PropertySpec {
-        dt_name: "max_grant_version",
-        kind: ValueKind::U32 { min: 1, max: 2 },
-        since: v(18),
-        required: false,
-        requires: None,
-        summary: "highest grant table version (1 on Arm unless Xen runs with gnttab=max-ver:2)",
-    },
-    PropertySpec {
-        dt_name: "max_grant_frames",
-        kind: ValueKind::U32 {
-            min: 1,
-            max: i32::MAX as u32,
-        },
-        since: v(18),
-        required: false,
-        requires: None,
-        summary: "grant table frames (default 64)",
-    },
-    PropertySpec {
-        dt_name: "max_maptrack_frames",
-        kind: ValueKind::U32 {
-            min: 0,
-            max: i32::MAX as u32,
-        },
-        since: v(18),
-        required: false,
-        requires: None,
-        summary: "maptrack frames (default 1024)",
-    },
-    PropertySpec {
-        dt_name: "passthrough",
-        kind: ValueKind::Str {
-            allowed: &[choice("enabled", 19), choice("disabled", 19)],
-        },
-        since: v(19),
-        required: false,
-        requires: None,
-        summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB; `disabled` (the default without one) does not",
-    },
-    PropertySpec {
-        dt_name: "llc-colors",
-        kind: ValueKind::Str { allowed: &[] },
-        since: v(20),
-        required: false,
-        requires: Some("CONFIG_LLC_COLORING"),
-        summary: "LLC colors, e.g. `0-3,8`",
-    },
-    PropertySpec {
-        dt_name: "capabilities",
-        kind: ValueKind::Capabilities,
-        since: v(21),
-        required: false,
-        requires: None,
-        summary: "`control`, `hardware`, `xenstore` (joined by `,`), or the bitmask 0x1, 0x2, 0x4",
-    },
-    PropertySpec {
-        dt_name: "trap-unmapped-accesses",
-        kind: ValueKind::U32 { min: 0, max: 1 },
-        since: v(21),
-        required: false,
-        requires: None,
-        summary: "1 (default) traps accesses to unmapped MMIO (the guest gets a data abort); 0 lets them through: reads return all ones, writes are ignored",
-    },
-    PropertySpec {
-        dt_name: "xen,sci_type",
-        kind: ValueKind::Str {
-            allowed: &[choice("none", 21), choice("scmi_smc", 21)],
-        },
-        since: v(21),
-        required: false,
-        requires: None,
-        summary: "firmware interface (`none`, `scmi_smc`)",
-    },
-    PropertySpec {
-        dt_name: "sve",
-        kind: ValueKind::SveBits,
-        since: v(18),
-        required: false,
-        requires: Some("CONFIG_ARM64_SVE"),
-        summary: "SVE vector length in bits (a multiple of 128 up to 2048, 0 disables); bare `sve` or `sve=max` asks for the hardware's largest",
-    },
-    PropertySpec {
-        dt_name: "v8r_el1_msa",
-        kind: ValueKind::Str {
-            allowed: &[choice("mpu", 22), choice("mmu", 22)],
-        },
-        since: v(22),
-        required: false,
-        requires: Some("CONFIG_MPU"),
-        summary: "EL1 memory system of an Armv8-R guest; only MPU builds of Xen read it, and those have no EFI loader",
-    },
+/// Every property of a `xen,domain` node that xencfg writes from a typed
+/// value, in the order the documentation lists them. Each is also a named
+/// static, so code that needs one property names it (`binding::CPUS`) and a
+/// misspelt name does not compile.
+pub static PROPERTIES: &[&PropertySpec] = &[
+    &CPUS,
+    &MEMORY,
+    &VPL011,
+    &NR_SPIS,
+    &ADDRESS_CELLS,
+    &SIZE_CELLS,
+    &DIRECT_MAP,
+    &XEN_ENHANCED,
+    &XEN_DOMAIN_P2M_MEM_MB,
+    &MAX_GRANT_VERSION,
+    &MAX_GRANT_FRAMES,
+    &MAX_MAPTRACK_FRAMES,
+    &PASSTHROUGH,
+    &LLC_COLORS,
+    &CAPABILITIES,
+    &TRAP_UNMAPPED_ACCESSES,
+    &XEN_SCI_TYPE,
+    &SVE,
+    &V8R_EL1_MSA,
 ];
+
+/// `cpus`.
+pub static CPUS: PropertySpec = PropertySpec {
+    dt_name: "cpus",
+    kind: ValueKind::U32 { min: 1, max: 128 },
+    since: v(15),
+    required: true,
+    requires: None,
+    summary: "number of vCPUs (1..128 on arm64)",
+};
+
+/// `memory`.
+pub static MEMORY: PropertySpec = PropertySpec {
+    dt_name: "memory",
+    kind: ValueKind::MemoryKib,
+    since: v(15),
+    required: true,
+    requires: None,
+    summary: "guest RAM; a bare number is KiB, units K/M/G/T allowed; a multiple of 4 KiB",
+};
+
+/// `vpl011`.
+pub static VPL011: PropertySpec = PropertySpec {
+    dt_name: "vpl011",
+    kind: ValueKind::Flag,
+    since: v(15),
+    required: false,
+    requires: Some("CONFIG_SBSA_VUART_CONSOLE"),
+    summary: "emulated PL011 UART at 0x22000000 (SPI 0); its output appears on Xen's console as `(XEN) DOM<id>:`",
+};
+
+/// `nr_spis`.
+pub static NR_SPIS: PropertySpec = PropertySpec {
+    dt_name: "nr_spis",
+    // 960 rounds up to 988 - 32; 4.22 with CONFIG_GICV3_ESPI also
+    // takes 4033 to 5088 (extended SPIs), checked in lowering.
+    kind: ValueKind::U32 {
+        min: 0,
+        max: ESPI_NR_SPIS_MAX,
+    },
+    since: v(15),
+    required: false,
+    requires: None,
+    summary: "number of SPIs of the guest's vGIC (default: the host's); up to 960, or 4033 to 5088 (extended SPIs) on Xen 4.22 with CONFIG_GICV3_ESPI",
+};
+
+/// `#address-cells`.
+pub static ADDRESS_CELLS: PropertySpec = PropertySpec {
+    dt_name: "#address-cells",
+    kind: ValueKind::U32 { min: 2, max: 2 },
+    since: v(15),
+    required: false,
+    requires: None,
+    summary: "cells of module addresses; xencfg always writes 2 (the EFI loader places modules above 4 GiB)",
+};
+
+/// `#size-cells`.
+pub static SIZE_CELLS: PropertySpec = PropertySpec {
+    dt_name: "#size-cells",
+    kind: ValueKind::U32 { min: 1, max: 2 },
+    since: v(15),
+    required: false,
+    requires: None,
+    summary: "cells of module sizes; xencfg writes 2 unless told otherwise",
+};
+
+/// `direct-map`.
+pub static DIRECT_MAP: PropertySpec = PropertySpec {
+    dt_name: "direct-map",
+    kind: ValueKind::Flag,
+    since: v(17),
+    required: false,
+    requires: Some("CONFIG_STATIC_MEMORY"),
+    summary: "map guest RAM 1:1 to host addresses (needs `static-mem`)",
+};
+
+/// `xen,enhanced`.
+pub static XEN_ENHANCED: PropertySpec = PropertySpec {
+    dt_name: "xen,enhanced",
+    kind: ValueKind::Str {
+        allowed: &[
+            choice("enabled", 17),
+            choice("disabled", 17),
+            choice("no-xenstore", 17),
+            choice("legacy", 21),
+        ],
+    },
+    since: v(17),
+    required: false,
+    requires: None,
+    summary: "PV interfaces: `enabled` (grant table + xenstore; also the bare key), `disabled` (as if absent), `no-xenstore`, `legacy` (4.21+)",
+};
+
+/// `xen,domain-p2m-mem-mb`.
+pub static XEN_DOMAIN_P2M_MEM_MB: PropertySpec = PropertySpec {
+    dt_name: "xen,domain-p2m-mem-mb",
+    kind: ValueKind::Mib,
+    since: v(17),
+    required: false,
+    requires: None,
+    summary: "P2M pool size in MiB",
+};
+
+/// `max_grant_version`.
+pub static MAX_GRANT_VERSION: PropertySpec = PropertySpec {
+    dt_name: "max_grant_version",
+    kind: ValueKind::U32 { min: 1, max: 2 },
+    since: v(18),
+    required: false,
+    requires: None,
+    summary: "highest grant table version (1 on Arm unless Xen runs with gnttab=max-ver:2)",
+};
+
+/// `max_grant_frames`.
+pub static MAX_GRANT_FRAMES: PropertySpec = PropertySpec {
+    dt_name: "max_grant_frames",
+    kind: ValueKind::U32 {
+        min: 1,
+        max: i32::MAX as u32,
+    },
+    since: v(18),
+    required: false,
+    requires: None,
+    summary: "grant table frames (default 64)",
+};
+
+/// `max_maptrack_frames`.
+pub static MAX_MAPTRACK_FRAMES: PropertySpec = PropertySpec {
+    dt_name: "max_maptrack_frames",
+    kind: ValueKind::U32 {
+        min: 0,
+        max: i32::MAX as u32,
+    },
+    since: v(18),
+    required: false,
+    requires: None,
+    summary: "maptrack frames (default 1024)",
+};
+
+/// `passthrough`.
+pub static PASSTHROUGH: PropertySpec = PropertySpec {
+    dt_name: "passthrough",
+    kind: ValueKind::Str {
+        allowed: &[choice("enabled", 19), choice("disabled", 19)],
+    },
+    since: v(19),
+    required: false,
+    requires: None,
+    summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB; `disabled` (the default without one) does not",
+};
+
+/// `llc-colors`.
+pub static LLC_COLORS: PropertySpec = PropertySpec {
+    dt_name: "llc-colors",
+    kind: ValueKind::Str { allowed: &[] },
+    since: v(20),
+    required: false,
+    requires: Some("CONFIG_LLC_COLORING"),
+    summary: "LLC colors, e.g. `0-3,8`",
+};
+
+/// `capabilities`.
+pub static CAPABILITIES: PropertySpec = PropertySpec {
+    dt_name: "capabilities",
+    kind: ValueKind::Capabilities,
+    since: v(21),
+    required: false,
+    requires: None,
+    summary: "`control`, `hardware`, `xenstore` (joined by `,`), or the bitmask 0x1, 0x2, 0x4",
+};
+
+/// `trap-unmapped-accesses`.
+pub static TRAP_UNMAPPED_ACCESSES: PropertySpec = PropertySpec {
+    dt_name: "trap-unmapped-accesses",
+    kind: ValueKind::U32 { min: 0, max: 1 },
+    since: v(21),
+    required: false,
+    requires: None,
+    summary: "1 (default) traps accesses to unmapped MMIO (the guest gets a data abort); 0 lets them through: reads return all ones, writes are ignored",
+};
+
+/// `xen,sci_type`.
+pub static XEN_SCI_TYPE: PropertySpec = PropertySpec {
+    dt_name: "xen,sci_type",
+    kind: ValueKind::Str {
+        allowed: &[choice("none", 21), choice("scmi_smc", 21)],
+    },
+    since: v(21),
+    required: false,
+    requires: None,
+    summary: "firmware interface (`none`, `scmi_smc`)",
+};
+
+/// `sve`.
+pub static SVE: PropertySpec = PropertySpec {
+    dt_name: "sve",
+    kind: ValueKind::SveBits,
+    since: v(18),
+    required: false,
+    requires: Some("CONFIG_ARM64_SVE"),
+    summary: "SVE vector length in bits (a multiple of 128 up to 2048, 0 disables); bare `sve` or `sve=max` asks for the hardware's largest",
+};
+
+/// `v8r_el1_msa`.
+pub static V8R_EL1_MSA: PropertySpec = PropertySpec {
+    dt_name: "v8r_el1_msa",
+    kind: ValueKind::Str {
+        allowed: &[choice("mpu", 22), choice("mmu", 22)],
+    },
+    since: v(22),
+    required: false,
+    requires: Some("CONFIG_MPU"),
+    summary: "EL1 memory system of an Armv8-R guest; only MPU builds of Xen read it, and those have no EFI loader",
+};
 
 /// A cfg key that xencfg turns into linked DT structures (spec §1.4).
 #[derive(Debug)]
@@ -407,6 +476,7 @@ pub fn lookup(key: &str) -> Option<&'static PropertySpec> {
     PROPERTIES
         .iter()
         .find(|p| p.cfg_key() == key || p.dt_name == key)
+        .copied()
 }
 
 /// The closest known property or structure key to `key`, for "did you
@@ -510,6 +580,18 @@ mod tests {
                 "{symbol} is not in target::kconfig::OPTIONS"
             );
         }
+    }
+
+    #[test]
+    fn each_property_is_in_the_table_once() {
+        for (i, p) in PROPERTIES.iter().enumerate() {
+            assert!(
+                PROPERTIES[..i].iter().all(|q| q.dt_name != p.dt_name),
+                "{} is listed twice",
+                p.dt_name
+            );
+        }
+        assert_eq!(lookup("direct-map"), Some(&DIRECT_MAP));
     }
 
     #[test]

@@ -60,7 +60,7 @@ fn port_limit(cx: &SectionContext, domain: Domain) -> u32 {
 
 /// A guest's `capabilities` bits, if typed.
 pub fn capabilities(guest: &Guest) -> Option<u32> {
-    match guest.property("capabilities")?.value {
+    match guest.property(&binding::CAPABILITIES)?.value {
         crate::binding::value::PropertyValue::U32(n) => Some(n),
         _ => None,
     }
@@ -148,7 +148,7 @@ fn event_channels(cx: &SectionContext, diags: &mut Diagnostics) {
         let Some(guest) = cx.guest(i) else { continue };
         // `disabled` is as if absent (dom0less-build.c compares the value).
         let enhanced = guest
-            .property("xen,enhanced")
+            .property(&binding::XEN_ENHANCED)
             .is_some_and(|p| !matches!(&p.value, PropertyValue::Str(s) if s == "disabled"));
         if !enhanced && !warned.contains(&i) {
             warned.push(i);
@@ -200,7 +200,7 @@ fn shared_memory(cx: &SectionContext, diags: &mut Diagnostics) {
                     .help("give the same `host=` and `size=` everywhere the id appears"),
                 );
             }
-            let direct_map = guest.property("direct-map").is_some();
+            let direct_map = guest.property(&binding::DIRECT_MAP).is_some();
             match key.host {
                 None if v < XenVersion::new(4, 19) => diags.push(
                     Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("shared memory `{}` has no `host=`", region.id))
@@ -333,7 +333,7 @@ fn guest_devices(cx: &SectionContext, guest: &Guest) -> Vec<(&'static str, u64, 
         ("the grant table", 0x3800_0000, 0x0100_0000),
         ("the magic pages", 0x3900_0000, 0x0100_0000),
     ];
-    if guest.property("vpl011").is_some() {
+    if guest.property(&binding::VPL011).is_some() {
         devices.push(("the vPL011", 0x2200_0000, 0x1000));
     }
     devices
@@ -348,7 +348,7 @@ fn guest_ram(guest: &Guest) -> Vec<Range> {
     const RAM0: u64 = 0x4000_0000;
     const RAM0_SIZE: u64 = 3 << 30;
     const RAM1: u64 = 0x2_0000_0000;
-    if guest.property("direct-map").is_some() {
+    if guest.property(&binding::DIRECT_MAP).is_some() {
         return guest
             .structures
             .static_mem
@@ -377,7 +377,7 @@ fn guest_ram(guest: &Guest) -> Vec<Range> {
 /// region of the same guest (reference §2.7: Xen does not check).
 fn guest_overlaps(cx: &SectionContext, guest: &Guest, diags: &mut Diagnostics) {
     let ram = guest_ram(guest);
-    let devices = if guest.property("direct-map").is_some() {
+    let devices = if guest.property(&binding::DIRECT_MAP).is_some() {
         Vec::new()
     } else {
         guest_devices(cx, guest)

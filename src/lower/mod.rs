@@ -912,7 +912,7 @@ impl Lowerer<'_, '_> {
                 }
             },
             ValueKind::U32 { .. }
-                if spec.dt_name == "nr_spis"
+                if *spec == binding::NR_SPIS
                     && value::parse_u32(text).is_ok_and(|n| n > binding::NR_SPIS_MAX) =>
             {
                 let n = value::parse_u32(text).unwrap_or(0);
@@ -924,7 +924,7 @@ impl Lowerer<'_, '_> {
             ValueKind::U32 { min, max } => match value::parse_u32(text) {
                 Ok(n) if (min..=max).contains(&n) => PropertyValue::U32(n),
                 Ok(n) => {
-                    let check = if spec.dt_name == "cpus" {
+                    let check = if *spec == binding::CPUS {
                         &c::BAD_CPUS
                     } else {
                         &c::BAD_NUMBER
@@ -934,7 +934,7 @@ impl Lowerer<'_, '_> {
                         value_span,
                         format!("`{name}` must be between {min} and {max}, not {n}"),
                     );
-                    if spec.dt_name == "cpus" {
+                    if *spec == binding::CPUS {
                         d = d.note("Xen panics at boot: \"Error creating domain\" (arm64 allows at most 128 vCPUs per domain)");
                     }
                     self.diags
@@ -1087,7 +1087,7 @@ impl Lowerer<'_, '_> {
                         return None;
                     }
                 }
-                if spec.dt_name == "llc-colors" {
+                if *spec == binding::LLC_COLORS {
                     // Written back canonically: Xen reads `010` as octal.
                     return match structures::color_list(s, value_span) {
                         Ok(colors) => Some(GuestProperty {

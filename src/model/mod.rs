@@ -7,6 +7,7 @@
 pub mod structures;
 
 use crate::binding::value::PropertyValue;
+use crate::binding::{self, PropertySpec};
 use crate::diag::Span;
 use crate::esp::EspPath;
 use serde::Serialize;
@@ -204,19 +205,20 @@ impl Guest {
         self.kernel.iter().chain(&self.ramdisk).chain(&self.dtb)
     }
 
-    pub fn property(&self, dt_name: &str) -> Option<&GuestProperty> {
-        self.properties.iter().find(|p| p.dt_name == dt_name)
+    /// The property of the binding table entry `spec`, if given.
+    pub fn property(&self, spec: &PropertySpec) -> Option<&GuestProperty> {
+        self.properties.iter().find(|p| p.dt_name == spec.dt_name)
     }
 
     pub fn cpus(&self) -> Option<u32> {
-        match self.property("cpus")?.value {
+        match self.property(&binding::CPUS)?.value {
             PropertyValue::U32(n) => Some(n),
             _ => None,
         }
     }
 
     pub fn memory_kib(&self) -> Option<u64> {
-        match self.property("memory")?.value {
+        match self.property(&binding::MEMORY)?.value {
             PropertyValue::Memory(k) => Some(k.0),
             _ => None,
         }

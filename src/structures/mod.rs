@@ -9,6 +9,7 @@
 
 pub mod resolve;
 
+use crate::binding;
 use crate::binding::value::{Kib, PropertyValue};
 use crate::model::{GuestProperty, System};
 
@@ -18,7 +19,9 @@ use crate::model::{GuestProperty, System};
 /// again.
 pub fn derive_memory(system: &mut System) {
     for guest in system.sections.iter_mut().flat_map(|s| s.guests.iter_mut()) {
-        if guest.property("memory").is_some() || guest.rejected.iter().any(|r| r == "memory") {
+        if guest.property(&binding::MEMORY).is_some()
+            || guest.rejected.iter().any(|r| r == binding::MEMORY.dt_name)
+        {
             continue;
         }
         let structures = &guest.structures;
@@ -27,13 +30,15 @@ pub fn derive_memory(system: &mut System) {
                 let span = mem.span;
                 let kib = Kib(mem.total() / 1024);
                 guest.properties.push(GuestProperty {
-                    dt_name: "memory".to_string(),
+                    dt_name: binding::MEMORY.dt_name.to_string(),
                     value: PropertyValue::Memory(kib),
                     span,
                 });
             }
-            Some(_) => guest.rejected.push("memory".to_string()),
-            None if structures.static_mem_rejected => guest.rejected.push("memory".to_string()),
+            Some(_) => guest.rejected.push(binding::MEMORY.dt_name.to_string()),
+            None if structures.static_mem_rejected => {
+                guest.rejected.push(binding::MEMORY.dt_name.to_string())
+            }
             None => {}
         }
     }
