@@ -39,13 +39,33 @@ pub enum ValueKind {
 pub struct Choice {
     pub value: &'static str,
     pub since: XenVersion,
+    /// The build option this value needs beyond the property's own.
+    pub requires: Option<&'static str>,
 }
 
 const fn choice(value: &'static str, minor: u8) -> Choice {
     Choice {
         value,
         since: v(minor),
+        requires: None,
     }
+}
+
+/// A choice that needs a build option of its own.
+const fn choice_needing(value: &'static str, minor: u8, symbol: &'static str) -> Choice {
+    Choice {
+        value,
+        since: v(minor),
+        requires: Some(symbol),
+    }
+}
+
+/// A property a stable line took from the next release: the line and the
+/// first patch level of it that reads the property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backport {
+    pub line: XenVersion,
+    pub patch: u16,
 }
 
 #[derive(Debug)]
@@ -59,6 +79,11 @@ pub struct PropertySpec {
     pub required: bool,
     /// The build option (`CONFIG_…`) without which Xen ignores or rejects it.
     pub requires: Option<&'static str>,
+    /// The stable line that reads it before `since`, if any.
+    pub backport: Option<Backport>,
+    /// The value a bare key (no value) stands for, as the binding
+    /// documents it; written as that value.
+    pub bare: Option<&'static str>,
     pub summary: &'static str,
 }
 
@@ -72,6 +97,15 @@ impl PartialEq for PropertySpec {
 impl Eq for PropertySpec {}
 
 impl PropertySpec {
+    /// The build option the string value `value` needs beyond the
+    /// property's own, if any.
+    pub fn value_requires(&self, value: &str) -> Option<&'static str> {
+        match self.kind {
+            ValueKind::Str { allowed } => allowed.iter().find(|c| c.value == value)?.requires,
+            _ => None,
+        }
+    }
+
     /// The key used in the cfg: the DT name without a leading `#`.
     pub fn cfg_key(&self) -> &'static str {
         self.dt_name.trim_start_matches('#')
@@ -115,6 +149,8 @@ pub static CPUS: PropertySpec = PropertySpec {
     since: v(15),
     required: true,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "number of vCPUs (1..128 on arm64)",
 };
 
@@ -125,6 +161,8 @@ pub static MEMORY: PropertySpec = PropertySpec {
     since: v(15),
     required: true,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "guest RAM; a bare number is KiB, units K/M/G/T allowed; a multiple of 4 KiB",
 };
 
@@ -135,6 +173,8 @@ pub static VPL011: PropertySpec = PropertySpec {
     since: v(15),
     required: false,
     requires: Some("CONFIG_SBSA_VUART_CONSOLE"),
+    backport: None,
+    bare: None,
     summary: "emulated PL011 UART at 0x22000000 (SPI 0); its output appears on Xen's console as `(XEN) DOM<id>:`",
 };
 
@@ -150,6 +190,8 @@ pub static NR_SPIS: PropertySpec = PropertySpec {
     since: v(15),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "number of SPIs of the guest's vGIC (default: the host's); up to 960, or 4033 to 5088 (extended SPIs) on Xen 4.22 with CONFIG_GICV3_ESPI",
 };
 
@@ -160,6 +202,8 @@ pub static ADDRESS_CELLS: PropertySpec = PropertySpec {
     since: v(15),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "cells of module addresses; xencfg always writes 2 (the EFI loader places modules above 4 GiB)",
 };
 
@@ -170,6 +214,8 @@ pub static SIZE_CELLS: PropertySpec = PropertySpec {
     since: v(15),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "cells of module sizes; xencfg writes 2 unless told otherwise",
 };
 
@@ -180,6 +226,8 @@ pub static DIRECT_MAP: PropertySpec = PropertySpec {
     since: v(17),
     required: false,
     requires: Some("CONFIG_STATIC_MEMORY"),
+    backport: None,
+    bare: None,
     summary: "map guest RAM 1:1 to host addresses (needs `static-mem`)",
 };
 
@@ -197,6 +245,11 @@ pub static XEN_ENHANCED: PropertySpec = PropertySpec {
     since: v(17),
     required: false,
     requires: None,
+    backport: None,
+    // Xen reads an empty `xen,enhanced` as `enabled`
+    // (docs/misc/arm/device-tree/booting.txt; dom0less-build.c treats
+    // -ENODATA like "enabled").
+    bare: Some("enabled"),
     summary: "PV interfaces: `enabled` (grant table + xenstore; also the bare key), `disabled` (as if absent), `no-xenstore`, `legacy` (4.21+)",
 };
 
@@ -207,6 +260,13 @@ pub static XEN_DOMAIN_P2M_MEM_MB: PropertySpec = PropertySpec {
     since: v(17),
     required: false,
     requires: None,
+    // XSA-409 brought the P2M pool, and with it this property, to 4.16.3
+    // (44e9dcc48b "xen/arm: Allocate and free P2M pages from the P2M pool").
+    backport: Some(Backport {
+        line: v(16),
+        patch: 3,
+    }),
+    bare: None,
     summary: "P2M pool size in MiB",
 };
 
@@ -217,6 +277,8 @@ pub static MAX_GRANT_VERSION: PropertySpec = PropertySpec {
     since: v(18),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "highest grant table version (1 on Arm unless Xen runs with gnttab=max-ver:2)",
 };
 
@@ -230,6 +292,8 @@ pub static MAX_GRANT_FRAMES: PropertySpec = PropertySpec {
     since: v(18),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "grant table frames (default 64)",
 };
 
@@ -243,6 +307,8 @@ pub static MAX_MAPTRACK_FRAMES: PropertySpec = PropertySpec {
     since: v(18),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "maptrack frames (default 1024)",
 };
 
@@ -255,6 +321,8 @@ pub static PASSTHROUGH: PropertySpec = PropertySpec {
     since: v(19),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB; `disabled` (the default without one) does not",
 };
 
@@ -265,6 +333,8 @@ pub static LLC_COLORS: PropertySpec = PropertySpec {
     since: v(20),
     required: false,
     requires: Some("CONFIG_LLC_COLORING"),
+    backport: None,
+    bare: None,
     summary: "LLC colors, e.g. `0-3,8`",
 };
 
@@ -275,6 +345,8 @@ pub static CAPABILITIES: PropertySpec = PropertySpec {
     since: v(21),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "`control`, `hardware`, `xenstore` (joined by `,`), or the bitmask 0x1, 0x2, 0x4",
 };
 
@@ -285,6 +357,8 @@ pub static TRAP_UNMAPPED_ACCESSES: PropertySpec = PropertySpec {
     since: v(21),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "1 (default) traps accesses to unmapped MMIO (the guest gets a data abort); 0 lets them through: reads return all ones, writes are ignored",
 };
 
@@ -292,11 +366,19 @@ pub static TRAP_UNMAPPED_ACCESSES: PropertySpec = PropertySpec {
 pub static XEN_SCI_TYPE: PropertySpec = PropertySpec {
     dt_name: "xen,sci_type",
     kind: ValueKind::Str {
-        allowed: &[choice("none", 21), choice("scmi_smc", 21)],
+        // 4.22 dom0less-build.c:domu_dt_sci_parse fails the domain
+        // without CONFIG_SCMI_SMC; 4.21 ignores the property unless
+        // CONFIG_ARM_SCI, which only SCMI_SMC selects.
+        allowed: &[
+            choice("none", 21),
+            choice_needing("scmi_smc", 21, "CONFIG_SCMI_SMC"),
+        ],
     },
     since: v(21),
     required: false,
     requires: None,
+    backport: None,
+    bare: None,
     summary: "firmware interface (`none`, `scmi_smc`)",
 };
 
@@ -307,6 +389,8 @@ pub static SVE: PropertySpec = PropertySpec {
     since: v(18),
     required: false,
     requires: Some("CONFIG_ARM64_SVE"),
+    backport: None,
+    bare: None,
     summary: "SVE vector length in bits (a multiple of 128 up to 2048, 0 disables); bare `sve` or `sve=max` asks for the hardware's largest",
 };
 
@@ -319,6 +403,8 @@ pub static V8R_EL1_MSA: PropertySpec = PropertySpec {
     since: v(22),
     required: false,
     requires: Some("CONFIG_MPU"),
+    backport: None,
+    bare: None,
     summary: "EL1 memory system of an Armv8-R guest; only MPU builds of Xen read it, and those have no EFI loader",
 };
 
@@ -414,49 +500,14 @@ pub const NR_SPIS_MAX: u32 = 960;
 pub const ESPI_NR_SPIS_MIN: u32 = 4096 - 32 - 31;
 pub const ESPI_NR_SPIS_MAX: u32 = 4096 + 1024 - 32;
 
-/// Values of a property that need a build option of their own:
-/// `xen,sci_type = "scmi_smc"` (4.22 dom0less-build.c:domu_dt_sci_parse
-/// fails the domain without CONFIG_SCMI_SMC; 4.21 ignores the property
-/// unless CONFIG_ARM_SCI, which only SCMI_SMC selects).
-pub static VALUE_REQUIRES: &[(&str, &str, &str)] =
-    &[("xen,sci_type", "scmi_smc", "CONFIG_SCMI_SMC")];
-
 /// The build option `dt_name = value` needs, if any.
 pub fn value_requires(dt_name: &str, value: &str) -> Option<&'static str> {
-    VALUE_REQUIRES
-        .iter()
-        .find(|(n, v, _)| *n == dt_name && *v == value)
-        .map(|&(.., symbol)| symbol)
+    lookup(dt_name)?.value_requires(value)
 }
-
-/// String properties whose bare key (no value) means one of their values,
-/// as the binding documents: Xen reads an empty `xen,enhanced` as
-/// `enabled` (docs/misc/arm/device-tree/booting.txt; dom0less-build.c
-/// treats -ENODATA like "enabled"). Written as that value.
-pub static BARE_VALUES: &[(&str, &str)] = &[("xen,enhanced", "enabled")];
-
-/// The value a bare `dt_name` stands for, if it has one.
-pub fn bare_value(dt_name: &str) -> Option<&'static str> {
-    BARE_VALUES
-        .iter()
-        .find(|(name, _)| *name == dt_name)
-        .map(|&(_, value)| value)
-}
-
-/// Properties that a stable line took from the next release (backports):
-/// the line and the first patch level of it that reads them.
-pub static BACKPORTS: &[(&str, XenVersion, u16)] = &[
-    // XSA-409 brought the P2M pool, and with it this property, to 4.16.3
-    // (44e9dcc48b "xen/arm: Allocate and free P2M pages from the P2M pool").
-    ("xen,domain-p2m-mem-mb", v(16), 3),
-];
 
 /// The backport of `dt_name` to an older line, if any.
 pub fn backport(dt_name: &str) -> Option<(XenVersion, u16)> {
-    BACKPORTS
-        .iter()
-        .find(|(name, ..)| *name == dt_name)
-        .map(|&(_, line, patch)| (line, patch))
+    lookup(dt_name)?.backport.map(|b| (b.line, b.patch))
 }
 
 /// Whether `target` reads `spec`: `Some(false)` when it does not, `None`
@@ -465,8 +516,8 @@ pub fn reads(spec: &PropertySpec, target: &crate::target::Target) -> Option<bool
     if spec.since <= target.version {
         return Some(true);
     }
-    match backport(spec.dt_name) {
-        Some((line, patch)) if line <= target.version => target.at_least(line, patch),
+    match spec.backport {
+        Some(b) if b.line <= target.version => target.at_least(b.line, b.patch),
         _ => Some(false),
     }
 }
@@ -570,9 +621,14 @@ mod tests {
 
     #[test]
     fn requirements_name_known_build_options() {
+        let choices = PROPERTIES.iter().flat_map(|p| match p.kind {
+            ValueKind::Str { allowed } => allowed,
+            _ => &[],
+        });
         let requires = PROPERTIES
             .iter()
             .filter_map(|p| p.requires)
+            .chain(choices.filter_map(|c| c.requires))
             .chain(STRUCTURES.iter().filter_map(|s| s.requires));
         for symbol in requires {
             assert!(
@@ -592,6 +648,12 @@ mod tests {
             );
         }
         assert_eq!(lookup("direct-map"), Some(&DIRECT_MAP));
+        assert_eq!(
+            value_requires("xen,sci_type", "scmi_smc"),
+            Some("CONFIG_SCMI_SMC")
+        );
+        assert_eq!(value_requires("xen,sci_type", "none"), None);
+        assert_eq!(backport("xen,domain-p2m-mem-mb"), Some((v(16), 3)));
     }
 
     #[test]

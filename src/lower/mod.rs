@@ -857,7 +857,7 @@ impl Lowerer<'_, '_> {
         };
         // Unknown (only the patch level would tell) counts as not read.
         if binding::reads(spec, target) != Some(true) {
-            let backport = binding::backport(spec.dt_name);
+            let backport = spec.backport.map(|b| (b.line, b.patch));
             let since = match backport {
                 Some((line, patch)) => format!(
                     "Xen {} and later (and {line}.{patch} and later on the {line} line)",
@@ -1021,7 +1021,7 @@ impl Lowerer<'_, '_> {
             },
             ValueKind::Str { allowed } => {
                 let s = match text.trim() {
-                    "" => binding::bare_value(spec.dt_name).unwrap_or(""),
+                    "" => spec.bare.unwrap_or(""),
                     s => s,
                 };
                 let choice = allowed.iter().find(|a| a.value == s);
@@ -1074,7 +1074,7 @@ impl Lowerer<'_, '_> {
                     );
                     return None;
                 }
-                let required = binding::value_requires(spec.dt_name, s);
+                let required = choice.and_then(|c| c.requires);
                 if let Some(symbol) = required {
                     let built = crate::checks::target::require(
                         target,
