@@ -176,6 +176,7 @@ pub fn compile(
         target: &opts.target,
     };
     let mut system = lower::lower(&input, diags);
+    checks::binding::check(&system, &opts.target, diags);
     crate::structures::derive_memory(&mut system);
     let default_section = choose_default(&doc, &system, opts, diags);
 

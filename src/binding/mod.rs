@@ -7,6 +7,7 @@
 //! and static memory, vCPU affinity). Lowering, checks and documentation all
 //! walk these tables, so nothing about a property is written in two places.
 
+pub mod rules;
 pub mod value;
 
 use crate::target::XenVersion;

@@ -1,6 +1,7 @@
 //! The checks: the code that finds each [`crate::diag::codes`] entry,
 //! grouped by what they look at.
 
+pub mod binding;
 pub mod cmdline;
 pub mod domains;
 pub mod files;

@@ -196,6 +196,10 @@ pub struct Guest {
     /// Known properties given with a value that was rejected (already
     /// reported; not to be reported again as missing).
     pub rejected: Vec<String>,
+    /// Properties read whose values the target does not take
+    /// ([`crate::binding::rules`]); `checks::binding` reports them, and
+    /// their names are in `rejected`.
+    pub refused: Vec<RefusedProperty>,
     /// Cpupool, event channels, shared and static memory, vCPU affinity.
     pub structures: structures::GuestStructures,
 }
@@ -230,4 +234,16 @@ pub struct GuestProperty {
     pub dt_name: String,
     pub value: PropertyValue,
     pub span: Span,
+}
+
+/// A property whose value was read but is not one its binding entry
+/// accepts for the target.
+#[derive(Clone, Debug)]
+pub struct RefusedProperty {
+    pub spec: &'static PropertySpec,
+    /// The key as written in the cfg.
+    pub key: String,
+    pub value: PropertyValue,
+    pub name_span: Span,
+    pub value_span: Span,
 }
