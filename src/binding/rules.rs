@@ -1,15 +1,21 @@
-//! What each entry of the table accepts once its value is read: the range
-//! of a number, the choices of a string and the releases and build options
-//! those choices need. Lowering asks [`value_refusal`] whether to keep a
-//! value; `checks::binding` asks again and reports why not.
+//! What each entry of the table accepts: the releases and build options a
+//! property needs, and once its value is read, the range of a number, the
+//! choices of a string and the releases and build options those choices
+//! need. Lowering asks [`refusal`] whether to keep a property;
+//! `checks::binding` asks again and reports why not.
 
 use super::{ESPI_NR_SPIS_MAX, ESPI_NR_SPIS_MIN, NR_SPIS, NR_SPIS_MAX, PropertySpec, ValueKind};
 use crate::binding::value::PropertyValue;
 use crate::target::{Built, Target, XenVersion};
 
-/// Why the target does not take a value that was read.
+/// Why the target does not take a property, or the value that was read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
+    /// The target's release does not read the property (or only a patch
+    /// level xencfg does not know would tell).
+    NotRead,
+    /// The property needs a build option the target lacks.
+    NeedsBuild { symbol: &'static str },
     /// A number outside the entry's range.
     OutOfRange { n: u32, min: u32, max: u32 },
     /// `nr_spis` above 960 that is not an extended-SPI count the target
@@ -29,6 +35,26 @@ pub enum Refusal {
     ChoiceTooNew { since: XenVersion },
     /// A choice that needs a build option the target lacks.
     ChoiceNeedsBuild { symbol: &'static str },
+}
+
+/// Why `target` does not take `spec` with `value` (`None`: not read),
+/// if it does not: the property first, then its value.
+pub fn refusal(
+    spec: &PropertySpec,
+    value: Option<&PropertyValue>,
+    target: &Target,
+) -> Option<Refusal> {
+    property_refusal(spec, target).or_else(|| value_refusal(spec, value?, target))
+}
+
+/// Why `target` does not read `spec` whatever its value, if it does not.
+pub fn property_refusal(spec: &PropertySpec, target: &Target) -> Option<Refusal> {
+    // Unknown (only the patch level would tell) counts as not read.
+    if super::reads(spec, target) != Some(true) {
+        return Some(Refusal::NotRead);
+    }
+    let symbol = spec.requires?;
+    (target.builds(symbol) == Built::No).then_some(Refusal::NeedsBuild { symbol })
 }
 
 /// Why `target` does not take `value` for `spec`, if it does not.

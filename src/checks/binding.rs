@@ -1,10 +1,11 @@
 //! Rules that come from the binding table: each property a guest was given
-//! is held against its entry (the range of a number, the choices of a
-//! string, the releases and build options those choices need). Lowering
-//! keeps a value only when [`binding::rules::value_refusal`] finds nothing;
-//! this check says why the others were refused.
+//! is held against its entry (the release that reads it, the build option
+//! it needs, the range of a number, the choices of a string and the
+//! releases and build options those choices need). Lowering keeps a
+//! property only when [`binding::rules::refusal`] finds nothing; this check
+//! says why the others were refused.
 
-use crate::binding::rules::{Refusal, value_refusal};
+use crate::binding::rules::{Refusal, refusal};
 use crate::binding::{self, ESPI_NR_SPIS_MAX, ESPI_NR_SPIS_MIN, NR_SPIS_MAX};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics};
@@ -15,8 +16,8 @@ use crate::target::{Built, Target, XenVersion};
 pub fn check(system: &System, target: &Target, diags: &mut Diagnostics) {
     let guests = system.sections.iter().flat_map(|s| &s.guests);
     for property in guests.flat_map(|g| &g.refused) {
-        if let Some(refusal) = value_refusal(property.spec, &property.value, target) {
-            report(property, &refusal, target, diags);
+        if let Some(why) = refusal(property.spec, property.value.as_ref(), target) {
+            report(property, &why, target, diags);
         }
     }
 }
@@ -25,6 +26,11 @@ fn report(p: &RefusedProperty, refusal: &Refusal, target: &Target, diags: &mut D
     let name = p.key.as_str();
     let span = p.value_span;
     let d = match *refusal {
+        Refusal::NotRead => not_read(p, target),
+        Refusal::NeedsBuild { symbol } => {
+            super::target::require(target, name, symbol, p.name_span, diags);
+            return;
+        }
         Refusal::OutOfRange { n, min, max } => {
             let cpus = *p.spec == binding::CPUS;
             let check = if cpus { &c::BAD_CPUS } else { &c::BAD_NUMBER };
@@ -120,7 +126,7 @@ fn choices(p: &RefusedProperty) -> impl Iterator<Item = &'static str> {
 /// A refused string value as read.
 fn text(p: &RefusedProperty) -> &str {
     match &p.value {
-        binding::value::PropertyValue::Str(s) => s,
+        Some(binding::value::PropertyValue::Str(s)) => s,
         _ => "",
     }
 }
@@ -159,5 +165,40 @@ fn too_many_spis(n: u32, name: &str, p: &RefusedProperty, target: &Target) -> Di
         .help(format!(
             "use at most {limit}, or from {ESPI_NR_SPIS_MIN} to {ESPI_NR_SPIS_MAX}"
         ))
+    }
+}
+
+/// A property the target's release does not read.
+fn not_read(p: &RefusedProperty, target: &Target) -> Diagnostic {
+    let spec = p.spec;
+    let since = match spec.backport {
+        Some(b) => format!(
+            "Xen {} and later (and {line}.{patch} and later on the {line} line)",
+            spec.since,
+            line = b.line,
+            patch = b.patch
+        ),
+        None => format!("Xen {} and later", spec.since),
+    };
+    let d = Diagnostic::at(
+        &c::UNKNOWN_PROPERTY,
+        p.name_span,
+        format!(
+            "`{}` is read by {since}; the target is Xen {}",
+            spec.dt_name,
+            target.release_name()
+        ),
+    )
+    .note(format!("Xen {} ignores it", target.release_name()));
+    match spec.backport {
+        Some(b) if b.line == target.version && target.patch.is_none() => d.help(format!(
+            "if you boot {line}.{patch} or later, say so: `--xen-version {line}.{patch}` (or give `--xen`)",
+            line = b.line,
+            patch = b.patch
+        )),
+        _ => d.help(format!(
+            "remove it, or target a newer Xen with `--xen-version {}`",
+            spec.since
+        )),
     }
 }

@@ -864,59 +864,28 @@ impl Lowerer<'_, '_> {
             self.diags.push(d);
             return None;
         };
-        // Unknown (only the patch level would tell) counts as not read.
-        if binding::reads(spec, target) != Some(true) {
-            let backport = spec.backport.map(|b| (b.line, b.patch));
-            let since = match backport {
-                Some((line, patch)) => format!(
-                    "Xen {} and later (and {line}.{patch} and later on the {line} line)",
-                    spec.since
-                ),
-                None => format!("Xen {} and later", spec.since),
-            };
-            let mut d = Diagnostic::at(
-                &c::UNKNOWN_PROPERTY,
-                name_span,
-                format!(
-                    "`{}` is read by {since}; the target is Xen {}",
-                    spec.dt_name,
-                    target.release_name()
-                ),
-            )
-            .note(format!("Xen {} ignores it", target.release_name()));
-            d = match backport {
-                Some((line, patch)) if line == target.version && target.patch.is_none() => d.help(
-                    format!(
-                        "if you boot {line}.{patch} or later, say so: `--xen-version {line}.{patch}` (or give `--xen`)"
-                    ),
-                ),
-                _ => d.help(format!(
-                    "remove it, or target a newer Xen with `--xen-version {}`",
-                    spec.since
-                )),
-            };
-            self.diags.push(d);
-            return None;
-        }
-        if let Some(symbol) = spec.requires {
-            if !crate::checks::target::require(target, name, symbol, name_span, self.diags) {
+        // A property the target does not read (or lacks the build for) is
+        // not read here either: `checks::binding` says why.
+        let value = if binding::rules::property_refusal(spec, target).is_some() {
+            None
+        } else {
+            Some(self.read_value(spec, name, text, value_span)?)
+        };
+        let refused = binding::rules::refusal(spec, value.as_ref(), target).is_some();
+        let value = match value {
+            Some(value) if !refused => value,
+            value => {
+                self.pending_refused.push(RefusedProperty {
+                    spec,
+                    key: name.to_string(),
+                    value,
+                    name_span,
+                    value_span,
+                });
+                self.pending_rejected.push(spec.dt_name.to_string());
                 return None;
             }
-        }
-        let value = self.read_value(spec, name, text, value_span)?;
-        if binding::rules::value_refusal(spec, &value, target).is_some() {
-            // Read, but not a value the target takes: `checks::binding`
-            // says why.
-            self.pending_refused.push(RefusedProperty {
-                spec,
-                key: name.to_string(),
-                value,
-                name_span,
-                value_span,
-            });
-            self.pending_rejected.push(spec.dt_name.to_string());
-            return None;
-        }
+        };
         Some(GuestProperty {
             dt_name: spec.dt_name.to_string(),
             value,

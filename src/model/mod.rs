@@ -243,7 +243,9 @@ pub struct RefusedProperty {
     pub spec: &'static PropertySpec,
     /// The key as written in the cfg.
     pub key: String,
-    pub value: PropertyValue,
+    /// `None` when the target does not read the property at all (its
+    /// value is then not read either).
+    pub value: Option<PropertyValue>,
     pub name_span: Span,
     pub value_span: Span,
 }
