@@ -4,7 +4,10 @@
 //! need. Lowering asks [`refusal`] whether to keep a property;
 //! `checks::binding` asks again and reports why not.
 
-use super::{ESPI_NR_SPIS_MAX, ESPI_NR_SPIS_MIN, NR_SPIS, NR_SPIS_MAX, PropertySpec, ValueKind};
+use super::{
+    ESPI_NR_SPIS_MAX, ESPI_NR_SPIS_MIN, NR_SPIS, NR_SPIS_MAX, PropertySpec, StructureSpec,
+    ValueKind,
+};
 use crate::binding::value::PropertyValue;
 use crate::target::{Built, Target, XenVersion};
 
@@ -51,6 +54,15 @@ pub fn refusal(
 pub fn property_refusal(spec: &PropertySpec, target: &Target) -> Option<Refusal> {
     // Unknown (only the patch level would tell) counts as not read.
     if super::reads(spec, target) != Some(true) {
+        return Some(Refusal::NotRead);
+    }
+    let symbol = spec.requires?;
+    (target.builds(symbol) == Built::No).then_some(Refusal::NeedsBuild { symbol })
+}
+
+/// Why `target` does not read the structure key `spec`, if it does not.
+pub fn structure_refusal(spec: &StructureSpec, target: &Target) -> Option<Refusal> {
+    if spec.since > target.version {
         return Some(Refusal::NotRead);
     }
     let symbol = spec.requires?;

@@ -1,24 +1,57 @@
 //! Rules that come from the binding table: each property a guest was given
 //! is held against its entry (the release that reads it, the build option
 //! it needs, the range of a number, the choices of a string and the
-//! releases and build options those choices need). Lowering keeps a
+//! releases and build options those choices need), and each structure key
+//! against the release and build option it needs. Lowering keeps a
 //! property only when [`binding::rules::refusal`] finds nothing; this check
 //! says why the others were refused.
 
-use crate::binding::rules::{Refusal, refusal};
+use crate::binding::rules::{Refusal, refusal, structure_refusal};
 use crate::binding::{self, ESPI_NR_SPIS_MAX, ESPI_NR_SPIS_MIN, NR_SPIS_MAX};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::structures::RefusedKey;
 use crate::model::{RefusedProperty, System};
 use crate::target::{Built, Target, XenVersion};
 
 /// Report every refused property of every guest.
 pub fn check(system: &System, target: &Target, diags: &mut Diagnostics) {
-    let guests = system.sections.iter().flat_map(|s| &s.guests);
-    for property in guests.flat_map(|g| &g.refused) {
-        if let Some(why) = refusal(property.spec, property.value.as_ref(), target) {
-            report(property, &why, target, diags);
+    for guest in system.sections.iter().flat_map(|s| &s.guests) {
+        for property in &guest.refused {
+            if let Some(why) = refusal(property.spec, property.value.as_ref(), target) {
+                report(property, &why, target, diags);
+            }
         }
+        for key in &guest.structures.refused {
+            if let Some(why) = structure_refusal(key.spec, target) {
+                report_key(key, &why, target, diags);
+            }
+        }
+    }
+}
+
+/// A structure key the target does not take.
+fn report_key(key: &RefusedKey, refusal: &Refusal, target: &Target, diags: &mut Diagnostics) {
+    let name = key.key.as_str();
+    match *refusal {
+        Refusal::NeedsBuild { symbol } => {
+            super::target::require(target, name, symbol, key.span, diags);
+        }
+        _ => diags.push(
+            Diagnostic::at(
+                &c::UNKNOWN_PROPERTY,
+                key.span,
+                format!(
+                    "`{name}` is read by Xen {} and later; the target is Xen {}",
+                    key.spec.since, target.version
+                ),
+            )
+            .note(format!("Xen {} does not read it", target.version))
+            .help(format!(
+                "remove it, or target a newer Xen with `--xen-version {}`",
+                key.spec.since
+            )),
+        ),
     }
 }
 

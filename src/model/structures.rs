@@ -4,6 +4,7 @@
 //! host (or guest) physical address space.
 
 use super::Spanned;
+use crate::binding::StructureSpec;
 use crate::diag::Span;
 use crate::range::Range;
 
@@ -18,6 +19,9 @@ pub struct GuestStructures {
     /// cannot be derived, and its absence is not reported again.
     pub static_mem_rejected: bool,
     pub affinity: Vec<VcpuAffinity>,
+    /// Keys the target does not read or lacks the build for
+    /// (`checks::binding` reports them).
+    pub refused: Vec<RefusedKey>,
 }
 
 impl GuestStructures {
@@ -41,6 +45,16 @@ impl GuestStructures {
     pub fn is_empty(&self) -> bool {
         self.keys_used().is_empty()
     }
+}
+
+/// A structure key given to a target that does not take it
+/// ([`crate::binding::rules::structure_refusal`]); its value is not read.
+#[derive(Clone, Debug)]
+pub struct RefusedKey {
+    pub spec: &'static StructureSpec,
+    /// The key as written (`vcpu1-affinity`).
+    pub key: String,
+    pub span: Span,
 }
 
 /// `evtchn=LOCAL-PORT PEER:PEER-PORT`.
