@@ -8,6 +8,12 @@
 //! is reported, never silently dropped. [`structures`] reads the keys of
 //! the linked structures (cpupools, event channels, shared and static
 //! memory, vCPU affinity).
+//!
+//! Lowering reports only what cannot be read (syntax, unknown keys, …). A
+//! property or structure key the binding table refuses for the target
+//! (its release, build option, range or choices: [`binding::rules`]) is
+//! kept aside in the guest's `refused` lists, out of the model the checks
+//! and emitters use, and `checks::binding` reports it.
 
 pub mod structures;
 
@@ -760,8 +766,8 @@ impl Lowerer<'_, '_> {
     }
 
     /// One property of a guest, from its cfg name and value text. A known
-    /// property whose value is rejected is remembered in `pending_rejected`,
-    /// so the guest is not also reported as lacking it.
+    /// property whose value cannot be read, or is refused, is remembered in
+    /// `pending_rejected`, so the guest is not also reported as lacking it.
     fn property(
         &mut self,
         name: &str,

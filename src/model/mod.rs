@@ -193,8 +193,9 @@ pub struct Guest {
     pub passthrough: Vec<Spanned<String>>,
     /// Properties in cfg order, each at most once.
     pub properties: Vec<GuestProperty>,
-    /// Known properties given with a value that was rejected (already
-    /// reported; not to be reported again as missing).
+    /// Known properties given but not kept: their value could not be read
+    /// (reported by lowering) or is refused (in `refused`, reported by
+    /// `checks::binding`). Not to be reported again as missing.
     pub rejected: Vec<String>,
     /// Properties read whose values the target does not take
     /// ([`crate::binding::rules`]); `checks::binding` reports them, and
