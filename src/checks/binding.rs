@@ -9,20 +9,30 @@
 use crate::binding::rules::{Refusal, refusal, structure_refusal};
 use crate::binding::{self, ESPI_NR_SPIS_MAX, ESPI_NR_SPIS_MIN, NR_SPIS_MAX};
 use crate::diag::codes as c;
-use crate::diag::{Diagnostic, Diagnostics};
+use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::model::structures::RefusedKey;
 use crate::model::{RefusedProperty, System};
 use crate::target::{Built, Target, XenVersion};
+use std::collections::HashSet;
 
 /// Report every refused property of every guest.
 pub fn check(system: &System, target: &Target, diags: &mut Diagnostics) {
+    // A guest section named by several boot sections is one text: each
+    // refusal is reported once, at its text.
+    let mut reported: HashSet<Span> = HashSet::new();
     for guest in system.sections.iter().flat_map(|s| &s.guests) {
         for property in &guest.refused {
+            if !reported.insert(property.name_span) {
+                continue;
+            }
             if let Some(why) = refusal(property.spec, property.value.as_ref(), target) {
                 report(property, &why, target, diags);
             }
         }
         for key in &guest.structures.refused {
+            if !reported.insert(key.span) {
+                continue;
+            }
             if let Some(why) = structure_refusal(key.spec, target) {
                 report_key(key, &why, target, diags);
             }
