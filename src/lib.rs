@@ -33,6 +33,7 @@ pub mod manual;
 pub mod model;
 pub mod pipeline;
 pub mod progress;
+pub mod range;
 pub mod stdout;
 pub mod structures;
 pub mod target;

@@ -17,12 +17,13 @@
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::esp::EspPath;
-use crate::fdt::query::{self, Ancestry, Range};
+use crate::fdt::query::{self, Ancestry};
 use crate::fdt::references::{self, Reference};
 use crate::fdt::{Fdt, Node, value};
 use crate::hash::FileFacts;
 use crate::image::ImageFormat;
 use crate::model::{Module, ModuleRole, Spanned, System};
+use crate::range::Range;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -7,6 +7,7 @@
 //! and static memory, vCPU affinity). Lowering, checks and documentation all
 //! walk these tables, so nothing about a property is written in two places.
 
+pub mod rules;
 pub mod value;
 
 use crate::target::XenVersion;
@@ -39,13 +40,33 @@ pub enum ValueKind {
 pub struct Choice {
     pub value: &'static str,
     pub since: XenVersion,
+    /// The build option this value needs beyond the property's own.
+    pub requires: Option<&'static str>,
 }
 
 const fn choice(value: &'static str, minor: u8) -> Choice {
     Choice {
         value,
         since: v(minor),
+        requires: None,
     }
+}
+
+/// A choice that needs a build option of its own.
+const fn choice_needing(value: &'static str, minor: u8, symbol: &'static str) -> Choice {
+    Choice {
+        value,
+        since: v(minor),
+        requires: Some(symbol),
+    }
+}
+
+/// A property a stable line took from the next release: the line and the
+/// first patch level of it that reads the property.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Backport {
+    pub line: XenVersion,
+    pub patch: u16,
 }
 
 #[derive(Debug)]
@@ -59,10 +80,33 @@ pub struct PropertySpec {
     pub required: bool,
     /// The build option (`CONFIG_…`) without which Xen ignores or rejects it.
     pub requires: Option<&'static str>,
+    /// The stable line that reads it before `since`, if any.
+    pub backport: Option<Backport>,
+    /// The value a bare key (no value) stands for, as the binding
+    /// documents it; written as that value.
+    pub bare: Option<&'static str>,
     pub summary: &'static str,
 }
 
+/// A property is its DT name: the table holds each name once.
+impl PartialEq for PropertySpec {
+    fn eq(&self, other: &PropertySpec) -> bool {
+        self.dt_name == other.dt_name
+    }
+}
+
+impl Eq for PropertySpec {}
+
 impl PropertySpec {
+    /// The build option the string value `value` needs beyond the
+    /// property's own, if any.
+    pub fn value_requires(&self, value: &str) -> Option<&'static str> {
+        match self.kind {
+            ValueKind::Str { allowed } => allowed.iter().find(|c| c.value == value)?.requires,
+            _ => None,
+        }
+    }
+
     /// The key used in the cfg: the DT name without a leading `#`.
     pub fn cfg_key(&self) -> &'static str {
         self.dt_name.trim_start_matches('#')
@@ -73,185 +117,297 @@ const fn v(minor: u8) -> XenVersion {
     XenVersion::new(4, minor)
 }
 
-/// Every property of a `xen,domain` node that xencfg writes from a typed value.
-pub static PROPERTIES: &[PropertySpec] = &[
-    PropertySpec {
-        dt_name: "cpus",
-        kind: ValueKind::U32 { min: 1, max: 128 },
-        since: v(15),
-        required: true,
-        requires: None,
-        summary: "number of vCPUs (1..128 on arm64)",
-    },
-    PropertySpec {
-        dt_name: "memory",
-        kind: ValueKind::MemoryKib,
-        since: v(15),
-        required: true,
-        requires: None,
-        summary: "guest RAM; a bare number is KiB, units K/M/G/T allowed; a multiple of 4 KiB",
-    },
-    PropertySpec {
-        dt_name: "vpl011",
-        kind: ValueKind::Flag,
-        since: v(15),
-        required: false,
-        requires: Some("CONFIG_SBSA_VUART_CONSOLE"),
-        summary: "emulated PL011 UART at 0x22000000 (SPI 0); its output appears on Xen's console as `(XEN) DOM<id>:`",
-    },
-    PropertySpec {
-        dt_name: "nr_spis",
-        // 960 rounds up to 988 - 32; 4.22 with CONFIG_GICV3_ESPI also
-        // takes 4033 to 5088 (extended SPIs), checked in lowering.
-        kind: ValueKind::U32 {
-            min: 0,
-            max: ESPI_NR_SPIS_MAX,
-        },
-        since: v(15),
-        required: false,
-        requires: None,
-        summary: "number of SPIs of the guest's vGIC (default: the host's); up to 960, or 4033 to 5088 (extended SPIs) on Xen 4.22 with CONFIG_GICV3_ESPI",
-    },
-    PropertySpec {
-        dt_name: "#address-cells",
-        kind: ValueKind::U32 { min: 2, max: 2 },
-        since: v(15),
-        required: false,
-        requires: None,
-        summary: "cells of module addresses; xencfg always writes 2 (the EFI loader places modules above 4 GiB)",
-    },
-    PropertySpec {
-        dt_name: "#size-cells",
-        kind: ValueKind::U32 { min: 1, max: 2 },
-        since: v(15),
-        required: false,
-        requires: None,
-        summary: "cells of module sizes; xencfg writes 2 unless told otherwise",
-    },
-    PropertySpec {
-        dt_name: "direct-map",
-        kind: ValueKind::Flag,
-        since: v(17),
-        required: false,
-        requires: Some("CONFIG_STATIC_MEMORY"),
-        summary: "map guest RAM 1:1 to host addresses (needs `static-mem`)",
-    },
-    PropertySpec {
-        dt_name: "xen,enhanced",
-        kind: ValueKind::Str {
-            allowed: &[
-                choice("enabled", 17),
-                choice("disabled", 17),
-                choice("no-xenstore", 17),
-                choice("legacy", 21),
-            ],
-        },
-        since: v(17),
-        required: false,
-        requires: None,
-        summary: "PV interfaces: `enabled` (grant table + xenstore; also the bare key), `disabled` (as if absent), `no-xenstore`, `legacy` (4.21+)",
-    },
-    PropertySpec {
-        dt_name: "xen,domain-p2m-mem-mb",
-        kind: ValueKind::Mib,
-        since: v(17),
-        required: false,
-        requires: None,
-        summary: "P2M pool size in MiB",
-    },
-    PropertySpec {
-        dt_name: "max_grant_version",
-        kind: ValueKind::U32 { min: 1, max: 2 },
-        since: v(18),
-        required: false,
-        requires: None,
-        summary: "highest grant table version (1 on Arm unless Xen runs with gnttab=max-ver:2)",
-    },
-    PropertySpec {
-        dt_name: "max_grant_frames",
-        kind: ValueKind::U32 {
-            min: 1,
-            max: i32::MAX as u32,
-        },
-        since: v(18),
-        required: false,
-        requires: None,
-        summary: "grant table frames (default 64)",
-    },
-    PropertySpec {
-        dt_name: "max_maptrack_frames",
-        kind: ValueKind::U32 {
-            min: 0,
-            max: i32::MAX as u32,
-        },
-        since: v(18),
-        required: false,
-        requires: None,
-        summary: "maptrack frames (default 1024)",
-    },
-    PropertySpec {
-        dt_name: "passthrough",
-        kind: ValueKind::Str {
-            allowed: &[choice("enabled", 19), choice("disabled", 19)],
-        },
-        since: v(19),
-        required: false,
-        requires: None,
-        summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB; `disabled` (the default without one) does not",
-    },
-    PropertySpec {
-        dt_name: "llc-colors",
-        kind: ValueKind::Str { allowed: &[] },
-        since: v(20),
-        required: false,
-        requires: Some("CONFIG_LLC_COLORING"),
-        summary: "LLC colors, e.g. `0-3,8`",
-    },
-    PropertySpec {
-        dt_name: "capabilities",
-        kind: ValueKind::Capabilities,
-        since: v(21),
-        required: false,
-        requires: None,
-        summary: "`control`, `hardware`, `xenstore` (joined by `,`), or the bitmask 0x1, 0x2, 0x4",
-    },
-    PropertySpec {
-        dt_name: "trap-unmapped-accesses",
-        kind: ValueKind::U32 { min: 0, max: 1 },
-        since: v(21),
-        required: false,
-        requires: None,
-        summary: "1 (default) traps accesses to unmapped MMIO (the guest gets a data abort); 0 lets them through: reads return all ones, writes are ignored",
-    },
-    PropertySpec {
-        dt_name: "xen,sci_type",
-        kind: ValueKind::Str {
-            allowed: &[choice("none", 21), choice("scmi_smc", 21)],
-        },
-        since: v(21),
-        required: false,
-        requires: None,
-        summary: "firmware interface (`none`, `scmi_smc`)",
-    },
-    PropertySpec {
-        dt_name: "sve",
-        kind: ValueKind::SveBits,
-        since: v(18),
-        required: false,
-        requires: Some("CONFIG_ARM64_SVE"),
-        summary: "SVE vector length in bits (a multiple of 128 up to 2048, 0 disables); bare `sve` or `sve=max` asks for the hardware's largest",
-    },
-    PropertySpec {
-        dt_name: "v8r_el1_msa",
-        kind: ValueKind::Str {
-            allowed: &[choice("mpu", 22), choice("mmu", 22)],
-        },
-        since: v(22),
-        required: false,
-        requires: Some("CONFIG_MPU"),
-        summary: "EL1 memory system of an Armv8-R guest; only MPU builds of Xen read it, and those have no EFI loader",
-    },
+/// Every property of a `xen,domain` node that xencfg writes from a typed
+/// value, in the order the documentation lists them. Each is also a named
+/// static, so code that needs one property names it (`binding::CPUS`) and a
+/// misspelt name does not compile.
+pub static PROPERTIES: &[&PropertySpec] = &[
+    &CPUS,
+    &MEMORY,
+    &VPL011,
+    &NR_SPIS,
+    &ADDRESS_CELLS,
+    &SIZE_CELLS,
+    &DIRECT_MAP,
+    &XEN_ENHANCED,
+    &XEN_DOMAIN_P2M_MEM_MB,
+    &MAX_GRANT_VERSION,
+    &MAX_GRANT_FRAMES,
+    &MAX_MAPTRACK_FRAMES,
+    &PASSTHROUGH,
+    &LLC_COLORS,
+    &CAPABILITIES,
+    &TRAP_UNMAPPED_ACCESSES,
+    &XEN_SCI_TYPE,
+    &SVE,
+    &V8R_EL1_MSA,
 ];
+
+/// `cpus`.
+pub static CPUS: PropertySpec = PropertySpec {
+    dt_name: "cpus",
+    kind: ValueKind::U32 { min: 1, max: 128 },
+    since: v(15),
+    required: true,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "number of vCPUs (1..128 on arm64)",
+};
+
+/// `memory`.
+pub static MEMORY: PropertySpec = PropertySpec {
+    dt_name: "memory",
+    kind: ValueKind::MemoryKib,
+    since: v(15),
+    required: true,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "guest RAM; a bare number is KiB, units K/M/G/T allowed; a multiple of 4 KiB",
+};
+
+/// `vpl011`.
+pub static VPL011: PropertySpec = PropertySpec {
+    dt_name: "vpl011",
+    kind: ValueKind::Flag,
+    since: v(15),
+    required: false,
+    requires: Some("CONFIG_SBSA_VUART_CONSOLE"),
+    backport: None,
+    bare: None,
+    summary: "emulated PL011 UART at 0x22000000 (SPI 0); its output appears on Xen's console as `(XEN) DOM<id>:`",
+};
+
+/// `nr_spis`.
+pub static NR_SPIS: PropertySpec = PropertySpec {
+    dt_name: "nr_spis",
+    // 960 rounds up to 988 - 32; 4.22 with CONFIG_GICV3_ESPI also
+    // takes 4033 to 5088 (extended SPIs), checked in lowering.
+    kind: ValueKind::U32 {
+        min: 0,
+        max: ESPI_NR_SPIS_MAX,
+    },
+    since: v(15),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "number of SPIs of the guest's vGIC (default: the host's); up to 960, or 4033 to 5088 (extended SPIs) on Xen 4.22 with CONFIG_GICV3_ESPI",
+};
+
+/// `#address-cells`.
+pub static ADDRESS_CELLS: PropertySpec = PropertySpec {
+    dt_name: "#address-cells",
+    kind: ValueKind::U32 { min: 2, max: 2 },
+    since: v(15),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "cells of module addresses; xencfg always writes 2 (the EFI loader places modules above 4 GiB)",
+};
+
+/// `#size-cells`.
+pub static SIZE_CELLS: PropertySpec = PropertySpec {
+    dt_name: "#size-cells",
+    kind: ValueKind::U32 { min: 1, max: 2 },
+    since: v(15),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "cells of module sizes; xencfg writes 2 unless told otherwise",
+};
+
+/// `direct-map`.
+pub static DIRECT_MAP: PropertySpec = PropertySpec {
+    dt_name: "direct-map",
+    kind: ValueKind::Flag,
+    since: v(17),
+    required: false,
+    requires: Some("CONFIG_STATIC_MEMORY"),
+    backport: None,
+    bare: None,
+    summary: "map guest RAM 1:1 to host addresses (needs `static-mem`)",
+};
+
+/// `xen,enhanced`.
+pub static XEN_ENHANCED: PropertySpec = PropertySpec {
+    dt_name: "xen,enhanced",
+    kind: ValueKind::Str {
+        allowed: &[
+            choice("enabled", 17),
+            choice("disabled", 17),
+            choice("no-xenstore", 17),
+            choice("legacy", 21),
+        ],
+    },
+    since: v(17),
+    required: false,
+    requires: None,
+    backport: None,
+    // Xen reads an empty `xen,enhanced` as `enabled`
+    // (docs/misc/arm/device-tree/booting.txt; dom0less-build.c treats
+    // -ENODATA like "enabled").
+    bare: Some("enabled"),
+    summary: "PV interfaces: `enabled` (grant table + xenstore; also the bare key), `disabled` (as if absent), `no-xenstore`, `legacy` (4.21+)",
+};
+
+/// `xen,domain-p2m-mem-mb`.
+pub static XEN_DOMAIN_P2M_MEM_MB: PropertySpec = PropertySpec {
+    dt_name: "xen,domain-p2m-mem-mb",
+    kind: ValueKind::Mib,
+    since: v(17),
+    required: false,
+    requires: None,
+    // XSA-409 brought the P2M pool, and with it this property, to 4.16.3
+    // (44e9dcc48b "xen/arm: Allocate and free P2M pages from the P2M pool").
+    backport: Some(Backport {
+        line: v(16),
+        patch: 3,
+    }),
+    bare: None,
+    summary: "P2M pool size in MiB",
+};
+
+/// `max_grant_version`.
+pub static MAX_GRANT_VERSION: PropertySpec = PropertySpec {
+    dt_name: "max_grant_version",
+    kind: ValueKind::U32 { min: 1, max: 2 },
+    since: v(18),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "highest grant table version (1 on Arm unless Xen runs with gnttab=max-ver:2)",
+};
+
+/// `max_grant_frames`.
+pub static MAX_GRANT_FRAMES: PropertySpec = PropertySpec {
+    dt_name: "max_grant_frames",
+    kind: ValueKind::U32 {
+        min: 1,
+        max: i32::MAX as u32,
+    },
+    since: v(18),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "grant table frames (default 64)",
+};
+
+/// `max_maptrack_frames`.
+pub static MAX_MAPTRACK_FRAMES: PropertySpec = PropertySpec {
+    dt_name: "max_maptrack_frames",
+    kind: ValueKind::U32 {
+        min: 0,
+        max: i32::MAX as u32,
+    },
+    since: v(18),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "maptrack frames (default 1024)",
+};
+
+/// `passthrough`.
+pub static PASSTHROUGH: PropertySpec = PropertySpec {
+    dt_name: "passthrough",
+    kind: ValueKind::Str {
+        allowed: &[choice("enabled", 19), choice("disabled", 19)],
+    },
+    since: v(19),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "`enabled` gives the guest an IOMMU context even without a passthrough DTB; `disabled` (the default without one) does not",
+};
+
+/// `llc-colors`.
+pub static LLC_COLORS: PropertySpec = PropertySpec {
+    dt_name: "llc-colors",
+    kind: ValueKind::Str { allowed: &[] },
+    since: v(20),
+    required: false,
+    requires: Some("CONFIG_LLC_COLORING"),
+    backport: None,
+    bare: None,
+    summary: "LLC colors, e.g. `0-3,8`",
+};
+
+/// `capabilities`.
+pub static CAPABILITIES: PropertySpec = PropertySpec {
+    dt_name: "capabilities",
+    kind: ValueKind::Capabilities,
+    since: v(21),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "`control`, `hardware`, `xenstore` (joined by `,`), or the bitmask 0x1, 0x2, 0x4",
+};
+
+/// `trap-unmapped-accesses`.
+pub static TRAP_UNMAPPED_ACCESSES: PropertySpec = PropertySpec {
+    dt_name: "trap-unmapped-accesses",
+    kind: ValueKind::U32 { min: 0, max: 1 },
+    since: v(21),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "1 (default) traps accesses to unmapped MMIO (the guest gets a data abort); 0 lets them through: reads return all ones, writes are ignored",
+};
+
+/// `xen,sci_type`.
+pub static XEN_SCI_TYPE: PropertySpec = PropertySpec {
+    dt_name: "xen,sci_type",
+    kind: ValueKind::Str {
+        // 4.22 dom0less-build.c:domu_dt_sci_parse fails the domain
+        // without CONFIG_SCMI_SMC; 4.21 ignores the property unless
+        // CONFIG_ARM_SCI, which only SCMI_SMC selects.
+        allowed: &[
+            choice("none", 21),
+            choice_needing("scmi_smc", 21, "CONFIG_SCMI_SMC"),
+        ],
+    },
+    since: v(21),
+    required: false,
+    requires: None,
+    backport: None,
+    bare: None,
+    summary: "firmware interface (`none`, `scmi_smc`)",
+};
+
+/// `sve`.
+pub static SVE: PropertySpec = PropertySpec {
+    dt_name: "sve",
+    kind: ValueKind::SveBits,
+    since: v(18),
+    required: false,
+    requires: Some("CONFIG_ARM64_SVE"),
+    backport: None,
+    bare: None,
+    summary: "SVE vector length in bits (a multiple of 128 up to 2048, 0 disables); bare `sve` or `sve=max` asks for the hardware's largest",
+};
+
+/// `v8r_el1_msa`.
+pub static V8R_EL1_MSA: PropertySpec = PropertySpec {
+    dt_name: "v8r_el1_msa",
+    kind: ValueKind::Str {
+        allowed: &[choice("mpu", 22), choice("mmu", 22)],
+    },
+    since: v(22),
+    required: false,
+    requires: Some("CONFIG_MPU"),
+    backport: None,
+    bare: None,
+    summary: "EL1 memory system of an Armv8-R guest; only MPU builds of Xen read it, and those have no EFI loader",
+};
 
 /// A cfg key that xencfg turns into linked DT structures (spec §1.4).
 #[derive(Debug)]
@@ -345,49 +501,14 @@ pub const NR_SPIS_MAX: u32 = 960;
 pub const ESPI_NR_SPIS_MIN: u32 = 4096 - 32 - 31;
 pub const ESPI_NR_SPIS_MAX: u32 = 4096 + 1024 - 32;
 
-/// Values of a property that need a build option of their own:
-/// `xen,sci_type = "scmi_smc"` (4.22 dom0less-build.c:domu_dt_sci_parse
-/// fails the domain without CONFIG_SCMI_SMC; 4.21 ignores the property
-/// unless CONFIG_ARM_SCI, which only SCMI_SMC selects).
-pub static VALUE_REQUIRES: &[(&str, &str, &str)] =
-    &[("xen,sci_type", "scmi_smc", "CONFIG_SCMI_SMC")];
-
 /// The build option `dt_name = value` needs, if any.
 pub fn value_requires(dt_name: &str, value: &str) -> Option<&'static str> {
-    VALUE_REQUIRES
-        .iter()
-        .find(|(n, v, _)| *n == dt_name && *v == value)
-        .map(|&(.., symbol)| symbol)
+    lookup(dt_name)?.value_requires(value)
 }
-
-/// String properties whose bare key (no value) means one of their values,
-/// as the binding documents: Xen reads an empty `xen,enhanced` as
-/// `enabled` (docs/misc/arm/device-tree/booting.txt; dom0less-build.c
-/// treats -ENODATA like "enabled"). Written as that value.
-pub static BARE_VALUES: &[(&str, &str)] = &[("xen,enhanced", "enabled")];
-
-/// The value a bare `dt_name` stands for, if it has one.
-pub fn bare_value(dt_name: &str) -> Option<&'static str> {
-    BARE_VALUES
-        .iter()
-        .find(|(name, _)| *name == dt_name)
-        .map(|&(_, value)| value)
-}
-
-/// Properties that a stable line took from the next release (backports):
-/// the line and the first patch level of it that reads them.
-pub static BACKPORTS: &[(&str, XenVersion, u16)] = &[
-    // XSA-409 brought the P2M pool, and with it this property, to 4.16.3
-    // (44e9dcc48b "xen/arm: Allocate and free P2M pages from the P2M pool").
-    ("xen,domain-p2m-mem-mb", v(16), 3),
-];
 
 /// The backport of `dt_name` to an older line, if any.
 pub fn backport(dt_name: &str) -> Option<(XenVersion, u16)> {
-    BACKPORTS
-        .iter()
-        .find(|(name, ..)| *name == dt_name)
-        .map(|&(_, line, patch)| (line, patch))
+    lookup(dt_name)?.backport.map(|b| (b.line, b.patch))
 }
 
 /// Whether `target` reads `spec`: `Some(false)` when it does not, `None`
@@ -396,8 +517,8 @@ pub fn reads(spec: &PropertySpec, target: &crate::target::Target) -> Option<bool
     if spec.since <= target.version {
         return Some(true);
     }
-    match backport(spec.dt_name) {
-        Some((line, patch)) if line <= target.version => target.at_least(line, patch),
+    match spec.backport {
+        Some(b) if b.line <= target.version => target.at_least(b.line, b.patch),
         _ => Some(false),
     }
 }
@@ -407,6 +528,7 @@ pub fn lookup(key: &str) -> Option<&'static PropertySpec> {
     PROPERTIES
         .iter()
         .find(|p| p.cfg_key() == key || p.dt_name == key)
+        .copied()
 }
 
 /// The closest known property or structure key to `key`, for "did you
@@ -500,9 +622,14 @@ mod tests {
 
     #[test]
     fn requirements_name_known_build_options() {
+        let choices = PROPERTIES.iter().flat_map(|p| match p.kind {
+            ValueKind::Str { allowed } => allowed,
+            _ => &[],
+        });
         let requires = PROPERTIES
             .iter()
             .filter_map(|p| p.requires)
+            .chain(choices.filter_map(|c| c.requires))
             .chain(STRUCTURES.iter().filter_map(|s| s.requires));
         for symbol in requires {
             assert!(
@@ -510,6 +637,24 @@ mod tests {
                 "{symbol} is not in target::kconfig::OPTIONS"
             );
         }
+    }
+
+    #[test]
+    fn each_property_is_in_the_table_once() {
+        for (i, p) in PROPERTIES.iter().enumerate() {
+            assert!(
+                PROPERTIES[..i].iter().all(|q| q.dt_name != p.dt_name),
+                "{} is listed twice",
+                p.dt_name
+            );
+        }
+        assert_eq!(lookup("direct-map"), Some(&DIRECT_MAP));
+        assert_eq!(
+            value_requires("xen,sci_type", "scmi_smc"),
+            Some("CONFIG_SCMI_SMC")
+        );
+        assert_eq!(value_requires("xen,sci_type", "none"), None);
+        assert_eq!(backport("xen,domain-p2m-mem-mb"), Some((v(16), 3)));
     }
 
     #[test]

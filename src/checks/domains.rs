@@ -6,6 +6,7 @@
 
 use crate::analyze::SectionView;
 use crate::binding::value::PropertyValue;
+use crate::binding::{self, PropertySpec};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity, Span};
 use crate::image::ImageFormat;
@@ -63,7 +64,7 @@ fn host_redistributors(cx: &SectionView) -> Option<u64> {
 /// with fewer.
 fn host_layout_vcpus(cx: &SectionView, guest: &Guest, capacity: u64, diags: &mut Diagnostics) {
     let v = cx.target.version;
-    let direct = guest.property("direct-map").is_some();
+    let direct = guest.property(&binding::DIRECT_MAP).is_some();
     let hardware = v >= XenVersion::new(4, 21)
         && guest
             .capabilities()
@@ -77,7 +78,9 @@ fn host_layout_vcpus(cx: &SectionView, guest: &Guest, capacity: u64, diags: &mut
     } else {
         "the hardware capability"
     };
-    let span = guest.property("cpus").map_or(guest.name_span, |p| p.span);
+    let span = guest
+        .property(&binding::CPUS)
+        .map_or(guest.name_span, |p| p.span);
     let mut d = Diagnostic::at(
         &c::VCPUS_EXCEED_REDISTRIBUTORS,
         span,
@@ -147,8 +150,8 @@ fn dom0_vcpus(cx: &SectionView, capacity: u64, diags: &mut Diagnostics) {
     diags.push(d.help(format!("use at most `dom0_max_vcpus={capacity}`")));
 }
 
-fn string_of<'g>(guest: &'g Guest, name: &str) -> Option<(&'g str, Span)> {
-    let p = guest.property(name)?;
+fn string_of<'g>(guest: &'g Guest, spec: &PropertySpec) -> Option<(&'g str, Span)> {
+    let p = guest.property(spec)?;
     match &p.value {
         PropertyValue::Str(s) => Some((s.as_str(), p.span)),
         _ => None,
@@ -157,13 +160,13 @@ fn string_of<'g>(guest: &'g Guest, name: &str) -> Option<(&'g str, Span)> {
 
 /// Guests asking for xenstore (`xen,enhanced` = `enabled`, empty, `legacy`).
 fn wants_xenstore(guest: &Guest) -> Option<Span> {
-    let (value, span) = string_of(guest, "xen,enhanced")?;
+    let (value, span) = string_of(guest, &binding::XEN_ENHANCED)?;
     matches!(value, "enabled" | "" | "legacy").then_some(span)
 }
 
 fn caps_span(guest: &Guest) -> Span {
     guest
-        .property("capabilities")
+        .property(&binding::CAPABILITIES)
         .map_or(guest.name_span, |p| p.span)
 }
 
@@ -275,9 +278,11 @@ fn hardware_domain(cx: &SectionView, diags: &mut Diagnostics) {
     for guest in &hardware {
         let forbidden = [
             guest
-                .property("passthrough")
+                .property(&binding::PASSTHROUGH)
                 .map(|p| ("`passthrough`", p.span)),
-            guest.property("nr_spis").map(|p| ("`nr_spis`", p.span)),
+            guest
+                .property(&binding::NR_SPIS)
+                .map(|p| ("`nr_spis`", p.span)),
             guest.dtb.as_ref().map(|m| ("a passthrough DTB", m.span)),
         ];
         for (what, span) in forbidden.into_iter().flatten() {
@@ -287,7 +292,7 @@ fn hardware_domain(cx: &SectionView, diags: &mut Diagnostics) {
                     .help(format!("remove {what}")),
             );
         }
-        if guest.property("direct-map").is_none() {
+        if guest.property(&binding::DIRECT_MAP).is_none() {
             diags.push(
                 Diagnostic::at(&c::CAPABILITIES, caps_span(guest), format!("the hardware domain `{}` is not direct-mapped", guest.name))
                     .severity(Severity::Warning)
@@ -299,7 +304,10 @@ fn hardware_domain(cx: &SectionView, diags: &mut Diagnostics) {
 }
 
 fn nr_spis(guest: &Guest, diags: &mut Diagnostics) {
-    let (Some(spis), Some(_)) = (guest.property("nr_spis"), guest.property("vpl011")) else {
+    let (Some(spis), Some(_)) = (
+        guest.property(&binding::NR_SPIS),
+        guest.property(&binding::VPL011),
+    ) else {
         return;
     };
     if spis.value == PropertyValue::U32(0) {
@@ -312,7 +320,7 @@ fn nr_spis(guest: &Guest, diags: &mut Diagnostics) {
 }
 
 fn grant_version(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
-    let Some(p) = guest.property("max_grant_version") else {
+    let Some(p) = guest.property(&binding::MAX_GRANT_VERSION) else {
         return;
     };
     if p.value != PropertyValue::U32(2) {
@@ -333,7 +341,7 @@ fn grant_version(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
 }
 
 fn sve(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
-    let Some(p) = guest.property("sve") else {
+    let Some(p) = guest.property(&binding::SVE) else {
         return;
     };
     if p.value == PropertyValue::U32(0) {

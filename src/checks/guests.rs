@@ -1,5 +1,6 @@
 //! Checks on guests as Xen names and builds them (XC0306, XC06xx).
 
+use crate::binding;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::model::{BootSection, Guest};
@@ -53,8 +54,12 @@ fn check_bootargs(args: Option<&str>, span: crate::diag::Span, diags: &mut Diagn
 }
 
 fn check_required(guest: &Guest, diags: &mut Diagnostics) {
-    for (name, example) in [("cpus", "cpus=1"), ("memory", "memory=256M")] {
-        if guest.property(name).is_none() && !guest.rejected.iter().any(|r| r == name) {
+    for (spec, example) in [
+        (&binding::CPUS, "cpus=1"),
+        (&binding::MEMORY, "memory=256M"),
+    ] {
+        let name = spec.dt_name;
+        if guest.property(spec).is_none() && !guest.rejected.iter().any(|r| r == name) {
             diags.push(
                 Diagnostic::at(
                     &c::MISSING_REQUIRED,

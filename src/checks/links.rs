@@ -10,7 +10,8 @@ use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity, Span};
 use crate::host::HostCpu;
 use crate::model::Guest;
-use crate::model::structures::{CpuPool, DOM0, PhysRange, PoolCpu, ShmRole};
+use crate::model::structures::{CpuPool, DOM0, PoolCpu, ShmRole};
+use crate::range::Range;
 use crate::target::kconfig::scheduler_option;
 use crate::target::{Built, XenVersion};
 
@@ -139,7 +140,7 @@ fn event_channels(cx: &SectionView, diags: &mut Diagnostics) {
         let Some(guest) = cx.guest(i) else { continue };
         // `disabled` is as if absent (dom0less-build.c compares the value).
         let enhanced = guest
-            .property("xen,enhanced")
+            .property(&binding::XEN_ENHANCED)
             .is_some_and(|p| !matches!(&p.value, PropertyValue::Str(s) if s == "disabled"));
         if !enhanced && !warned.contains(&i) {
             warned.push(i);
@@ -191,7 +192,7 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
                     .help("give the same `host=` and `size=` everywhere the id appears"),
                 );
             }
-            let direct_map = guest.property("direct-map").is_some();
+            let direct_map = guest.property(&binding::DIRECT_MAP).is_some();
             match key.host {
                 None if v < XenVersion::new(4, 19) => diags.push(
                     Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("shared memory `{}` has no `host=`", region.id))
@@ -232,7 +233,7 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
                 }
             }
             if let (Some(host), Some(facts)) = (key.host, &cx.host) {
-                let range = PhysRange {
+                let range = Range {
                     start: host,
                     size: key.size,
                 };
@@ -259,13 +260,13 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
         guest_overlaps(cx, guest, diags);
     }
     // Different ids on one range, or overlapping ranges.
-    let hosts: Vec<(&str, PhysRange, Span)> = regions
+    let hosts: Vec<(&str, Range, Span)> = regions
         .iter()
         .filter_map(|r| {
             let (_, k) = r.members[0];
             Some((
                 r.id,
-                PhysRange {
+                Range {
                     start: k.host?,
                     size: k.size,
                 },
@@ -324,7 +325,7 @@ fn guest_devices(cx: &SectionView, guest: &Guest) -> Vec<(&'static str, u64, u64
         ("the grant table", 0x3800_0000, 0x0100_0000),
         ("the magic pages", 0x3900_0000, 0x0100_0000),
     ];
-    if guest.property("vpl011").is_some() {
+    if guest.property(&binding::VPL011).is_some() {
         devices.push(("the vPL011", 0x2200_0000, 0x1000));
     }
     devices
@@ -335,11 +336,11 @@ fn has_compatible(node: &crate::fdt::Node, compatible: &str) -> bool {
 }
 
 /// The guest's RAM in its own address space.
-fn guest_ram(guest: &Guest) -> Vec<PhysRange> {
+fn guest_ram(guest: &Guest) -> Vec<Range> {
     const RAM0: u64 = 0x4000_0000;
     const RAM0_SIZE: u64 = 3 << 30;
     const RAM1: u64 = 0x2_0000_0000;
-    if guest.property("direct-map").is_some() {
+    if guest.property(&binding::DIRECT_MAP).is_some() {
         return guest
             .structures
             .static_mem
@@ -351,12 +352,12 @@ fn guest_ram(guest: &Guest) -> Vec<PhysRange> {
         Some(m) => m.total(),
         None => guest.memory_kib().unwrap_or(0).saturating_mul(1024),
     };
-    let mut ram = vec![PhysRange {
+    let mut ram = vec![Range {
         start: RAM0,
         size: total.min(RAM0_SIZE),
     }];
     if total > RAM0_SIZE {
-        ram.push(PhysRange {
+        ram.push(Range {
             start: RAM1,
             size: total - RAM0_SIZE,
         });
@@ -368,14 +369,14 @@ fn guest_ram(guest: &Guest) -> Vec<PhysRange> {
 /// region of the same guest (reference §2.7: Xen does not check).
 fn guest_overlaps(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
     let ram = guest_ram(guest);
-    let devices = if guest.property("direct-map").is_some() {
+    let devices = if guest.property(&binding::DIRECT_MAP).is_some() {
         Vec::new()
     } else {
         guest_devices(cx, guest)
     };
     let keys = &guest.structures.shared_mem;
     for (n, key) in keys.iter().enumerate() {
-        let range = PhysRange {
+        let range = Range {
             start: key.guest,
             size: key.size,
         };
@@ -387,7 +388,7 @@ fn guest_overlaps(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
             hit = devices
                 .iter()
                 .find(|(_, start, size)| {
-                    PhysRange {
+                    Range {
                         start: *start,
                         size: *size,
                     }
@@ -399,7 +400,7 @@ fn guest_overlaps(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
             hit = keys[..n]
                 .iter()
                 .find(|k| {
-                    PhysRange {
+                    Range {
                         start: k.guest,
                         size: k.size,
                     }

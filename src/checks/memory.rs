@@ -5,12 +5,13 @@
 //! §3.3, §3.7, §3.8, §3.13).
 
 use crate::analyze::SectionView;
+use crate::binding;
 use crate::binding::value::PropertyValue;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::image::ImageFormat;
-use crate::model::structures::PhysRange;
 use crate::model::{Guest, Module};
+use crate::range::Range;
 use crate::target::XenVersion;
 use std::io::{Read, Seek, SeekFrom};
 
@@ -57,11 +58,13 @@ fn mib(bytes: u64) -> String {
 }
 
 fn memory_span(guest: &Guest) -> Span {
-    guest.property("memory").map_or(guest.name_span, |p| p.span)
+    guest
+        .property(&binding::MEMORY)
+        .map_or(guest.name_span, |p| p.span)
 }
 
 fn static_memory(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
-    let direct_map = guest.property("direct-map");
+    let direct_map = guest.property(&binding::DIRECT_MAP);
     let Some(mem) = &guest.structures.static_mem else {
         if let Some(dm) = direct_map {
             if !guest.structures.static_mem_rejected {
@@ -99,7 +102,7 @@ fn static_memory(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
         }
     }
     let total = mem.total();
-    if let Some(p) = guest.property("memory") {
+    if let Some(p) = guest.property(&binding::MEMORY) {
         if let PropertyValue::Memory(kib) = p.value {
             if p.span != mem.span && kib.bytes() != total {
                 diags.push(
@@ -140,7 +143,7 @@ fn static_memory(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
                 .help("use fewer, larger ranges"),
         );
     }
-    if let Some(llc) = guest.property("llc-colors") {
+    if let Some(llc) = guest.property(&binding::LLC_COLORS) {
         diags.push(
             Diagnostic::at(
                 &c::STATIC_MEM_BANKS,
@@ -157,7 +160,7 @@ fn static_memory(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
 /// Static ranges of every guest against each other, the host's reserved
 /// ranges and the shared-memory host ranges.
 fn static_overlaps(cx: &SectionView, diags: &mut Diagnostics) {
-    let mut ranges: Vec<(PhysRange, Span, String)> = Vec::new();
+    let mut ranges: Vec<(Range, Span, String)> = Vec::new();
     for guest in &cx.section.guests {
         let Some(mem) = &guest.structures.static_mem else {
             continue;
@@ -216,7 +219,7 @@ fn static_overlaps(cx: &SectionView, diags: &mut Diagnostics) {
             .flat_map(|g| &g.structures.shared_mem)
             .find(|k| {
                 k.host.is_some_and(|h| {
-                    PhysRange {
+                    Range {
                         start: h,
                         size: k.size,
                     }
@@ -257,7 +260,7 @@ fn overlap_note(cx: &SectionView) -> String {
 /// The guest's first RAM bank in bytes.
 fn first_bank_size(guest: &Guest) -> Option<u64> {
     match &guest.structures.static_mem {
-        Some(mem) if guest.property("direct-map").is_some() => {
+        Some(mem) if guest.property(&binding::DIRECT_MAP).is_some() => {
             mem.ranges.first().map(|r| r.value.size)
         }
         Some(mem) => Some(mem.total().min(GUEST_RAM0_SIZE)),
@@ -363,7 +366,7 @@ fn dtb_budget(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
         .as_ref()
         .and_then(|k| k.bootargs.as_ref())
         .map_or(0, |a| 12 + (a.len() as u64 + 1).next_multiple_of(4));
-    let fixed = if guest.property("xen,enhanced").is_some() {
+    let fixed = if guest.property(&binding::XEN_ENHANCED).is_some() {
         DTB_FIXED + DTB_HYPERVISOR_NODE
     } else {
         DTB_FIXED
@@ -378,7 +381,9 @@ fn dtb_budget(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
     if estimate <= GUEST_DTB_BUFFER {
         return;
     }
-    let span = guest.property("cpus").map_or(guest.name_span, |p| p.span);
+    let span = guest
+        .property(&binding::CPUS)
+        .map_or(guest.name_span, |p| p.span);
     let mut d = Diagnostic::at(
         &c::GUEST_DTB_BUDGET,
         span,
@@ -495,7 +500,7 @@ fn placeholder_ram(
 /// P2M pool Xen 4.17+ gives a guest by default, in bytes
 /// (dom0less-build.c:domain_p2m_pages).
 fn p2m_pool(guest: &Guest) -> u64 {
-    if let Some(p) = guest.property("xen,domain-p2m-mem-mb") {
+    if let Some(p) = guest.property(&binding::XEN_DOMAIN_P2M_MEM_MB) {
         if let PropertyValue::Mib(mb) = p.value {
             return u64::from(mb) * MIB;
         }
@@ -639,7 +644,7 @@ fn llc_colored_heap(cx: &SectionView, diags: &mut Diagnostics) {
     };
     // Free RAM: the banks without the reserved and static ranges (Xen's
     // EFI stub deletes the /memreserve/ entries).
-    let mut taken: Vec<PhysRange> = facts
+    let mut taken: Vec<Range> = facts
         .reserved
         .iter()
         .filter(|r| r.what != "/memreserve/")
@@ -650,28 +655,11 @@ fn llc_colored_heap(cx: &SectionView, diags: &mut Diagnostics) {
             taken.extend(mem.ranges.iter().map(|r| r.value));
         }
     }
-    let mut free: Vec<PhysRange> = Vec::new();
+    let mut free: Vec<Range> = Vec::new();
     let mut banks = facts.ram.clone();
     banks.sort_by_key(|r| r.start);
     for bank in banks {
-        let mut at = bank.start;
-        let mut cuts: Vec<PhysRange> = taken.iter().copied().filter(|t| t.overlaps(bank)).collect();
-        cuts.sort_by_key(|t| t.start);
-        for cut in cuts {
-            if cut.start > at {
-                free.push(PhysRange {
-                    start: at,
-                    size: cut.start - at,
-                });
-            }
-            at = at.max(cut.end());
-        }
-        if bank.end() > at {
-            free.push(PhysRange {
-                start: at,
-                size: bank.end() - at,
-            });
-        }
+        free.extend(bank.minus(&taken));
     }
     let Some(lowest) = free.first().copied() else {
         return;

@@ -6,6 +6,7 @@
 //! it. The codes, levels and explanations are the catalogue
 //! [`crate::diag::codes`].
 
+pub mod binding;
 pub mod chain;
 pub mod cmdline;
 pub mod domains;
@@ -55,6 +56,11 @@ impl Prerequisite {
 /// Every rule, in the order they run (findings are sorted before they are
 /// shown, so the order only matters for what a rule may assume).
 pub static TABLE: &[Rule] = &[
+    Rule {
+        name: "binding",
+        scope: Scope::System(binding_rules),
+        requires: &[],
+    },
     Rule {
         name: "chain",
         scope: Scope::System(chain::check),
@@ -151,6 +157,11 @@ pub fn run(plan: &Plan, diags: &mut Diagnostics) {
             }
         }
     }
+}
+
+/// Each typed property against its binding-table entry and the target.
+fn binding_rules(plan: &Plan, diags: &mut Diagnostics) {
+    binding::check(&plan.system, plan.target(), diags);
 }
 
 /// The fragments built from `passthrough=`: what building them found.

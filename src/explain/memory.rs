@@ -18,7 +18,9 @@
 //! Modules loaded by the EFI stub are placed by the firmware and have no
 //! address before boot, so they are not part of the map.
 
+use crate::fdt::cells::whole_number;
 use crate::fdt::{Fdt, Node};
+use crate::range::Range;
 use crate::target::XenVersion;
 use std::fmt::Write;
 
@@ -71,12 +73,16 @@ impl Region {
         self.start.saturating_add(self.size)
     }
 
+    fn range(&self) -> Range {
+        Range::new(self.start, self.size)
+    }
+
     fn overlaps(&self, other: &Region) -> bool {
-        self.size > 0 && other.size > 0 && self.start < other.end() && other.start < self.end()
+        self.range().overlaps(other.range())
     }
 
     fn contained_in(&self, other: &Region) -> bool {
-        other.start <= self.start && self.end() <= other.end()
+        other.range().contains(self.range())
     }
 }
 
@@ -135,7 +141,7 @@ pub fn collect(tree: &Fdt, fragments: &[Fragment], version: XenVersion) -> Memor
             if child.property("reg").is_some() {
                 map.add_reg(child, &path, "reg", own, Kind::Reserved, no_map);
             } else if let Some(size) = child.property("size") {
-                let size = decode_cells(&size.value, own.1)
+                let size = whole_number(&size.value, own.1)
                     .map(format_size)
                     .unwrap_or_else(|| "an undecodable size".into());
                 map.unplaced
@@ -200,15 +206,6 @@ fn cells(node: &Node, inherited: (u32, u32)) -> (u32, u32) {
     )
 }
 
-/// One number of 1 or 2 cells.
-fn decode_cells(bytes: &[u8], count: u32) -> Option<u64> {
-    match (count, bytes.len()) {
-        (1, 4) => Some(u64::from(u32::from_be_bytes(bytes.try_into().ok()?))),
-        (2, 8) => Some(u64::from_be_bytes(bytes.try_into().ok()?)),
-        _ => None,
-    }
-}
-
 /// A property of tuples of numbers, each of the given cell counts.
 fn tuples(bytes: &[u8], counts: &[u32]) -> Option<Vec<Vec<u64>>> {
     if counts.iter().any(|c| !(1..=2).contains(c)) {
@@ -226,7 +223,7 @@ fn tuples(bytes: &[u8], counts: &[u32]) -> Option<Vec<Vec<u64>>> {
                 .iter()
                 .map(|&c| {
                     let n = c as usize * 4;
-                    let v = decode_cells(tuple.get(at..at + n)?, c);
+                    let v = whole_number(tuple.get(at..at + n)?, c);
                     at += n;
                     v
                 })

@@ -8,6 +8,7 @@
 //! so an unmodified tree is written back byte-identical to dtc's output;
 //! [`dts`] prints the tree as DTS source that dtc accepts.
 
+pub mod cells;
 pub mod dts;
 pub mod overlay;
 pub mod query;

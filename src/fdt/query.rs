@@ -5,7 +5,9 @@
 //! [`super::Node`] has no parent links, so every query that needs the
 //! parents walks down from the root and works on the [`Ancestry`] of a node.
 
+use super::cells::{Cells, cells_of, read_number};
 use super::{Fdt, Node, string_list};
+use crate::range::Range;
 use std::collections::BTreeMap;
 
 /// The size of a page as Xen maps MMIO (4 KiB).
@@ -78,69 +80,10 @@ pub fn walk(fdt: &Fdt) -> Vec<(String, &Node)> {
     out
 }
 
-/// `#address-cells` and `#size-cells` of a node, for its children's `reg`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cells {
-    pub address: u32,
-    pub size: u32,
-}
-
-impl Cells {
-    /// The cells a node gives its children; absent ones take the DT
-    /// defaults 2 and 1 (what Xen and Linux assume at the root).
-    pub fn of(node: &Node) -> Cells {
-        Cells {
-            address: node.property_u32("#address-cells").unwrap_or(2),
-            size: node.property_u32("#size-cells").unwrap_or(1),
-        }
-    }
-}
-
-/// A range of physical addresses, `[start, start + size)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Range {
-    pub start: u64,
-    pub size: u64,
-}
-
-impl Range {
-    /// One past the last address (u128: a range may end at 2^64).
-    pub fn end(&self) -> u128 {
-        u128::from(self.start) + u128::from(self.size)
-    }
-
-    pub fn overlaps(&self, other: &Range) -> bool {
-        self.size > 0
-            && other.size > 0
-            && u128::from(self.start) < other.end()
-            && u128::from(other.start) < self.end()
-    }
-
-    pub fn contains(&self, other: &Range) -> bool {
-        self.start <= other.start && other.end() <= self.end()
-    }
-
-    /// The smallest page-aligned range covering this one.
-    pub fn page_aligned(&self) -> Range {
-        let start = self.start & !(PAGE_SIZE - 1);
-        let end = self.end().div_ceil(u128::from(PAGE_SIZE)) * u128::from(PAGE_SIZE);
-        Range {
-            start,
-            size: u64::try_from(end - u128::from(start)).unwrap_or(u64::MAX),
-        }
-    }
-}
-
-impl std::fmt::Display for Range {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:#x}..{:#x}", self.start, self.end())
-    }
-}
-
 /// The pages `ranges` touch, as sorted ranges with overlapping or
 /// touching ones merged (Xen maps whole pages, each once).
 pub fn page_union(ranges: &[Range]) -> Vec<Range> {
-    let mut pages: Vec<Range> = ranges.iter().map(Range::page_aligned).collect();
+    let mut pages: Vec<Range> = ranges.iter().map(|r| r.aligned_out(PAGE_SIZE)).collect();
     pages.sort();
     let mut out: Vec<Range> = Vec::new();
     for r in pages {
@@ -155,30 +98,6 @@ pub fn page_union(ranges: &[Range]) -> Vec<Range> {
     out
 }
 
-/// A number of `cells` cells (0, 1 or 2) at cell `index` of `value`.
-pub fn read_number(value: &[u8], index: usize, cells: u32) -> Option<u64> {
-    let mut n: u64 = 0;
-    for i in 0..cells as usize {
-        let at = (index + i).checked_mul(4)?;
-        let cell = u32::from_be_bytes(value.get(at..at.checked_add(4)?)?.try_into().ok()?);
-        n = n.checked_shl(32).unwrap_or(0) | u64::from(cell);
-    }
-    (cells <= 2).then_some(n)
-}
-
-/// The cells of a property value (`None` unless a whole number of cells).
-pub fn cells_of(value: &[u8]) -> Option<Vec<u32>> {
-    if value.len() % 4 != 0 {
-        return None;
-    }
-    Some(
-        value
-            .chunks_exact(4)
-            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    )
-}
-
 /// The `reg` of a node, decoded with its parent's cells and translated to
 /// CPU physical addresses through every bus above it, as a kernel maps the
 /// device. Errors say why the device is not memory-mapped.
@@ -190,28 +109,19 @@ pub fn mmio_ranges(node: &Ancestry) -> Result<Vec<Range>, String> {
         return Err(format!("`{}` has no `reg`", node.path));
     };
     let cells = Cells::of(parent);
-    if cells.address > 2 || cells.size > 2 || cells.address == 0 {
+    let Some(entries) = super::cells::ranges(&reg.value, cells) else {
         return Err(format!(
             "`{}` is on a bus with {} address and {} size cells, not a memory-mapped bus",
             node.path, cells.address, cells.size
         ));
-    }
-    let stride = (cells.address + cells.size) as usize;
-    let count = reg.value.len() / 4 / stride;
-    if count == 0 || reg.value.len() != count * stride * 4 {
+    };
+    if entries.is_empty() || reg.value.len() != entries.len() * cells.per_entry() * 4 {
         return Err(format!(
             "the `reg` of `{}` is not a whole number of ({} + {})-cell entries",
             node.path, cells.address, cells.size
         ));
     }
-    let mut out = Vec::with_capacity(count);
-    for i in 0..count {
-        let start = read_number(&reg.value, i * stride, cells.address).unwrap_or(0);
-        let size =
-            read_number(&reg.value, i * stride + cells.address as usize, cells.size).unwrap_or(0);
-        out.push(translate(node, Range { start, size })?);
-    }
-    Ok(out)
+    entries.into_iter().map(|r| translate(node, r)).collect()
 }
 
 /// Translate a range from the node's parent bus up to the root.
@@ -254,7 +164,7 @@ fn translate(node: &Ancestry, mut range: Range) -> Result<Range, String> {
                     size,
                 };
                 window
-                    .contains(&range)
+                    .contains(range)
                     .then(|| parent_base.checked_add(range.start - child_base))
                     .flatten()
             });
@@ -493,40 +403,6 @@ mod tests {
         );
         assert_eq!(find(&fdt, "/", false).unwrap().path, "/");
         assert!(find(&fdt, "pl031", true).is_none());
-    }
-
-    #[test]
-    fn page_alignment_and_overlap() {
-        let r = Range {
-            start: 0x9010010,
-            size: 0x10,
-        };
-        assert_eq!(
-            r.page_aligned(),
-            Range {
-                start: 0x9010000,
-                size: 0x1000
-            }
-        );
-        let a = Range {
-            start: 0x1000,
-            size: 0x1000,
-        };
-        let b = Range {
-            start: 0x2000,
-            size: 0x1000,
-        };
-        assert!(!a.overlaps(&b));
-        assert!(a.overlaps(&Range {
-            start: 0x1fff,
-            size: 2
-        }));
-        let top = Range {
-            start: u64::MAX - 0xfff,
-            size: 0x1000,
-        };
-        assert_eq!(top.end(), 1u128 << 64);
-        assert_eq!(top.page_aligned(), top);
     }
 
     #[test]

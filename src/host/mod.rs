@@ -8,13 +8,14 @@
 //! (size 0, or smaller than the modules) is a placeholder, and every
 //! message says which figure it used ([`HostFacts::ram_source`]).
 
+use crate::fdt::cells::{self, Cells, read_number};
 use crate::fdt::{Fdt, Node};
-use crate::model::structures::PhysRange;
+use crate::range::{self, Range};
 
 /// A range of host memory Xen keeps out of its heap.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reserved {
-    pub range: PhysRange,
+    pub range: Range,
     /// What reserves it (`/reserved-memory/foo@…`, `/memreserve/`, …).
     pub what: String,
 }
@@ -38,7 +39,7 @@ pub enum HostRam {
     /// `--host-ram 4G`: the total; where it lies is not said.
     Total(u64),
     /// `--host-ram 0x40000000:2G,0x880000000:2G`.
-    Ranges(Vec<PhysRange>),
+    Ranges(Vec<Range>),
 }
 
 impl std::str::FromStr for HostRam {
@@ -68,7 +69,7 @@ impl std::str::FromStr for HostRam {
             if size == 0 || start.checked_add(size).is_none() {
                 return Err(bad(format!("`{part}` is not a range")));
             }
-            ranges.push(PhysRange { start, size });
+            ranges.push(Range { start, size });
         }
         Ok(HostRam::Ranges(ranges))
     }
@@ -88,7 +89,7 @@ pub enum RamSource {
 pub struct HostFacts {
     /// `reg` of every `device_type = "memory"` node under the root (or the
     /// ranges of `--host-ram`).
-    pub ram: Vec<PhysRange>,
+    pub ram: Vec<Range>,
     /// `--host-ram SIZE`: the total, when only that is stated.
     pub stated_total: Option<u64>,
     pub ram_source: RamSource,
@@ -102,7 +103,7 @@ pub struct HostFacts {
 impl HostFacts {
     pub fn read(fdt: &Fdt) -> HostFacts {
         let root = &fdt.root;
-        let root_cells = cells(root);
+        let root_cells = Cells::of(root);
         let mut facts = HostFacts::default();
         for node in &root.children {
             // Firmware fills in placeholder (zero-size) memory nodes at
@@ -117,7 +118,7 @@ impl HostFacts {
         }
         for r in &fdt.reservations {
             facts.reserved.push(Reserved {
-                range: PhysRange {
+                range: Range {
                     start: r.address,
                     size: r.size,
                 },
@@ -125,7 +126,7 @@ impl HostFacts {
             });
         }
         if let Some(rm) = root.child("reserved-memory") {
-            let rm_cells = cells(rm);
+            let rm_cells = Cells::of(rm);
             for child in &rm.children {
                 for range in reg(child, rm_cells) {
                     facts.reserved.push(Reserved {
@@ -139,7 +140,7 @@ impl HostFacts {
             // `xen,static-heap` is decoded with the root's cells (§2.3).
             let heap = chosen
                 .property("xen,static-heap")
-                .map(|p| ranges(&p.value, root_cells))
+                .and_then(|p| cells::ranges(&p.value, root_cells))
                 .unwrap_or_default();
             for range in heap {
                 facts.reserved.push(Reserved {
@@ -189,29 +190,21 @@ impl HostFacts {
 
     /// Bytes of RAM covered by reserved ranges (overlaps counted once).
     pub fn reserved_in_ram(&self) -> u64 {
-        let mut pieces: Vec<PhysRange> = Vec::new();
-        for r in &self.reserved {
-            for ram in &self.ram {
-                let start = r.range.start.max(ram.start);
-                let end = r.range.end().min(ram.end());
-                if start < end {
-                    pieces.push(PhysRange {
-                        start,
-                        size: end - start,
-                    });
-                }
-            }
-        }
-        union_size(&mut pieces)
+        let pieces: Vec<Range> = self
+            .reserved
+            .iter()
+            .flat_map(|r| self.ram.iter().filter_map(|ram| r.range.intersection(*ram)))
+            .collect();
+        range::union_size(&pieces)
     }
 
     /// Whether `range` lies in RAM; with only a stated total, not judged
     /// (true).
-    pub fn in_ram(&self, range: PhysRange) -> bool {
+    pub fn in_ram(&self, range: Range) -> bool {
         if self.stated_total.is_some() {
             return true;
         }
-        self.ram.iter().any(|r| range.within(*r))
+        self.ram.iter().any(|r| r.contains(range))
     }
 
     pub fn cpu_by_path(&self, path: &str) -> Option<&HostCpu> {
@@ -224,59 +217,11 @@ impl HostFacts {
     }
 }
 
-/// Total size of a set of ranges, overlaps counted once.
-fn union_size(pieces: &mut [PhysRange]) -> u64 {
-    pieces.sort();
-    let mut total = 0u64;
-    let mut covered_to = 0u64;
-    for p in pieces.iter() {
-        let start = p.start.max(covered_to);
-        if p.end() > start {
-            total = total.saturating_add(p.end() - start);
-        }
-        covered_to = covered_to.max(p.end());
-    }
-    total
-}
-
-/// (`#address-cells`, `#size-cells`) that `node` gives its children; the
-/// DT defaults 2 and 1 when absent.
-pub fn cells(node: &Node) -> (u32, u32) {
-    (
-        node.property_u32("#address-cells").unwrap_or(2),
-        node.property_u32("#size-cells").unwrap_or(1),
-    )
-}
-
 /// A node's `reg`, decoded with its parent's cells.
-pub fn reg(node: &Node, parent_cells: (u32, u32)) -> Vec<PhysRange> {
+fn reg(node: &Node, parent_cells: Cells) -> Vec<Range> {
     node.property("reg")
-        .map(|p| ranges(&p.value, parent_cells))
+        .and_then(|p| cells::ranges(&p.value, parent_cells))
         .unwrap_or_default()
-}
-
-/// (address, size) pairs; a trailing partial pair and cell counts Xen
-/// cannot use (0 or more than 2) give nothing.
-fn ranges(value: &[u8], (ac, sc): (u32, u32)) -> Vec<PhysRange> {
-    if !(1..=2).contains(&ac) || sc > 2 {
-        return Vec::new();
-    }
-    let stride = 4 * (ac + sc) as usize;
-    value
-        .chunks_exact(stride)
-        .map(|chunk| {
-            let (a, s) = chunk.split_at(4 * ac as usize);
-            PhysRange {
-                start: number(a),
-                size: number(s),
-            }
-        })
-        .collect()
-}
-
-/// A big-endian number of one or two cells.
-fn number(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0u64, |n, &b| (n << 8) | u64::from(b))
 }
 
 fn cpus(fdt: &Fdt) -> Vec<HostCpu> {
@@ -295,7 +240,7 @@ fn cpus(fdt: &Fdt) -> Vec<HostCpu> {
         }
         out.push(HostCpu {
             path: format!("/cpus/{}", node.name),
-            mpidr: number(&reg.value[..4 * ac as usize]),
+            mpidr: read_number(&reg.value, 0, ac).unwrap_or(0),
             logical: 0,
         });
     }
@@ -360,7 +305,7 @@ mod tests {
         let facts = HostFacts::read(&host());
         assert_eq!(
             facts.ram,
-            [PhysRange {
+            [Range {
                 start: 0x4000_0000,
                 size: 0x8000_0000
             }]
@@ -371,20 +316,13 @@ mod tests {
         let logical: Vec<(u64, u32)> = facts.cpus.iter().map(|c| (c.mpidr, c.logical)).collect();
         assert_eq!(logical, [(0x100, 1), (0, 0), (1, 2)]);
         assert_eq!(facts.cpu_by_path("/cpus/cpu@1").unwrap().mpidr, 1);
-        assert!(facts.in_ram(PhysRange {
+        assert!(facts.in_ram(Range {
             start: 0x4000_0000,
             size: 0x1000
         }));
-        assert!(!facts.in_ram(PhysRange {
+        assert!(!facts.in_ram(Range {
             start: 0x3fff_f000,
             size: 0x2000
         }));
-    }
-
-    #[test]
-    fn odd_cells_give_nothing() {
-        assert!(ranges(&[0; 12], (0, 1)).is_empty());
-        assert!(ranges(&[0; 12], (3, 1)).is_empty());
-        assert_eq!(ranges(&[0; 13], (2, 1)).len(), 1);
     }
 }

@@ -7,6 +7,7 @@
 pub mod structures;
 
 use crate::binding::value::PropertyValue;
+use crate::binding::{self, PropertySpec};
 use crate::diag::Span;
 use crate::esp::EspPath;
 use serde::Serialize;
@@ -192,9 +193,14 @@ pub struct Guest {
     pub passthrough: Vec<Spanned<String>>,
     /// Properties in cfg order, each at most once.
     pub properties: Vec<GuestProperty>,
-    /// Known properties given with a value that was rejected (already
-    /// reported; not to be reported again as missing).
+    /// Known properties given but not kept: their value could not be read
+    /// (reported by lowering) or is refused (in `refused`, reported by
+    /// `checks::binding`). Not to be reported again as missing.
     pub rejected: Vec<String>,
+    /// Properties read whose values the target does not take
+    /// ([`crate::binding::rules`]); `checks::binding` reports them, and
+    /// their names are in `rejected`.
+    pub refused: Vec<RefusedProperty>,
     /// Cpupool, event channels, shared and static memory, vCPU affinity.
     pub structures: structures::GuestStructures,
 }
@@ -202,7 +208,7 @@ pub struct Guest {
 impl Guest {
     /// Its `capabilities` bits, when given and valid.
     pub fn capabilities(&self) -> Option<u32> {
-        match self.property("capabilities")?.value {
+        match self.property(&crate::binding::CAPABILITIES)?.value {
             crate::binding::value::PropertyValue::U32(n) => Some(n),
             _ => None,
         }
@@ -212,19 +218,20 @@ impl Guest {
         self.kernel.iter().chain(&self.ramdisk).chain(&self.dtb)
     }
 
-    pub fn property(&self, dt_name: &str) -> Option<&GuestProperty> {
-        self.properties.iter().find(|p| p.dt_name == dt_name)
+    /// The property of the binding table entry `spec`, if given.
+    pub fn property(&self, spec: &PropertySpec) -> Option<&GuestProperty> {
+        self.properties.iter().find(|p| p.dt_name == spec.dt_name)
     }
 
     pub fn cpus(&self) -> Option<u32> {
-        match self.property("cpus")?.value {
+        match self.property(&binding::CPUS)?.value {
             PropertyValue::U32(n) => Some(n),
             _ => None,
         }
     }
 
     pub fn memory_kib(&self) -> Option<u64> {
-        match self.property("memory")?.value {
+        match self.property(&binding::MEMORY)?.value {
             PropertyValue::Memory(k) => Some(k.0),
             _ => None,
         }
@@ -236,4 +243,18 @@ pub struct GuestProperty {
     pub dt_name: String,
     pub value: PropertyValue,
     pub span: Span,
+}
+
+/// A property whose value was read but is not one its binding entry
+/// accepts for the target.
+#[derive(Clone, Debug)]
+pub struct RefusedProperty {
+    pub spec: &'static PropertySpec,
+    /// The key as written in the cfg.
+    pub key: String,
+    /// `None` when the target does not read the property at all (its
+    /// value is then not read either).
+    pub value: Option<PropertyValue>,
+    pub name_span: Span,
+    pub value_span: Span,
 }

@@ -4,30 +4,9 @@
 //! host (or guest) physical address space.
 
 use super::Spanned;
+use crate::binding::StructureSpec;
 use crate::diag::Span;
-
-/// A physical address range in bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PhysRange {
-    pub start: u64,
-    pub size: u64,
-}
-
-impl PhysRange {
-    /// One past the last byte (saturating: ranges are validated to fit).
-    pub fn end(self) -> u64 {
-        self.start.saturating_add(self.size)
-    }
-
-    pub fn overlaps(self, other: PhysRange) -> bool {
-        self.start < other.end() && other.start < self.end()
-    }
-
-    /// `self` lies wholly inside `other`.
-    pub fn within(self, other: PhysRange) -> bool {
-        self.start >= other.start && self.end() <= other.end()
-    }
-}
+use crate::range::Range;
 
 /// Everything a guest links to, in cfg order.
 #[derive(Clone, Debug, Default)]
@@ -40,6 +19,9 @@ pub struct GuestStructures {
     /// cannot be derived, and its absence is not reported again.
     pub static_mem_rejected: bool,
     pub affinity: Vec<VcpuAffinity>,
+    /// Keys the target does not read or lacks the build for
+    /// (`checks::binding` reports them).
+    pub refused: Vec<RefusedKey>,
 }
 
 impl GuestStructures {
@@ -63,6 +45,16 @@ impl GuestStructures {
     pub fn is_empty(&self) -> bool {
         self.keys_used().is_empty()
     }
+}
+
+/// A structure key given to a target that does not take it
+/// ([`crate::binding::rules::structure_refusal`]); its value is not read.
+#[derive(Clone, Debug)]
+pub struct RefusedKey {
+    pub spec: &'static StructureSpec,
+    /// The key as written (`vcpu1-affinity`).
+    pub key: String,
+    pub span: Span,
 }
 
 /// `evtchn=LOCAL-PORT PEER:PEER-PORT`.
@@ -112,7 +104,7 @@ pub struct SharedMemKey {
 /// direct-mapped guest the first one is its first bank).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StaticMem {
-    pub ranges: Vec<Spanned<PhysRange>>,
+    pub ranges: Vec<Spanned<Range>>,
     pub span: Span,
 }
 
@@ -210,27 +202,5 @@ mod tests {
         assert_eq!(affinity(&[5]).hard_affinity(), "5");
         assert_eq!(affinity(&[1, 3, 4]).hard_affinity(), "1,3-4");
         assert_eq!(affinity(&[]).hard_affinity(), "");
-    }
-
-    #[test]
-    fn ranges_overlap_and_nest() {
-        let a = PhysRange {
-            start: 0x1000,
-            size: 0x1000,
-        };
-        let b = PhysRange {
-            start: 0x1800,
-            size: 0x1000,
-        };
-        let c = PhysRange {
-            start: 0x2000,
-            size: 0x1000,
-        };
-        assert!(a.overlaps(b) && b.overlaps(c) && !a.overlaps(c));
-        assert!(a.within(PhysRange {
-            start: 0,
-            size: 0x10000
-        }));
-        assert!(!b.within(a));
     }
 }

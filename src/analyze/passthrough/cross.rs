@@ -3,12 +3,14 @@
 //! each other (a device, an MMIO page or an interrupt belongs to one).
 
 use super::Device;
+use crate::binding;
 use crate::binding::value::PropertyValue;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location};
 use crate::fdt::Fdt;
-use crate::fdt::query::{self, Range};
+use crate::fdt::query;
 use crate::model::Guest;
+use crate::range::Range;
 
 /// The vPL011's interrupt in every guest (GUEST_VPL011_SPI).
 const VPL011_IRQ: u32 = 32;
@@ -24,7 +26,7 @@ pub fn check(guests: &[(&Guest, Vec<Device>)], host: Option<&Fdt>, diags: &mut D
     for (guest, devices) in guests {
         for device in devices {
             irqs(guest, device, diags);
-            if guest.property("direct-map").is_none() {
+            if guest.property(&binding::DIRECT_MAP).is_none() {
                 guest_map(guest, device, gic_v3, diags);
             }
         }
@@ -59,7 +61,7 @@ fn shared(a: &Device, b: &Device) -> Option<String> {
         }
     }
     for (ra, _) in &a.mappings {
-        if let Some((rb, _)) = b.mappings.iter().find(|(rb, _)| ra.overlaps(rb)) {
+        if let Some((rb, _)) = b.mappings.iter().find(|(rb, _)| ra.overlaps(*rb)) {
             return Some(format!(
                 "host MMIO {} (`{}`, `{}`)",
                 overlap(ra, rb),
@@ -89,11 +91,13 @@ const MAX_SPI_ID: u32 = 1019;
 /// Routed interrupts must exist in the guest's vGIC and not be the
 /// vPL011's (XC0813, XC0814).
 fn irqs(guest: &Guest, device: &Device, diags: &mut Diagnostics) {
-    let nr_spis = guest.property("nr_spis").and_then(|p| match p.value {
-        PropertyValue::U32(n) => Some((n, p.span)),
-        _ => None,
-    });
-    let vpl011 = guest.property("vpl011");
+    let nr_spis = guest
+        .property(&binding::NR_SPIS)
+        .and_then(|p| match p.value {
+            PropertyValue::U32(n) => Some((n, p.span)),
+            _ => None,
+        });
+    let vpl011 = guest.property(&binding::VPL011);
     for &irq in &device.irqs {
         if irq > MAX_SPI_ID {
             diags.push(
@@ -186,7 +190,7 @@ fn regions(guest: &Guest, gic_v3: bool) -> Vec<(&'static str, Range)> {
         out.push(("vGIC distributor", r(0x0300_1000, 0x1000)));
         out.push(("vGIC CPU interface", r(0x0300_2000, 0x2000)));
     }
-    if guest.property("vpl011").is_some() {
+    if guest.property(&binding::VPL011).is_some() {
         out.push(("vPL011", r(0x2200_0000, 0x1000)));
     }
     out.push(("grant table", r(0x3800_0000, 0x100_0000)));
@@ -202,7 +206,7 @@ fn guest_map(guest: &Guest, device: &Device, gic_v3: bool, diags: &mut Diagnosti
             start: *guest_start,
             size: host.size,
         };
-        for (name, region) in map.iter().filter(|(_, r)| r.overlaps(&at)) {
+        for (name, region) in map.iter().filter(|(_, r)| r.overlaps(at)) {
             diags.push(
                 Diagnostic::new(
                     &c::GUEST_MMIO_OVERLAP,

@@ -8,9 +8,11 @@ use super::{Device, Fragment};
 use crate::analyze::fragments::GUEST_GIC_PHANDLE;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
-use crate::fdt::query::{self, Ancestry, Cells, GicIrq, PAGE_SIZE, Range};
+use crate::fdt::cells::{Cells, read_number};
+use crate::fdt::query::{self, Ancestry, GicIrq, PAGE_SIZE};
 use crate::fdt::references::{self, Reference};
 use crate::fdt::{Fdt, Node};
+use crate::range::Range;
 use crate::target::{Target, XenVersion};
 use std::collections::BTreeMap;
 
@@ -550,7 +552,7 @@ impl Walk<'_> {
         let mut out = Vec::new();
         for i in 0..whole {
             let base = i * tuple / 4;
-            let read = |index: usize, n: u32| query::read_number(value, index, n).unwrap_or(0);
+            let read = |index: usize, n: u32| read_number(value, index, n).unwrap_or(0);
             let host = read(base, cells.address);
             let size = read(base + cells.address as usize, cells.size);
             let guest = read(base + (cells.address + cells.size) as usize, cells.address);
@@ -558,7 +560,7 @@ impl Walk<'_> {
             let aligned = [host, size, guest].iter().all(|n| n % PAGE_SIZE == 0);
             let fits = host.checked_add(size).is_some() && guest.checked_add(size).is_some();
             if !aligned || size == 0 || !fits {
-                let page = range.page_aligned();
+                let page = range.aligned_out(PAGE_SIZE);
                 let what = if size == 0 {
                     "its size is 0".to_string()
                 } else if !fits {
@@ -612,7 +614,7 @@ impl Walk<'_> {
                 .join(", ")
         };
         for (range, _) in &device.mappings {
-            if own.iter().any(|r| r.contains(range)) {
+            if own.iter().any(|r| r.contains(*range)) {
                 continue;
             }
             diags.push(

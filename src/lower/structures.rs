@@ -6,19 +6,22 @@
 //! decided per boot section by the checks. Every error points at the
 //! offending bytes of the value.
 
+use super::{raw_sub_span, sub_span};
 use crate::binding::{self, value};
 use crate::cfg::{Document, Section};
-use crate::checks::target::require;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
-use crate::lower::{raw_sub_span, sub_span};
 use crate::model::Spanned;
 use crate::model::structures::{
-    CpuPool, EvtchnKey, GuestStructures, PhysRange, PoolCpu, SharedMemKey, ShmRole, StaticMem,
+    CpuPool, EvtchnKey, GuestStructures, PoolCpu, RefusedKey, SharedMemKey, ShmRole, StaticMem,
     VcpuAffinity,
 };
+use crate::range::Range;
 use crate::target::Target;
 use std::collections::BTreeMap;
+
+/// The keys of a cpupool section.
+pub const POOL_KEYS: &[&str] = &["cpus", "sched"];
 
 /// No Xen has more CPUs than this (NR_CPUS is at most 4096); bounding the
 /// numbers also bounds the lists a range expands to.
@@ -34,6 +37,8 @@ pub enum Item {
     Affinity(VcpuAffinity),
     /// The key was a structure key but was rejected (already reported).
     Rejected(&'static str),
+    /// The target does not take the key.
+    Refused(RefusedKey),
 }
 
 /// Read `name=text` if `name` is a structure key: `None` when it is not
@@ -48,28 +53,13 @@ pub fn lower_key(
 ) -> Option<Item> {
     let spec = binding::structure(name)?;
     let rejected = Item::Rejected(spec.cfg_key);
-    if spec.since > target.version {
-        diags.push(
-            Diagnostic::at(
-                &c::UNKNOWN_PROPERTY,
-                name_span,
-                format!(
-                    "`{name}` is read by Xen {} and later; the target is Xen {}",
-                    spec.since, target.version
-                ),
-            )
-            .note(format!("Xen {} does not read it", target.version))
-            .help(format!(
-                "remove it, or target a newer Xen with `--xen-version {}`",
-                spec.since
-            )),
-        );
-        return Some(rejected);
-    }
-    if let Some(symbol) = spec.requires {
-        if !require(target, name, symbol, name_span, diags) {
-            return Some(rejected);
-        }
+    // A key the target does not take is not read: `checks::binding` says why.
+    if binding::rules::structure_refusal(spec, target).is_some() {
+        return Some(Item::Refused(RefusedKey {
+            spec,
+            key: name.to_string(),
+            span: name_span,
+        }));
     }
     let value = Value {
         text: text.trim_end(),
@@ -129,6 +119,12 @@ pub fn attach(
                 if key == "static-mem" {
                     to.static_mem_rejected = true;
                 }
+            }
+            Item::Refused(refused) => {
+                if refused.spec.cfg_key == "static-mem" {
+                    to.static_mem_rejected = true;
+                }
+                to.refused.push(refused);
             }
         }
     }
@@ -320,7 +316,7 @@ fn static_mem(v: &Value) -> Parsed<StaticMem> {
             return Err((span, format!("`{word}` ends past 2^64")));
         }
         ranges.push(Spanned::new(
-            PhysRange {
+            Range {
                 start: start_value,
                 size,
             },
@@ -452,7 +448,7 @@ pub fn is_pool_section(section: &Section, named: bool) -> bool {
         && section
             .entries
             .iter()
-            .all(|e| super::POOL_KEYS.contains(&e.key.as_str()))
+            .all(|e| POOL_KEYS.contains(&e.key.as_str()))
 }
 
 /// A pool section no guest runs in.
@@ -609,15 +605,15 @@ mod tests {
         let Some(Item::StaticMem(m)) = item else {
             panic!("{item:?}")
         };
-        let ranges: Vec<PhysRange> = m.ranges.iter().map(|r| r.value).collect();
+        let ranges: Vec<Range> = m.ranges.iter().map(|r| r.value).collect();
         assert_eq!(
             ranges,
             [
-                PhysRange {
+                Range {
                     start: 0x5000_0000,
                     size: 256 << 20
                 },
-                PhysRange {
+                Range {
                     start: 0x7000_0000,
                     size: 0x1000
                 }
@@ -655,8 +651,12 @@ mod tests {
             crate::target::VersionSource::Option,
         );
         let item = lower_key("vcpu0-affinity", span(3), "1", span(1), &target, &mut diags);
-        assert!(matches!(item, Some(Item::Rejected(_))));
-        assert!(diags.iter().any(|d| d.message.contains("4.21")));
+        // Refused, not reported: the version gate is checks::binding's.
+        let Some(Item::Refused(key)) = item else {
+            panic!("{item:?}")
+        };
+        assert_eq!(key.key, "vcpu0-affinity");
+        assert!(diags.is_empty());
     }
 
     proptest::proptest! {

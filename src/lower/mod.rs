@@ -5,17 +5,28 @@
 //! `domains=`/`guests=` (the section form), mixed freely. Guests get their
 //! domids in the order they first appear in their boot section. Keys are
 //! classified against what Xen reads and what xencfg reads; everything else
-//! is reported, never silently dropped.
+//! is reported, never silently dropped. [`structures`] reads the keys of
+//! the linked structures (cpupools, event channels, shared and static
+//! memory, vCPU affinity).
+//!
+//! Lowering reports only what cannot be read (syntax, unknown keys, …). A
+//! property or structure key the binding table refuses for the target
+//! (its release, build option, range or choices: [`binding::rules`]) is
+//! kept aside in the guest's `refused` lists, out of the model the checks
+//! and emitters use, and `checks::binding` reports it.
+
+pub mod structures;
 
 use crate::binding::value::{self, Kib, PropertyValue};
-use crate::binding::{self, ValueKind};
+use crate::binding::{self, PropertySpec, ValueKind};
 use crate::cfg::{Document, Entry, Section, Word};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::esp::EspPath;
 use crate::model::structures::GuestStructures;
-use crate::model::{BootSection, Guest, GuestProperty, Module, ModuleRole, Spanned, System};
-use crate::structures;
+use crate::model::{
+    BootSection, Guest, GuestProperty, Module, ModuleRole, RefusedProperty, Spanned, System,
+};
 use crate::target::Target;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -43,12 +54,13 @@ pub struct LowerInput<'a> {
 pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
     let doc = input.doc;
     let guest_refs = guest_section_names(doc);
-    let pool_refs = structures::parse::pool_section_names(doc);
+    let pool_refs = structures::pool_section_names(doc);
     let mut lowerer = Lowerer {
         input,
         diags,
         templates: BTreeMap::new(),
         pending_rejected: Vec::new(),
+        pending_refused: Vec::new(),
         pending_passthrough: Vec::new(),
         pending_structures: Vec::new(),
         section_by_name: first_section_by_name(doc),
@@ -89,12 +101,12 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
             continue;
         }
         let named_pool = pool_refs.contains_key(&section.name);
-        if structures::parse::is_pool_section(section, named_pool) {
+        if structures::is_pool_section(section, named_pool) {
             if !named_pool {
-                structures::parse::report_unused_pool(section, lowerer.diags);
+                structures::report_unused_pool(section, lowerer.diags);
             }
             lowerer.check_keys(section, index, &[], structures::POOL_KEYS);
-            pools.push(structures::parse::lower_pool(section, lowerer.diags));
+            pools.push(structures::lower_pool(section, lowerer.diags));
             continue;
         }
         sections.push(lowerer.boot_section(section, index));
@@ -325,6 +337,7 @@ struct GuestParts {
     passthrough: Vec<Spanned<String>>,
     properties: Properties,
     rejected: Vec<String>,
+    refused: Vec<RefusedProperty>,
     structures: GuestStructures,
     /// A kernel key was given (its path may have been rejected).
     kernel_named: bool,
@@ -342,6 +355,7 @@ impl GuestParts {
             passthrough: self.passthrough,
             properties: self.properties.list,
             rejected: self.rejected,
+            refused: self.refused,
             structures: self.structures,
         }
     }
@@ -353,10 +367,12 @@ struct Lowerer<'a, 'd> {
     templates: BTreeMap<String, Option<GuestTemplate>>,
     /// Known properties whose values were rejected since the last take.
     pending_rejected: Vec<String>,
+    /// Properties whose values the target does not take, since the last take.
+    pending_refused: Vec<RefusedProperty>,
     /// `passthrough=/host/path` values read since the last take.
     pending_passthrough: Vec<Spanned<String>>,
     /// Structure keys read since the last take.
-    pending_structures: Vec<structures::parse::Item>,
+    pending_structures: Vec<structures::Item>,
     /// See [`first_section_by_name`].
     section_by_name: HashMap<&'a str, usize>,
     /// See [`bare_words_by_section`].
@@ -536,12 +552,13 @@ impl Lowerer<'_, '_> {
             let property = self.property_assignment(&entry.value, entry.value_span);
             if let Some(GuestSlot::Flat(guest)) = slots.get_mut(index) {
                 guest.parts.rejected.append(&mut self.pending_rejected);
+                guest.parts.refused.append(&mut self.pending_refused);
                 guest
                     .parts
                     .passthrough
                     .append(&mut self.pending_passthrough);
                 let items = self.pending_structures.drain(..);
-                structures::parse::attach(&mut guest.parts.structures, items, self.diags);
+                structures::attach(&mut guest.parts.structures, items, self.diags);
                 if let Some(p) = property {
                     push_property(self.diags, &mut guest.parts.properties, p);
                 }
@@ -727,9 +744,10 @@ impl Lowerer<'_, '_> {
         }
         t.parts.properties.sort_by_span();
         t.parts.rejected.append(&mut self.pending_rejected);
+        t.parts.refused.append(&mut self.pending_refused);
         t.parts.passthrough.append(&mut self.pending_passthrough);
         let items = self.pending_structures.drain(..);
-        structures::parse::attach(&mut t.parts.structures, items, self.diags);
+        structures::attach(&mut t.parts.structures, items, self.diags);
         t
     }
 
@@ -748,8 +766,8 @@ impl Lowerer<'_, '_> {
     }
 
     /// One property of a guest, from its cfg name and value text. A known
-    /// property whose value is rejected is remembered in `pending_rejected`,
-    /// so the guest is not also reported as lacking it.
+    /// property whose value cannot be read, or is refused, is remembered in
+    /// `pending_rejected`, so the guest is not also reported as lacking it.
     fn property(
         &mut self,
         name: &str,
@@ -831,7 +849,7 @@ impl Lowerer<'_, '_> {
         }
         let target = self.input.target;
         if let Some(item) =
-            structures::parse::lower_key(name, name_span, text, value_span, target, self.diags)
+            structures::lower_key(name, name_span, text, value_span, target, self.diags)
         {
             self.pending_structures.push(item);
             return None;
@@ -852,45 +870,44 @@ impl Lowerer<'_, '_> {
             self.diags.push(d);
             return None;
         };
-        // Unknown (only the patch level would tell) counts as not read.
-        if binding::reads(spec, target) != Some(true) {
-            let backport = binding::backport(spec.dt_name);
-            let since = match backport {
-                Some((line, patch)) => format!(
-                    "Xen {} and later (and {line}.{patch} and later on the {line} line)",
-                    spec.since
-                ),
-                None => format!("Xen {} and later", spec.since),
-            };
-            let mut d = Diagnostic::at(
-                &c::UNKNOWN_PROPERTY,
-                name_span,
-                format!(
-                    "`{}` is read by {since}; the target is Xen {}",
-                    spec.dt_name,
-                    target.release_name()
-                ),
-            )
-            .note(format!("Xen {} ignores it", target.release_name()));
-            d = match backport {
-                Some((line, patch)) if line == target.version && target.patch.is_none() => d.help(
-                    format!(
-                        "if you boot {line}.{patch} or later, say so: `--xen-version {line}.{patch}` (or give `--xen`)"
-                    ),
-                ),
-                _ => d.help(format!(
-                    "remove it, or target a newer Xen with `--xen-version {}`",
-                    spec.since
-                )),
-            };
-            self.diags.push(d);
-            return None;
-        }
-        if let Some(symbol) = spec.requires {
-            if !crate::checks::target::require(target, name, symbol, name_span, self.diags) {
+        // A property the target does not read (or lacks the build for) is
+        // not read here either: `checks::binding` says why.
+        let value = if binding::rules::property_refusal(spec, target).is_some() {
+            None
+        } else {
+            Some(self.read_value(spec, name, text, value_span)?)
+        };
+        let refused = binding::rules::refusal(spec, value.as_ref(), target).is_some();
+        let value = match value {
+            Some(value) if !refused => value,
+            value => {
+                self.pending_refused.push(RefusedProperty {
+                    spec,
+                    key: name.to_string(),
+                    value,
+                    name_span,
+                    value_span,
+                });
+                self.pending_rejected.push(spec.dt_name.to_string());
                 return None;
             }
-        }
+        };
+        Some(GuestProperty {
+            dt_name: spec.dt_name.to_string(),
+            value,
+            span: name_span,
+        })
+    }
+
+    /// The value of a property as its entry's kind reads it; what cannot
+    /// be read is reported here, what is read but refused is not.
+    fn read_value(
+        &mut self,
+        spec: &PropertySpec,
+        name: &str,
+        text: &str,
+        value_span: Span,
+    ) -> Option<PropertyValue> {
         let bad = |diags: &mut Diagnostics, check, msg: String, help: String| {
             diags.push(Diagnostic::at(check, value_span, msg).help(help));
         };
@@ -908,36 +925,8 @@ impl Lowerer<'_, '_> {
                     return None;
                 }
             },
-            ValueKind::U32 { .. }
-                if spec.dt_name == "nr_spis"
-                    && value::parse_u32(text).is_ok_and(|n| n > binding::NR_SPIS_MAX) =>
-            {
-                let n = value::parse_u32(text).unwrap_or(0);
-                if !self.extended_spis(n, name, value_span) {
-                    return None;
-                }
-                PropertyValue::U32(n)
-            }
-            ValueKind::U32 { min, max } => match value::parse_u32(text) {
-                Ok(n) if (min..=max).contains(&n) => PropertyValue::U32(n),
-                Ok(n) => {
-                    let check = if spec.dt_name == "cpus" {
-                        &c::BAD_CPUS
-                    } else {
-                        &c::BAD_NUMBER
-                    };
-                    let mut d = Diagnostic::at(
-                        check,
-                        value_span,
-                        format!("`{name}` must be between {min} and {max}, not {n}"),
-                    );
-                    if spec.dt_name == "cpus" {
-                        d = d.note("Xen panics at boot: \"Error creating domain\" (arm64 allows at most 128 vCPUs per domain)");
-                    }
-                    self.diags
-                        .push(d.help(format!("use a value from {min} to {max}")));
-                    return None;
-                }
+            ValueKind::U32 { min, .. } => match value::parse_u32(text) {
+                Ok(n) => PropertyValue::U32(n),
                 Err(msg) => {
                     bad(
                         self.diags,
@@ -948,54 +937,19 @@ impl Lowerer<'_, '_> {
                     return None;
                 }
             },
-            ValueKind::MemoryKib => {
-                match value::parse_size(text, 10) {
-                    Ok(0) => {
-                        self.diags.push(
-                        Diagnostic::at(&c::BAD_MEMORY, value_span, "`memory` is 0")
-                            .note("Xen cannot create a domain without memory")
-                            .help("give the guest memory, e.g. `memory=256M` (a bare number is KiB)"),
-                    );
-                        return None;
-                    }
-                    Ok(kib) if kib % 4 != 0 => {
-                        self.diags.push(
-                        Diagnostic::at(&c::BAD_MEMORY, value_span, format!("`memory` is {kib} KiB, which is not a multiple of 4 KiB"))
-                            .note("Xen allocates guest memory in 4 KiB pages: boot stalls after \"Loading ramdisk from boot module\" and no guest starts")
-                            .help(match kib.checked_next_multiple_of(4) {
-                                Some(up) => format!("use {up} KiB (a bare number is KiB; units K, M, G are accepted)"),
-                                None => format!("use {} KiB (a bare number is KiB; units K, M, G are accepted)", kib - kib % 4),
-                            }),
-                    );
-                        return None;
-                    }
-                    Ok(kib) => PropertyValue::Memory(Kib(kib)),
-                    Err(msg) => {
-                        bad(
-                            self.diags,
-                            &c::BAD_NUMBER,
-                            msg,
-                            "write e.g. `memory=256M` or `memory=0x40000` (KiB)".into(),
-                        );
-                        return None;
-                    }
-                }
-            }
-            ValueKind::Mib => match value::parse_size(text, 20).map(u32::try_from) {
-                // Only the P2M pool is in MiB; Xen sets the pool to exactly
-                // this and takes every P2M page of the guest from it.
-                Ok(Ok(0)) => {
-                    self.diags.push(
-                        Diagnostic::at(
-                            &c::BAD_NUMBER,
-                            value_span,
-                            format!("`{name}=0` leaves Xen an empty P2M pool for the guest"),
-                        )
-                        .note("Xen panics at boot: mapping the guest's memory needs P2M pages and the pool has none (\"Could not set up domain\")")
-                        .help(format!("leave `{name}` out for Xen's default pool, or give it at least a few MiB")),
+            ValueKind::MemoryKib => match value::parse_size(text, 10) {
+                Ok(kib) => PropertyValue::Memory(Kib(kib)),
+                Err(msg) => {
+                    bad(
+                        self.diags,
+                        &c::BAD_NUMBER,
+                        msg,
+                        "write e.g. `memory=256M` or `memory=0x40000` (KiB)".into(),
                     );
                     return None;
                 }
+            },
+            ValueKind::Mib => match value::parse_size(text, 20).map(u32::try_from) {
                 Ok(Ok(mib)) => PropertyValue::Mib(mib),
                 Ok(Err(_)) => {
                     bad(
@@ -1016,82 +970,17 @@ impl Lowerer<'_, '_> {
                     return None;
                 }
             },
-            ValueKind::Str { allowed } => {
+            ValueKind::Str { .. } => {
                 let s = match text.trim() {
-                    "" => binding::bare_value(spec.dt_name).unwrap_or(""),
+                    "" => spec.bare.unwrap_or(""),
                     s => s,
                 };
-                let choice = allowed.iter().find(|a| a.value == s);
-                if !allowed.is_empty() && s.is_empty() {
-                    let expected = allowed
-                        .iter()
-                        .map(|a| format!("`{name}={}`", a.value))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    bad(
-                        self.diags,
-                        &c::BAD_STRING,
-                        format!("`{name}` needs a value"),
-                        format!("write one of {expected}"),
-                    );
-                    return None;
-                }
-                if !allowed.is_empty() && choice.is_none() {
-                    let expected = allowed
-                        .iter()
-                        .map(|a| format!("`{}`", a.value))
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    bad(
-                        self.diags,
-                        &c::BAD_STRING,
-                        format!("`{name}` cannot be `{s}`"),
-                        format!("use one of {expected}"),
-                    );
-                    return None;
-                }
-                if let Some(newer) = choice.filter(|a| a.since > target.version) {
-                    self.diags.push(
-                        Diagnostic::at(
-                            &c::VALUE_TOO_NEW,
-                            value_span,
-                            format!(
-                                "`{name}={s}` is read by Xen {} and later; the target is Xen {}",
-                                newer.since, target.version
-                            ),
-                        )
-                        .note(format!(
-                            "Xen {} treats an unknown value like no `{}` at all",
-                            target.version, spec.dt_name
-                        ))
-                        .help(format!(
-                            "use a value Xen {} knows, or target `--xen-version {}`",
-                            target.version, newer.since
-                        )),
-                    );
-                    return None;
-                }
-                let required = binding::value_requires(spec.dt_name, s);
-                if let Some(symbol) = required {
-                    let built = crate::checks::target::require(
-                        target,
-                        &format!("{name}={s}"),
-                        symbol,
-                        value_span,
-                        self.diags,
-                    );
-                    if !built {
-                        return None;
-                    }
-                }
-                if spec.dt_name == "llc-colors" {
+                if *spec == binding::LLC_COLORS {
                     // Written back canonically: Xen reads `010` as octal.
-                    return match structures::parse::color_list(s, value_span) {
-                        Ok(colors) => Some(GuestProperty {
-                            dt_name: spec.dt_name.to_string(),
-                            value: PropertyValue::Str(crate::model::structures::list_text(&colors)),
-                            span: name_span,
-                        }),
+                    return match structures::color_list(s, value_span) {
+                        Ok(colors) => Some(PropertyValue::Str(
+                            crate::model::structures::list_text(&colors),
+                        )),
                         Err((at, msg)) => {
                             self.diags.push(
                                 Diagnostic::at(&c::BAD_LLC_COLORS, at, msg)
@@ -1128,58 +1017,7 @@ impl Lowerer<'_, '_> {
                 }
             },
         };
-        Some(GuestProperty {
-            dt_name: spec.dt_name.to_string(),
-            value,
-            span: name_span,
-        })
-    }
-
-    /// `nr_spis` above 960: only extended SPIs (Xen 4.22 with
-    /// CONFIG_GICV3_ESPI), whose rounded value + 32 must lie in 4096..=5120
-    /// (vgic.c:domain_vgic_init); anything else fails domain creation.
-    fn extended_spis(&mut self, n: u32, name: &str, span: Span) -> bool {
-        use crate::target::{Built, XenVersion};
-        let target = self.input.target;
-        let espi = target.version >= XenVersion::new(4, 22);
-        let built = target.builds("CONFIG_GICV3_ESPI");
-        if espi
-            && built != Built::No
-            && (binding::ESPI_NR_SPIS_MIN..=binding::ESPI_NR_SPIS_MAX).contains(&n)
-        {
-            return true;
-        }
-        let limit = binding::NR_SPIS_MAX;
-        let mut d = Diagnostic::at(
-            &c::BAD_NUMBER,
-            span,
-            format!(
-                "`{name}={n}` is more SPIs than Xen {} gives a guest",
-                target.version
-            ),
-        )
-        .note("Xen panics at boot: domain_vgic_init refuses it and the domain is not created");
-        d = if !espi {
-            d.note(format!(
-                "Xen {} allows at most {limit} (988 after rounding up to 32)",
-                target.version
-            ))
-            .help(format!("use at most `{name}={limit}`"))
-        } else if built == Built::No {
-            d.note(format!("without CONFIG_GICV3_ESPI at most {limit}"))
-                .help(format!(
-                    "use at most `{name}={limit}`, or boot a Xen built with CONFIG_GICV3_ESPI=y"
-                ))
-        } else {
-            d.note(format!(
-                "above {limit} only extended SPIs: {} to {} (the rounded value plus 32 must be an eSPI INTID, 4096 to 5120)",
-                binding::ESPI_NR_SPIS_MIN,
-                binding::ESPI_NR_SPIS_MAX
-            ))
-            .help(format!("use at most {limit}, or from {} to {}", binding::ESPI_NR_SPIS_MIN, binding::ESPI_NR_SPIS_MAX))
-        };
-        self.diags.push(d);
-        false
+        Some(value)
     }
 
     /// `passthrough=` with a value other than `enabled` is xencfg's own key:
