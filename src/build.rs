@@ -5,6 +5,7 @@
 //! with `--stage`, every referenced file at its ESP path plus Xen itself as
 //! `<efi-name>.efi`, so the directory is what goes on the ESP.
 
+use crate::cache::{self, Cache};
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::compile::{Compiled, FatalError};
 use crate::emit::manifest::{self, FileInfo, ManifestInput};
@@ -37,17 +38,31 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// the staging directory and dropped before the next, so memory holds one
 /// merged DTB at a time however many boot sections there are.
 pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError> {
+    build_with_cache(compiled, opts, &Cache::disabled())
+}
+
+/// [`build`] after [`Compiled::hash_inputs_with`] `cache`: staged copies
+/// use its proofs, and the output keeps its entries for the next build.
+pub fn build_with_cache(
+    compiled: &Compiled,
+    opts: &BuildOptions,
+    cache: &Cache,
+) -> Result<(), FatalError> {
     refuse_inputs_inside_output(compiled, opts)?;
-    let staged = staged_copies(compiled, opts)?;
+    let staged = staged_copies(compiled, opts, cache)?;
     output::write_atomically_with(&opts.out, opts.force, |stage| {
-        write_output(compiled, opts, staged, stage)
+        write_output(compiled, opts, cache, staged, stage)
     })
     .map_err(|e| FatalError(e.to_string()))
 }
 
 /// With `--stage`, every module xencfg does not generate, once per ESP
 /// path, with the sha256 its copy must have.
-fn staged_copies(compiled: &Compiled, opts: &BuildOptions) -> Result<Vec<OutputFile>, FatalError> {
+fn staged_copies(
+    compiled: &Compiled,
+    opts: &BuildOptions,
+    cache: &Cache,
+) -> Result<Vec<OutputFile>, FatalError> {
     let mut copies = Vec::new();
     if !opts.stage {
         return Ok(copies);
@@ -74,6 +89,7 @@ fn staged_copies(compiled: &Compiled, opts: &BuildOptions) -> Result<Vec<OutputF
                 content: Content::CopyOf {
                     source: m.source.clone(),
                     sha256,
+                    proof: cache.proof(&m.source),
                 },
             });
         }
@@ -84,6 +100,7 @@ fn staged_copies(compiled: &Compiled, opts: &BuildOptions) -> Result<Vec<OutputF
 fn write_output(
     compiled: &Compiled,
     opts: &BuildOptions,
+    cache: &Cache,
     staged: Vec<OutputFile>,
     stage: &mut Stage,
 ) -> Result<(), OutputError> {
@@ -140,15 +157,18 @@ fn write_output(
         )?;
     }
 
-    for copy in &staged {
-        stage.write(copy)?;
-    }
+    stage.write_all(&staged)?;
     if let (true, Some(xen)) = (opts.stage, &opts.xen) {
         // Streamed, like every staged file: never read whole.
-        let facts = crate::hash::hash_file(xen).map_err(|e| OutputError {
-            path: xen.clone(),
-            message: format!("cannot read --xen: {e}"),
-        })?;
+        let hashed = cache.hash_files(std::slice::from_ref(xen), None);
+        let facts = hashed
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Err(std::io::Error::other("not hashed")))
+            .map_err(|e| OutputError {
+                path: xen.clone(),
+                message: format!("cannot read --xen: {e}"),
+            })?;
         let sha256 = facts.sha256.unwrap_or_default();
         let name = format!("{}.efi", opts.efi_name);
         generated.push(FileInfo {
@@ -162,9 +182,14 @@ fn write_output(
             content: Content::CopyOf {
                 source: xen.clone(),
                 sha256,
+                proof: cache.proof(xen),
             },
         })?;
     }
+    stage.write(&OutputFile {
+        relative: PathBuf::from(cache::CACHE_NAME),
+        content: Content::Bytes(cache.to_bytes()),
+    })?;
 
     let efi_counts = system
         .sections

@@ -62,6 +62,16 @@ impl Compiled {
         &mut self,
         progress: Option<&crate::progress::Progress>,
     ) -> Result<(), FatalError> {
+        self.hash_inputs_with(progress, &crate::cache::Cache::disabled())
+    }
+
+    /// [`Compiled::hash_inputs`], reusing what `cache` knows of unchanged
+    /// files (and recording what it hashes, for the next build).
+    pub fn hash_inputs_with(
+        &mut self,
+        progress: Option<&crate::progress::Progress>,
+        cache: &crate::cache::Cache,
+    ) -> Result<(), FatalError> {
         let paths: Vec<PathBuf> = self
             .facts
             .iter()
@@ -77,7 +87,7 @@ impl Compiled {
                     .sum(),
             );
         }
-        let results = crate::hash::hash_files_with_progress(&paths, progress);
+        let results = cache.hash_files(&paths, progress);
         for (path, result) in paths.iter().zip(results) {
             let hashed = result.map_err(|e| FatalError(format!("cannot read {e}")))?;
             let checked = self.facts.get_mut(path);

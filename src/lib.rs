@@ -8,6 +8,7 @@
 
 pub mod binding;
 pub mod build;
+pub mod cache;
 pub mod cfg;
 pub mod checks;
 pub mod cli;

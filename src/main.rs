@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 use std::sync::Arc;
 use xencfg::build::{self, BuildOptions};
+use xencfg::cache::Cache;
 use xencfg::cli::{Cli, ColorWhen, Command, CommonArgs, Format, ImportArgs, ImportCommand};
 use xencfg::compile::{self, CompileOptions, Compiled, FatalError};
 use xencfg::diag::codes;
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
                 args.common.xen.clone(),
                 args.emit_dts,
                 args.force,
+                args.no_cache,
             );
             run(&args.common, Some(build), style)
         }
@@ -60,6 +62,7 @@ type BuildRequest = (
     std::path::PathBuf,
     bool,
     Option<std::path::PathBuf>,
+    bool,
     bool,
     bool,
 );
@@ -156,13 +159,19 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u
     if diags.has_errors() {
         return Ok(EXIT_CONFIG_ERRORS);
     }
-    if let Some((out, stage, xen, emit_dts, force)) = build {
-        // Only now, with every check passed, is each file read whole.
+    if let Some((out, stage, xen, emit_dts, force, no_cache)) = build {
+        // Only now, with every check passed, is each file read whole
+        // (unless the last build into `out` hashed it as it still is).
+        let cache = if no_cache {
+            Cache::disabled()
+        } else {
+            Cache::load(&out)
+        };
         let (progress, meter) = progress_meter();
-        let hashed = compiled.hash_inputs(progress.as_deref());
+        let hashed = compiled.hash_inputs_with(progress.as_deref(), &cache);
         drop(meter); // erases the progress line before anything else is printed
         hashed?;
-        build::build(
+        build::build_with_cache(
             &compiled,
             &BuildOptions {
                 out: out.clone(),
@@ -173,6 +182,7 @@ fn run(args: &CommonArgs, build: Option<BuildRequest>, style: Style) -> Result<u
                 force,
                 target,
             },
+            &cache,
         )?;
         if on_terminal {
             if let Some(line) = build_summary(&out, stage, style) {

@@ -23,6 +23,13 @@ fn snapshot(dir: &Path) -> Snapshot {
             let path = entry.path();
             if entry.file_type().unwrap().is_dir() {
                 walk(root, &path, into);
+            } else if entry.file_name() == ".xencfg-cache" {
+                // Whole, but its content (when each input was hashed)
+                // differs between two builds of the same cfg.
+                let cache: serde_json::Value =
+                    serde_json::from_slice(&fs::read(&path).unwrap()).unwrap();
+                assert!(cache["entries"].is_array(), "{cache}");
+                into.insert(PathBuf::from(".xencfg-cache"), "build cache".into());
             } else {
                 let facts = xencfg::hash::hash_file(&path).unwrap();
                 into.insert(
@@ -52,8 +59,13 @@ fn assert_manifest_true(out: &Path, snap: &Snapshot) {
             "{esp} in the manifest"
         );
     }
-    // Every file but the manifest itself (and DTS reviews) is listed.
-    assert_eq!(files.len() + 1, snap.len(), "manifest lists every file");
+    // Every file but the manifest itself and the build cache (and DTS
+    // reviews) is listed.
+    assert!(
+        snap.contains_key(Path::new(".xencfg-cache")),
+        "the build cache"
+    );
+    assert_eq!(files.len() + 2, snap.len(), "manifest lists every file");
 }
 
 /// Names in `dir` that look like xencfg's staging directories.
