@@ -5,7 +5,7 @@
 //! with `--stage`, every referenced file at its ESP path plus Xen itself as
 //! `<efi-name>.efi`, so the directory is what goes on the ESP.
 
-use crate::cache::{self, Cache};
+use crate::cache::Cache;
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::compile::{Compiled, FatalError};
 use crate::emit::manifest::{self, FileInfo, ManifestInput};
@@ -186,10 +186,7 @@ fn write_output(
             },
         })?;
     }
-    stage.write(&OutputFile {
-        relative: PathBuf::from(cache::CACHE_NAME),
-        content: Content::Bytes(cache.to_bytes()),
-    })?;
+    stage.keep_cache(cache.to_bytes());
 
     let efi_counts = system
         .sections

@@ -1,9 +1,10 @@
 //! Incremental rebuilds: the sha256 and format of an input that has not
 //! changed since the last build into the same output directory.
 //!
-//! `build` keeps, in `.xencfg-cache` inside the output directory (written
-//! and swapped in with the rest of the output, so it always describes the
-//! output beside it), one entry per input it hashed: the file's
+//! `build` keeps, in `.<name>.xencfg.cache` beside the output directory
+//! `<name>` (next to its build lock; not in it, so the output stays
+//! byte-identical for identical inputs), one entry per input it hashed:
+//! the file's
 //! [`Stamp`] (device, inode, size, mtime and ctime in nanoseconds), when
 //! its read began, its format and its sha256. The next build of that
 //! directory stats each input and reuses the entry whose stamp is the
@@ -36,8 +37,26 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// The cache's file name inside the output directory.
-pub const CACHE_NAME: &str = ".xencfg-cache";
+/// The cache's file name beside the output directory `name`.
+pub fn file_name(name: &std::ffi::OsStr) -> String {
+    format!(".{}.xencfg.cache", name.to_string_lossy())
+}
+
+/// Where the cache of the output directory `out` is (`None` for a path
+/// without a name, which no build accepts).
+pub fn path_for(out: &Path) -> Option<PathBuf> {
+    // As the output is written: `out/.` is `out`.
+    let out: PathBuf = out
+        .components()
+        .filter(|c| *c != std::path::Component::CurDir)
+        .collect();
+    let name = out.file_name()?;
+    let parent = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Some(parent.join(file_name(name)))
+}
 
 /// The version of the format below; another version is ignored.
 const VERSION: u32 = 1;
@@ -95,7 +114,8 @@ impl Cache {
     /// The entries of the output directory `out`, if it holds a cache of
     /// this user's in this format; an empty cache otherwise.
     pub fn load(out: &Path) -> Cache {
-        let known = read_entries(&out.join(CACHE_NAME))
+        let known = path_for(out)
+            .and_then(|path| read_entries(&path))
             .unwrap_or_default()
             .into_iter()
             .map(|e| ((e.proof.stamp.dev, e.proof.stamp.ino), e))
@@ -217,12 +237,6 @@ impl Cache {
     }
 }
 
-/// Whether `path` is a cache file xencfg wrote (for recognising its own
-/// output directory).
-pub fn is_cache_file(path: &Path) -> bool {
-    read_entries(path).is_some()
-}
-
 fn read_entries(path: &Path) -> Option<Vec<Entry>> {
     use std::os::unix::fs::MetadataExt;
     let meta = fs::symlink_metadata(path).ok()?;
@@ -266,7 +280,7 @@ mod tests {
             .into_iter()
             .map(Result::unwrap)
             .collect();
-        fs::write(out.join(CACHE_NAME), cache.to_bytes()).unwrap();
+        fs::write(path_for(out).unwrap(), cache.to_bytes()).unwrap();
         found
     }
 
@@ -308,12 +322,21 @@ mod tests {
     #[test]
     fn ignores_what_is_not_its_cache() {
         let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(".out.xencfg.cache");
+        assert_eq!(path_for(&tmp.path().join("out/.")), Some(path.clone()));
+        assert_eq!(
+            path_for(Path::new("out")),
+            Some(PathBuf::from("./.out.xencfg.cache"))
+        );
         for content in ["", "{}", r#"{"xencfg_cache": 2, "entries": []}"#, "[]"] {
-            fs::write(tmp.path().join(CACHE_NAME), content).unwrap();
-            assert!(!is_cache_file(&tmp.path().join(CACHE_NAME)), "{content}");
+            fs::write(&path, content).unwrap();
+            assert!(read_entries(&path).is_none(), "{content}");
         }
-        fs::write(tmp.path().join(CACHE_NAME), Cache::disabled().to_bytes()).unwrap();
-        assert!(is_cache_file(&tmp.path().join(CACHE_NAME)));
+        fs::write(&path, Cache::disabled().to_bytes()).unwrap();
+        assert_eq!(read_entries(&path), Some(Vec::new()));
+        let link = tmp.path().join(".link.xencfg.cache");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(read_entries(&link).is_none(), "a link is not followed");
     }
 
     #[derive(Clone, Debug)]

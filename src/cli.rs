@@ -177,8 +177,8 @@ pub struct BuildArgs {
     #[arg(long)]
     pub force: bool,
     /// Hash every input and verify every staged copy by reading it, instead
-    /// of trusting the file stamps (device, inode, size, mtime, ctime)
-    /// recorded in DIR's build cache.
+    /// of trusting the file stamps (device, inode, size, mtime, ctime) that
+    /// the last build recorded in `.DIR.xencfg.cache` beside DIR.
     #[arg(long)]
     pub no_cache: bool,
 }

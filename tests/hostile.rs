@@ -506,8 +506,7 @@ fn many_sections_naming_one_large_host_dtb_stay_small() {
     let args = ["build", "many.cfg", "-o", "out"];
     if let Some(kib) = peak_rss_kib(&args, dir.path()) {
         assert!(kib < 64 * 1024, "build's peak RSS {kib} KiB");
-        // 1000 DTBs, the cfg, the manifest and the build cache.
-        assert_eq!(fs::read_dir(dir.path().join("out")).unwrap().count(), 1003);
+        assert_eq!(fs::read_dir(dir.path().join("out")).unwrap().count(), 1002);
     }
 }
 

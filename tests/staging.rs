@@ -11,17 +11,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use support::*;
 
-const CACHE: &str = ".xencfg-cache";
-
-/// Relative path → content, of every file under `dir` but the cache
-/// (whose entries record when each file was hashed).
+/// Relative path → content, of every file under `dir`.
 fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     fn walk(root: &Path, dir: &Path, into: &mut BTreeMap<PathBuf, Vec<u8>>) {
         for entry in fs::read_dir(dir).unwrap().flatten() {
             let path = entry.path();
             if entry.file_type().unwrap().is_dir() {
                 walk(root, &path, into);
-            } else if entry.file_name() != CACHE {
+            } else {
                 let relative = path.strip_prefix(root).unwrap().to_path_buf();
                 into.insert(relative, fs::read(&path).unwrap());
             }
@@ -86,7 +83,7 @@ fn a_rebuild_reuses_unchanged_files_and_sees_a_forged_change() {
     let first = build(dir.path(), "out", "", &[]);
     assert!(first.status.success(), "{}", stderr(&first));
     let cache: serde_json::Value =
-        serde_json::from_slice(&fs::read(dir.path().join("out").join(CACHE)).unwrap()).unwrap();
+        serde_json::from_slice(&fs::read(dir.path().join(".out.xencfg.cache")).unwrap()).unwrap();
     let entries = cache["entries"].as_array().expect("entries");
     let image_sha256 = sha256sum(&dir.path().join("Image-guest1.bin"));
     assert!(
@@ -95,7 +92,7 @@ fn a_rebuild_reuses_unchanged_files_and_sees_a_forged_change() {
             .any(|e| e["sha256"].as_str() == Some(&*image_sha256)),
         "{cache}"
     );
-    let cache_text = fs::read_to_string(dir.path().join("out").join(CACHE)).unwrap();
+    let cache_text = fs::read_to_string(dir.path().join(".out.xencfg.cache")).unwrap();
     assert!(
         !cache_text.contains(&*dir.path().to_string_lossy()),
         "no host path in the output: {cache_text}"

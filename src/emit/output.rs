@@ -21,8 +21,10 @@
 //! sees no process of the host's.) The lock file is removed when the build
 //! ends; a killed build leaves it, empty, until the next one.
 //!
-//! Nothing is written outside the destination but that lock file and the
-//! temporary sibling, `.<name>.xencfg-<pid>-<random>`.
+//! Nothing is written outside the destination but that lock file, the
+//! temporary sibling, `.<name>.xencfg-<pid>-<random>`, and the build cache
+//! `.<name>.xencfg.cache` ([`crate::cache`]): beside the output, not in it,
+//! so the output stays byte-identical for identical inputs.
 //!
 //! Staged copies must hold the bytes whose sha256 the manifest records: a
 //! file that changes or vanishes after it was checked fails the build
@@ -129,12 +131,20 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
 pub struct Stage<'a> {
     root: &'a Path,
     dir: &'a Path,
+    cache: Option<Vec<u8>>,
 }
 
 impl Stage<'_> {
     pub fn write(&mut self, file: &OutputFile) -> Result<(), OutputError> {
         interrupt::check().map_err(|e| err(self.dir, e))?;
         write_one(self.root, file)
+    }
+
+    /// Keep `bytes` as the build cache beside the output directory (see
+    /// [`crate::cache`]): written once the output is complete, just before
+    /// it is swapped in.
+    pub fn keep_cache(&mut self, bytes: Vec<u8>) {
+        self.cache = Some(bytes);
     }
 
     /// Write `files` (staged copies) in parallel across cores; the first
@@ -243,11 +253,20 @@ fn write_locked(
         .tempdir_in(&parent)
         .map_err(|e| err(&parent, format!("cannot create a temporary directory: {e}")))?;
 
-    produce(&mut Stage {
+    let mut stage = Stage {
         root: staging.path(),
         dir,
-    })?;
+        cache: None,
+    };
+    produce(&mut stage)?;
     interrupt::check().map_err(|e| err(dir, e))?;
+    if let Some(bytes) = stage.cache.take() {
+        keep_cache(
+            staging.path(),
+            &parent.join(crate::cache::file_name(name)),
+            &bytes,
+        );
+    }
     keep_mode_and_owner(staging.path(), dir)?;
     sync_dir(staging.path());
 
@@ -265,6 +284,19 @@ fn write_locked(
     }
     sync_dir(&parent);
     Ok(())
+}
+
+/// Put the build cache at `path` (beside the output), best effort: written
+/// in the staging directory and renamed, so it is never written through a
+/// link somebody left at `path`, never seen half written, and a build
+/// killed meanwhile leaves it with the staging directory. Any version of
+/// it is true (its entries describe inputs, not this output), so it may be
+/// replaced before the output is.
+fn keep_cache(staging: &Path, path: &Path, bytes: &[u8]) {
+    let temporary = staging.join(".xencfg.cache.new");
+    if fs::write(&temporary, bytes).is_err() || fs::rename(&temporary, path).is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
 }
 
 /// Give the new directory the old one's mode and owner (a rebuild changes

@@ -3,8 +3,7 @@
 //! A directory is xencfg's when its `manifest.json` is a regular file (not
 //! a link to one) whose JSON carries xencfg's `generator` and a `schema`,
 //! and every other file in it is one that manifest accounts for: a file it
-//! lists, the `--emit-dts` review of a section it lists, or the build cache
-//! ([`crate::cache`], recognised by its content). The survey also
+//! lists, or the `--emit-dts` review of a section it lists. The survey also
 //! finds mount points inside the directory, which no rebuild may delete.
 
 use std::collections::BTreeSet;
@@ -63,7 +62,6 @@ pub fn survey(dir: &Path, meta: &fs::Metadata) -> io::Result<Survey> {
                 pending.push(path);
             } else if path != Path::new(MANIFEST_NAME)
                 && expected.as_ref().is_ok_and(|e| !e.contains(&path))
-                && !is_our_cache(dir, &path)
             {
                 strays.push(path);
             }
@@ -80,12 +78,6 @@ pub fn survey(dir: &Path, meta: &fs::Metadata) -> io::Result<Survey> {
         mount_point,
         entries,
     })
-}
-
-/// Whether `relative` is the build cache xencfg keeps in its output.
-fn is_our_cache(dir: &Path, relative: &Path) -> bool {
-    relative == Path::new(crate::cache::CACHE_NAME)
-        && crate::cache::is_cache_file(&dir.join(relative))
 }
 
 /// `a`, `a and b`, `a, b, … and 7 more files`.
@@ -170,14 +162,6 @@ mod tests {
         fs::write(tmp.path().join("guests/Image"), "").unwrap();
         fs::write(tmp.path().join("xen.dts"), "").unwrap();
         assert!(matches!(survey_of(tmp.path()).verdict, Verdict::Ours));
-        let cache = tmp.path().join(crate::cache::CACHE_NAME);
-        fs::write(&cache, crate::cache::Cache::disabled().to_bytes()).unwrap();
-        assert!(matches!(survey_of(tmp.path()).verdict, Verdict::Ours));
-        fs::write(&cache, "somebody else's").unwrap();
-        assert!(matches!(
-            survey_of(tmp.path()).verdict,
-            Verdict::OursWithStrays(_)
-        ));
     }
 
     #[test]
