@@ -154,8 +154,7 @@ impl Stage<'_> {
         let root = self.root;
         crate::hash::parallel(files, || (), |_, file| write_one(root, file))
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(err(root, "file was not written"))))
-            .collect()
+            .try_for_each(|r| r.unwrap_or_else(|| Err(err(root, "file was not written"))))
     }
 }
 
