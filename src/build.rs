@@ -42,7 +42,8 @@ pub fn build(compiled: &Compiled, opts: &BuildOptions) -> Result<(), FatalError>
 }
 
 /// [`build`] after [`Compiled::hash_inputs_with`] `cache`: staged copies
-/// use its proofs, and the output keeps its entries for the next build.
+/// use its proofs, and its entries are kept beside the output for the
+/// next build.
 pub fn build_with_cache(
     compiled: &Compiled,
     opts: &BuildOptions,

@@ -4,9 +4,8 @@
 //! `build` keeps, in `.<name>.xencfg.cache` beside the output directory
 //! `<name>` (next to its build lock; not in it, so the output stays
 //! byte-identical for identical inputs), one entry per input it hashed:
-//! the file's
-//! [`Stamp`] (device, inode, size, mtime and ctime in nanoseconds), when
-//! its read began, its format and its sha256. The next build of that
+//! the file's [`Stamp`] (device, inode, size, mtime and ctime in
+//! nanoseconds), when its read began, its format and its sha256. The next build of that
 //! directory stats each input and reuses the entry whose stamp is the
 //! same, as git's index does, unless the entry is "racily clean" (the
 //! file changed less than [`crate::hash::RACY_MARGIN`] before it was
@@ -90,7 +89,7 @@ pub struct Cache {
     fresh: Mutex<BTreeMap<PathBuf, Entry>>,
 }
 
-/// How an input's facts were found (for tests and the benchmark).
+/// How an input's facts were found (for tests).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Found {
     /// From the cache, without reading the file.
@@ -100,7 +99,8 @@ pub enum Found {
 }
 
 impl Cache {
-    /// No entries to reuse (`--no-cache`, or a first build): every input is
+    /// No entries to reuse and no stamp trusted (`--no-cache`, and callers
+    /// of [`crate::compile::Compiled::hash_inputs`]): every input is
     /// hashed, every staged copy verified by reading; new entries are kept.
     pub fn disabled() -> Cache {
         Cache {
@@ -111,8 +111,8 @@ impl Cache {
         }
     }
 
-    /// The entries of the output directory `out`, if it holds a cache of
-    /// this user's in this format; an empty cache otherwise.
+    /// The entries kept beside the output directory `out`, if they are a
+    /// cache of this user's in this format; an empty cache otherwise.
     pub fn load(out: &Path) -> Cache {
         let known = path_for(out)
             .and_then(|path| read_entries(&path))
@@ -337,6 +337,10 @@ mod tests {
         let link = tmp.path().join(".link.xencfg.cache");
         std::os::unix::fs::symlink(&path, &link).unwrap();
         assert!(read_entries(&link).is_none(), "a link is not followed");
+        // Somebody else's (only root can make one here).
+        if std::os::unix::fs::chown(&path, Some(65534), None).is_ok() {
+            assert!(read_entries(&path).is_none(), "another user's cache");
+        }
     }
 
     #[derive(Clone, Debug)]
