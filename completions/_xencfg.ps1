@@ -59,6 +59,7 @@ Register-ArgumentCompleter -Native -CommandName 'xencfg' -ScriptBlock {
             [CompletionResult]::new('--stage', '--stage', [CompletionResultType]::ParameterName, 'Also copy every referenced file (and --xen) into DIR at its ESP path')
             [CompletionResult]::new('--emit-dts', '--emit-dts', [CompletionResultType]::ParameterName, 'Also write `<section>.dts` for review')
             [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace DIR even if it is not xencfg''s own output (its manifest.json and the files it lists); never when DIR holds an input')
+            [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Hash every input and verify every staged copy by reading it, instead of trusting the file stamps (device, inode, size, mtime, ctime) that the last build recorded in `.DIR.xencfg.cache` beside DIR')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

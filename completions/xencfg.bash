@@ -110,7 +110,7 @@ _xencfg() {
             return 0
             ;;
         xencfg__subcmd__build)
-            opts="-W -A -D -o -h --section --xen-version --xen --xen-config --host-ram --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --emit-dts --force --color --help"
+            opts="-W -A -D -o -h --section --xen-version --xen --xen-config --host-ram --efi-name --root --warn --allow --deny --deny-warnings --format --out --stage --emit-dts --force --no-cache --color --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

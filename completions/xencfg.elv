@@ -55,6 +55,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --stage 'Also copy every referenced file (and --xen) into DIR at its ESP path'
             cand --emit-dts 'Also write `<section>.dts` for review'
             cand --force 'Replace DIR even if it is not xencfg''s own output (its manifest.json and the files it lists); never when DIR holds an input'
+            cand --no-cache 'Hash every input and verify every staged copy by reading it, instead of trusting the file stamps (device, inode, size, mtime, ctime) that the last build recorded in `.DIR.xencfg.cache` beside DIR'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }

@@ -59,6 +59,7 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l deny-warnings -d
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l stage -d 'Also copy every referenced file (and --xen) into DIR at its ESP path'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l emit-dts -d 'Also write `<section>.dts` for review'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l force -d 'Replace DIR even if it is not xencfg\'s own output (its manifest.json and the files it lists); never when DIR holds an input'
+complete -c xencfg -n "__fish_xencfg_using_subcommand build" -l no-cache -d 'Hash every input and verify every staged copy by reading it, instead of trusting the file stamps (device, inode, size, mtime, ctime) that the last build recorded in `.DIR.xencfg.cache` beside DIR'
 complete -c xencfg -n "__fish_xencfg_using_subcommand build" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l section -d 'The boot section the emitted cfg boots by default (else `[global] default=`)' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand check" -l xen-version -d 'The Xen release to target (4.16 … 4.22); default: the version of --xen, else of --xen-config, else the newest' -r

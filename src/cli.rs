@@ -176,6 +176,11 @@ pub struct BuildArgs {
     /// and the files it lists); never when DIR holds an input.
     #[arg(long)]
     pub force: bool,
+    /// Hash every input and verify every staged copy by reading it, instead
+    /// of trusting the file stamps (device, inode, size, mtime, ctime) that
+    /// the last build recorded in `.DIR.xencfg.cache` beside DIR.
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 #[derive(Args, Debug)]

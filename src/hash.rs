@@ -3,6 +3,15 @@
 //! Files are streamed in fixed-size chunks (memory does not grow with image
 //! size) and several files are processed in parallel across cores.
 //!
+//! Each hash comes with a [`Proof`] when the file did not change while it
+//! was read: its [`Stamp`] (device, inode, size, mtime and ctime in
+//! nanoseconds, as git's index keeps them) and when the read began. A file
+//! whose stamp is still the same later holds the bytes that were hashed,
+//! provided its last change lies clearly before the read began (the
+//! "racily clean" guard, [`Proof::is_clean`]): that is what lets
+//! [`crate::cache`] skip unchanged files and staging copy a file with the
+//! kernel's zero-copy paths instead of reading it again.
+//!
 //! Errors are `io::Error`s whose message starts with the path; their kind
 //! tells callers which check applies: `NotFound` → XC0401 (missing),
 //! `InvalidInput` → XC0402 (not a regular file), anything else → XC0408
@@ -10,12 +19,14 @@
 
 use crate::image::{self, ImageFormat, SNIFF_LEN};
 use crate::progress::Progress;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::fs::File;
+use std::fs::{File, Metadata};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Bytes read per `read` call: large enough that syscalls cost nothing next
 /// to hashing, small enough that the buffer the kernel copies into stays in
@@ -30,6 +41,74 @@ pub struct FileFacts {
     pub format: ImageFormat,
     /// Lower-case hex sha256; `None` when only sniffed.
     pub sha256: Option<String>,
+}
+
+/// What tells one state of a file from another without reading it, as
+/// git's index does: a write changes mtime and ctime, a replacement the
+/// inode, and setting mtime back (`touch -d`) still moves ctime forward.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamp {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+}
+
+impl Stamp {
+    pub fn of(meta: &Metadata) -> Stamp {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| s.saturating_mul(1_000_000_000).saturating_add(n);
+        Stamp {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.len(),
+            mtime_ns: ns(meta.mtime(), meta.mtime_nsec()),
+            ctime_ns: ns(meta.ctime(), meta.ctime_nsec()),
+        }
+    }
+}
+
+/// How long before a read a file's last change must lie for its stamp to
+/// prove its content later. File systems stamp with a coarse clock (a
+/// kernel tick behind the real time) truncated to their granularity: 1 ns
+/// on ext4, XFS and btrfs, 1 s on ext3 and some network file systems, 2 s
+/// for FAT's mtime. A write after the read began then gets a stamp no
+/// earlier than the read's start minus this margin, so it cannot repeat
+/// the stamp of a file last changed before that.
+pub const RACY_MARGIN: Duration = Duration::from_secs(2);
+
+/// A file's [`Stamp`] when it was hashed, and when that read began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proof {
+    #[serde(flatten)]
+    pub stamp: Stamp,
+    pub hashed_at_ns: i64,
+}
+
+impl Proof {
+    /// Whether any change after the hash must show in the stamp: the
+    /// file's last change (mtime or ctime, whichever is later) lies more
+    /// than [`RACY_MARGIN`] before the read began. A file changed just
+    /// before or during the read is "racily clean" and is read again.
+    pub fn is_clean(&self) -> bool {
+        self.is_clean_within(RACY_MARGIN)
+    }
+
+    pub fn is_clean_within(&self, margin: Duration) -> bool {
+        let margin = i64::try_from(margin.as_nanos()).unwrap_or(i64::MAX);
+        let last = self.stamp.mtime_ns.max(self.stamp.ctime_ns);
+        last < self.hashed_at_ns.saturating_sub(margin)
+    }
+}
+
+/// The real-time clock in nanoseconds since the epoch (the scale of
+/// file time stamps).
+pub fn now_ns() -> i64 {
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_nanos()).unwrap_or(i64::MAX),
+    }
 }
 
 /// Size and format, reading only the first bytes (for `check`).
@@ -53,6 +132,12 @@ pub fn sniff_file(path: &Path) -> io::Result<FileFacts> {
 
 /// Size, format and sha256 in one streaming pass.
 pub fn hash_file(path: &Path) -> io::Result<FileFacts> {
+    hash_file_proved(path).map(|(facts, _)| facts)
+}
+
+/// [`hash_file`], with the proof of what was hashed when the file did not
+/// change while it was read.
+pub fn hash_file_proved(path: &Path) -> io::Result<(FileFacts, Option<Proof>)> {
     let mut chunk = vec![0u8; CHUNK_LEN];
     hash_file_with(path, &mut chunk, None)
 }
@@ -72,40 +157,70 @@ pub fn hash_files_with_progress(
     paths: &[PathBuf],
     progress: Option<&Progress>,
 ) -> Vec<io::Result<FileFacts>> {
+    hash_files_proved(paths, progress)
+        .into_iter()
+        .map(|r| r.map(|(facts, _)| facts))
+        .collect()
+}
+
+/// [`hash_files_with_progress`], each hash with its [`Proof`] (`None` for
+/// a file that changed while it was read).
+pub fn hash_files_proved(
+    paths: &[PathBuf],
+    progress: Option<&Progress>,
+) -> Vec<io::Result<(FileFacts, Option<Proof>)>> {
+    parallel(
+        paths,
+        || vec![0u8; CHUNK_LEN],
+        |chunk, path| hash_file_with(path, chunk, progress),
+    )
+    .into_iter()
+    .map(|slot| slot.unwrap_or_else(|| Err(io::Error::other("file was not processed"))))
+    .collect()
+}
+
+/// `work` applied to every item, spread over the cores; results in input
+/// order (`None` only if a worker could not process its item, which does
+/// not happen). Workers (one per available core, no more than there are
+/// items) take the next index from a shared counter, so one large file does
+/// not hold up the small ones queued behind it; each has its own scratch
+/// value from `scratch` (a chunk buffer).
+pub fn parallel<T: Sync, S, R: Send>(
+    items: &[T],
+    scratch: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<Option<R>> {
     let workers = thread::available_parallelism()
         .map(usize::from)
         .unwrap_or(1)
-        .min(paths.len());
+        .min(items.len());
     if workers <= 1 {
-        let mut chunk = vec![0u8; CHUNK_LEN];
-        return paths
-            .iter()
-            .map(|p| hash_file_with(p, &mut chunk, progress))
-            .collect();
+        let mut s = scratch();
+        return items.iter().map(|item| Some(work(&mut s, item))).collect();
     }
 
     let next = AtomicUsize::new(0);
-    let mut slots: Vec<Option<io::Result<FileFacts>>> = (0..paths.len()).map(|_| None).collect();
-    let work = || {
-        let mut chunk = vec![0u8; CHUNK_LEN];
+    let mut slots: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+    let run = || {
+        let mut s = scratch();
         let mut done = Vec::new();
         loop {
             // Relaxed is enough: the counter only hands out distinct
             // indices; results travel through join().
             let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(path) = paths.get(index) else { break };
-            done.push((index, hash_file_with(path, &mut chunk, progress)));
+            let Some(item) = items.get(index) else { break };
+            done.push((index, work(&mut s, item)));
         }
         done
     };
     thread::scope(|scope| {
         // The calling thread is one of the workers. A thread that cannot
         // be started (a tight address-space limit) only means fewer
-        // workers: the counter hands its files to the others.
+        // workers: the counter hands its items to the others.
         let handles: Vec<_> = (1..workers)
-            .map_while(|_| thread::Builder::new().spawn_scoped(scope, work).ok())
+            .map_while(|_| thread::Builder::new().spawn_scoped(scope, run).ok())
             .collect();
-        for (index, result) in work() {
+        for (index, result) in run() {
             if let Some(slot) = slots.get_mut(index) {
                 *slot = Some(result);
             }
@@ -125,9 +240,6 @@ pub fn hash_files_with_progress(
         }
     });
     slots
-        .into_iter()
-        .map(|slot| slot.unwrap_or_else(|| Err(io::Error::other("file was not processed"))))
-        .collect()
 }
 
 /// A "regular" file that holds more than its size says: a file of /proc
@@ -150,9 +262,11 @@ fn hash_file_with(
     path: &Path,
     chunk: &mut [u8],
     progress: Option<&Progress>,
-) -> io::Result<FileFacts> {
+) -> io::Result<(FileFacts, Option<Proof>)> {
+    let hashed_at_ns = now_ns();
     let file = open_regular(path)?;
-    let stat_size = file.metadata().map_err(|e| with_path(path, e))?.len();
+    let before = Stamp::of(&file.metadata().map_err(|e| with_path(path, e))?);
+    let stat_size = before.size;
     let mut file = file.take(stat_size.saturating_add(1));
     let mut hasher = Sha256::new();
     let mut head = [0u8; SNIFF_LEN];
@@ -187,11 +301,19 @@ fn hash_file_with(
         return Err(size_lies(path, stat_size));
     }
     let head = head.get(..head_len).unwrap_or(&[]);
-    Ok(FileFacts {
+    let facts = FileFacts {
         size,
         format: image::sniff(head, size),
         sha256: Some(hex(&hasher.finalize())),
-    })
+    };
+    // Unchanged from open to end of read, and every byte counted: the
+    // stamp describes the bytes hashed.
+    let after = file.get_ref().metadata().ok().map(|m| Stamp::of(&m));
+    let proof = (after == Some(before) && size == before.size).then_some(Proof {
+        stamp: before,
+        hashed_at_ns,
+    });
+    Ok((facts, proof))
 }
 
 /// Open `path` for reading if it is a regular file, without blocking on a
@@ -225,7 +347,7 @@ fn with_path(path: &Path, error: io::Error) -> io::Error {
     io::Error::new(error.kind(), format!("{}: {error}", path.display()))
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
     for &b in bytes {

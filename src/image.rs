@@ -8,12 +8,12 @@
 //! header field is read through a bounds-checked helper, so a short or
 //! truncated head simply fails to match.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How many leading bytes [`sniff`] needs to decide.
 pub const SNIFF_LEN: usize = 4096;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ImageFormat {
     /// arm64 `Image` (branch instruction at 0 or "ARM\x64" magic at 0x38).

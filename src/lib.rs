@@ -12,6 +12,7 @@
 
 pub mod analyze;
 pub mod binding;
+pub mod cache;
 pub mod cfg;
 pub mod checks;
 pub mod cli;

@@ -802,7 +802,9 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
         let mut compiled =
             pipeline::run(&options, &mut SourceMap::default(), &mut diags).expect("compile");
         assert!(!diags.has_errors());
-        compiled.hash_inputs(None).expect("hash");
+        compiled
+            .hash_inputs(None, &xencfg::cache::Cache::disabled())
+            .expect("hash");
         compiled
     };
     let build_opts = BuildOptions {
@@ -814,7 +816,12 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
         force: false,
         target: Target::default(),
     };
-    build::build(&compile_now(), &build_opts).expect("first build");
+    build::build(
+        &compile_now(),
+        &build_opts,
+        &xencfg::cache::Cache::disabled(),
+    )
+    .expect("first build");
     let before = fs::read(out.join("manifest.json")).unwrap();
 
     // Vanishes after the checks.
@@ -822,7 +829,8 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     let ramdisk = dir.path().join("initrd-guest2.cpio.gz");
     let saved = fs::read(&ramdisk).unwrap();
     fs::remove_file(&ramdisk).unwrap();
-    let e = build::build(&compiled, &build_opts).expect_err("must fail");
+    let e = build::build(&compiled, &build_opts, &xencfg::cache::Cache::disabled())
+        .expect_err("must fail");
     assert!(e.to_string().contains("initrd-guest2.cpio.gz"), "{e}");
     assert_eq!(fs::read(out.join("manifest.json")).unwrap(), before);
     assert_no_staging(dir.path());
@@ -833,7 +841,8 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     let mut changed = saved.clone();
     changed.push(0);
     fs::write(&ramdisk, &changed).unwrap();
-    let e = build::build(&compiled, &build_opts).expect_err("must fail");
+    let e = build::build(&compiled, &build_opts, &xencfg::cache::Cache::disabled())
+        .expect_err("must fail");
     assert!(
         e.to_string().contains("changed while xencfg was building"),
         "{e}"

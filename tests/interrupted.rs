@@ -3,7 +3,8 @@
 //! complete output or exactly the new one, never a mix; the temporary
 //! staging directory of a killed build is removed by the next build; and
 //! nothing is ever written beside the output directory but that staging
-//! directory and the build lock (empty, removed by the next build). Also: `--force` is needed to replace a directory xencfg did
+//! directory, the build lock (empty, removed by the next build) and the
+//! build cache (whole). Also: `--force` is needed to replace a directory xencfg did
 //! not write.
 
 mod support;
@@ -212,6 +213,14 @@ fn killed_builds_leave_the_old_or_the_new_output() {
         if lock.exists() {
             assert_eq!(fs::metadata(&lock).unwrap().len(), 0);
             expected.push(".out.xencfg.lock".into());
+        }
+        // And the build cache, whole (it is renamed into place).
+        let cache = root.join(".out.xencfg.cache");
+        if cache.exists() {
+            let entries: serde_json::Value =
+                serde_json::from_slice(&fs::read(&cache).unwrap()).unwrap();
+            assert!(entries["entries"].is_array(), "round {round}: {entries}");
+            expected.push(".out.xencfg.cache".into());
         }
         expected.sort();
         assert_eq!(names(root), expected, "round {round}");

@@ -167,11 +167,14 @@ impl Plan {
     }
 
     /// Hash every input file (for `build`, once its checks have passed):
-    /// sha256 added to the facts the checks judged. A file whose size or
-    /// format is no longer what was checked changed in between: an error.
+    /// sha256 added to the facts the checks judged, reusing what `cache`
+    /// knows of unchanged files (and recording what it hashes, for the next
+    /// build). A file whose size or format is no longer what was checked
+    /// changed in between: an error.
     pub fn hash_inputs(
         &mut self,
         progress: Option<&crate::progress::Progress>,
+        cache: &crate::cache::Cache,
     ) -> Result<(), Error> {
         let paths: Vec<PathBuf> = self
             .facts
@@ -188,7 +191,7 @@ impl Plan {
                     .sum(),
             );
         }
-        let results = crate::hash::hash_files_with_progress(&paths, progress);
+        let results = cache.hash_files(&paths, progress);
         for (path, result) in paths.iter().zip(results) {
             let hashed = result.map_err(Error::HashFailed)?;
             let checked = self.facts.get_mut(path);

@@ -9,6 +9,7 @@
 //! check passed hash the inputs and [`build`] the directory.
 
 use crate::analyze::Plan;
+use crate::cache::Cache;
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::emit::manifest::{self, FileInfo, ManifestInput};
 use crate::emit::output::{self, Content, OutputError, OutputFile, Stage};
@@ -42,21 +43,27 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// Build the output directory. Each generated file is made, written to
-/// the staging directory and dropped before the next, so memory holds one
+/// Build the output directory after [`Plan::hash_inputs`] with `cache`:
+/// staged copies use its proofs, and its entries are kept beside the
+/// output for the next build. Each generated file is made, written to the
+/// staging directory and dropped before the next, so memory holds one
 /// merged DTB at a time however many boot sections there are.
-pub fn build(plan: &Plan, opts: &BuildOptions) -> Result<(), Error> {
+pub fn build(plan: &Plan, opts: &BuildOptions, cache: &Cache) -> Result<(), Error> {
     refuse_inputs_inside_output(plan, opts)?;
-    let staged = staged_copies(plan, opts)?;
+    let staged = staged_copies(plan, opts, cache)?;
     output::write_atomically_with(&opts.out, opts.force, |stage| {
-        write_output(plan, opts, staged, stage)
+        write_output(plan, opts, cache, staged, stage)
     })
     .map_err(Error::OutputFailed)
 }
 
 /// With `--stage`, every module xencfg does not generate, once per ESP
 /// path, with the sha256 its copy must have.
-fn staged_copies(plan: &Plan, opts: &BuildOptions) -> Result<Vec<OutputFile>, Error> {
+fn staged_copies(
+    plan: &Plan,
+    opts: &BuildOptions,
+    cache: &Cache,
+) -> Result<Vec<OutputFile>, Error> {
     let mut copies = Vec::new();
     if !opts.stage {
         return Ok(copies);
@@ -78,6 +85,7 @@ fn staged_copies(plan: &Plan, opts: &BuildOptions) -> Result<Vec<OutputFile>, Er
                 content: Content::CopyOf {
                     source: m.source.clone(),
                     sha256,
+                    proof: cache.proof(&m.source),
                 },
             });
         }
@@ -88,6 +96,7 @@ fn staged_copies(plan: &Plan, opts: &BuildOptions) -> Result<Vec<OutputFile>, Er
 fn write_output(
     plan: &Plan,
     opts: &BuildOptions,
+    cache: &Cache,
     staged: Vec<OutputFile>,
     stage: &mut Stage,
 ) -> Result<(), OutputError> {
@@ -140,15 +149,18 @@ fn write_output(
         )?;
     }
 
-    for copy in &staged {
-        stage.write(copy)?;
-    }
+    stage.write_all(&staged)?;
     if let (true, Some(xen)) = (opts.stage, &opts.xen) {
         // Streamed, like every staged file: never read whole.
-        let facts = crate::hash::hash_file(xen).map_err(|e| OutputError {
-            path: xen.clone(),
-            message: format!("cannot read --xen: {e}"),
-        })?;
+        let hashed = cache.hash_files(std::slice::from_ref(xen), None);
+        let facts = hashed
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| Err(std::io::Error::other("not hashed")))
+            .map_err(|e| OutputError {
+                path: xen.clone(),
+                message: format!("cannot read --xen: {e}"),
+            })?;
         let sha256 = facts.sha256.unwrap_or_default();
         let name = format!("{}.efi", opts.efi_name);
         generated.push(FileInfo {
@@ -162,9 +174,11 @@ fn write_output(
             content: Content::CopyOf {
                 source: xen.clone(),
                 sha256,
+                proof: cache.proof(xen),
             },
         })?;
     }
+    stage.keep_cache(cache.to_bytes());
 
     let efi_counts = system
         .sections
@@ -238,9 +252,14 @@ pub fn run(args: &BuildArgs, style: Style) -> Result<Outcome, Error> {
     if compilation.diags.has_errors() {
         return Ok(Outcome::ConfigErrors);
     }
-    // Only now, with every check passed, is each file read whole.
+    // Only now, with every check passed, is each file read whole (unless
+    // the last build into `out` hashed it as it still is).
+    let cache = match args.no_cache {
+        true => Cache::disabled(),
+        false => Cache::load(&args.out),
+    };
     let (progress, meter) = terminal::progress_meter();
-    let hashed = compilation.plan.hash_inputs(progress.as_deref());
+    let hashed = compilation.plan.hash_inputs(progress.as_deref(), &cache);
     drop(meter); // erases the progress line before anything else is printed
     hashed?;
     build(
@@ -254,6 +273,7 @@ pub fn run(args: &BuildArgs, style: Style) -> Result<Outcome, Error> {
             force: args.force,
             target: compilation.target,
         },
+        &cache,
     )?;
     if terminal::stderr_is_terminal() {
         if let Some(line) = summary(&args.out, args.stage, style) {

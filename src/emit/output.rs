@@ -21,17 +21,26 @@
 //! sees no process of the host's.) The lock file is removed when the build
 //! ends; a killed build leaves it, empty, until the next one.
 //!
-//! Nothing is written outside the destination but that lock file and the
-//! temporary sibling, `.<name>.xencfg-<pid>-<random>`.
+//! Nothing is written outside the destination but that lock file, the
+//! temporary sibling, `.<name>.xencfg-<pid>-<random>`, and the build cache
+//! `.<name>.xencfg.cache` ([`crate::cache`]): beside the output, not in it,
+//! so the output stays byte-identical for identical inputs.
 //!
-//! Staged copies are hashed as they are written and must match the sha256
-//! the manifest records: a file that changes or vanishes after it was
-//! checked fails the build instead of staging bytes the manifest does not
-//! describe.
+//! Staged copies must hold the bytes whose sha256 the manifest records: a
+//! file that changes or vanishes after it was checked fails the build
+//! instead of staging bytes the manifest does not describe. A copy whose
+//! source comes with a clean [`Proof`] (its stamp when it was hashed, see
+//! [`crate::hash`]) is made by the kernel without reading it into xencfg —
+//! a reflink clone (`FICLONE`: btrfs, XFS, bcachefs; no data is copied) or
+//! `copy_file_range` (in-kernel copy; server-side on NFS) — and is proven
+//! by the source's stamp being the same before and after the copy; any
+//! other copy is hashed as it is written and compared. Copies run in
+//! parallel across cores, each file by one worker.
 
 mod interrupt;
 mod ownership;
 
+use crate::hash::{Proof, Stamp};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs;
@@ -48,11 +57,40 @@ pub struct OutputFile {
 pub enum Content {
     Bytes(Vec<u8>),
     /// Copy of a file on the build host (`--stage`) whose content must
-    /// still have this sha256 (lower-case hex).
+    /// still have this sha256 (lower-case hex). With a proof of what was
+    /// hashed, the copy may be made without reading it (see above).
     CopyOf {
         source: PathBuf,
         sha256: String,
+        proof: Option<Proof>,
     },
+}
+
+/// How a staged file is copied. `Auto` tries a reflink, then
+/// `copy_file_range`, then a read and write loop, when the source's proof
+/// allows, and `Verified` (read, hash and write) otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CopyMethod {
+    Auto,
+    Reflink,
+    CopyFileRange,
+    ReadWrite,
+    Verified,
+}
+
+impl CopyMethod {
+    /// `XENCFG_STAGE_COPY` (`reflink`, `copy-file-range`, `read-write`,
+    /// `verified`) forces one method, failing where it is not available:
+    /// for tests and the benchmark, which compare the paths.
+    fn from_env() -> CopyMethod {
+        match std::env::var("XENCFG_STAGE_COPY").as_deref() {
+            Ok("reflink") => CopyMethod::Reflink,
+            Ok("copy-file-range") => CopyMethod::CopyFileRange,
+            Ok("read-write") => CopyMethod::ReadWrite,
+            Ok("verified") => CopyMethod::Verified,
+            _ => CopyMethod::Auto,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -93,12 +131,30 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result
 pub struct Stage<'a> {
     root: &'a Path,
     dir: &'a Path,
+    cache: Option<Vec<u8>>,
 }
 
 impl Stage<'_> {
     pub fn write(&mut self, file: &OutputFile) -> Result<(), OutputError> {
         interrupt::check().map_err(|e| err(self.dir, e))?;
         write_one(self.root, file)
+    }
+
+    /// Keep `bytes` as the build cache beside the output directory (see
+    /// [`crate::cache`]): written once the output is complete, just before
+    /// it is swapped in.
+    pub fn keep_cache(&mut self, bytes: Vec<u8>) {
+        self.cache = Some(bytes);
+    }
+
+    /// Write `files` (staged copies) in parallel across cores; the first
+    /// failure in their order is the result.
+    pub fn write_all(&mut self, files: &[OutputFile]) -> Result<(), OutputError> {
+        interrupt::check().map_err(|e| err(self.dir, e))?;
+        let root = self.root;
+        crate::hash::parallel(files, || (), |_, file| write_one(root, file))
+            .into_iter()
+            .try_for_each(|r| r.unwrap_or_else(|| Err(err(root, "file was not written"))))
     }
 }
 
@@ -196,11 +252,20 @@ fn write_locked(
         .tempdir_in(&parent)
         .map_err(|e| err(&parent, format!("cannot create a temporary directory: {e}")))?;
 
-    produce(&mut Stage {
+    let mut stage = Stage {
         root: staging.path(),
         dir,
-    })?;
+        cache: None,
+    };
+    produce(&mut stage)?;
     interrupt::check().map_err(|e| err(dir, e))?;
+    if let Some(bytes) = stage.cache.take() {
+        keep_cache(
+            staging.path(),
+            &parent.join(crate::cache::file_name(name)),
+            &bytes,
+        );
+    }
     keep_mode_and_owner(staging.path(), dir)?;
     sync_dir(staging.path());
 
@@ -218,6 +283,19 @@ fn write_locked(
     }
     sync_dir(&parent);
     Ok(())
+}
+
+/// Put the build cache at `path` (beside the output), best effort: written
+/// in the staging directory and renamed, so it is never written through a
+/// link somebody left at `path`, never seen half written, and a build
+/// killed meanwhile leaves it with the staging directory. Any version of
+/// it is true (its entries describe inputs, not this output), so it may be
+/// replaced before the output is.
+fn keep_cache(staging: &Path, path: &Path, bytes: &[u8]) {
+    let temporary = staging.join(".xencfg.cache.new");
+    if fs::write(&temporary, bytes).is_err() || fs::rename(&temporary, path).is_err() {
+        let _ = fs::remove_file(&temporary);
+    }
 }
 
 /// Give the new directory the old one's mode and owner (a rebuild changes
@@ -411,7 +489,128 @@ fn write_one(root: &Path, file: &OutputFile) -> Result<(), OutputError> {
             f.write_all(bytes).map_err(|e| err(&path, e))?;
             f.sync_all().map_err(|e| err(&path, e))?;
         }
-        Content::CopyOf { source, sha256 } => copy_verified(source, &path, sha256)?,
+        Content::CopyOf {
+            source,
+            sha256,
+            proof,
+        } => stage_copy(source, &path, sha256, *proof, CopyMethod::from_env())?,
+    }
+    Ok(())
+}
+
+/// Copy `source` to the new file `dest` by `method`: without reading it
+/// when `proof` shows it unchanged since it was hashed, verified against
+/// `sha256` by reading it otherwise.
+pub fn stage_copy(
+    source: &Path,
+    dest: &Path,
+    sha256: &str,
+    proof: Option<Proof>,
+    method: CopyMethod,
+) -> Result<(), OutputError> {
+    let proof = proof.filter(|p| p.is_clean());
+    let (Some(proof), false) = (proof, method == CopyMethod::Verified) else {
+        return copy_verified(source, dest, sha256);
+    };
+    let stage_err = |e: io::Error| err(source, format!("cannot stage: {e}"));
+    let from = crate::input::open_regular(source).map_err(stage_err)?;
+    let stamp = |f: &fs::File| f.metadata().map(|m| Stamp::of(&m)).map_err(stage_err);
+    if stamp(&from)? != proof.stamp {
+        // Touched since it was hashed: perhaps the same bytes still.
+        drop(from);
+        return copy_verified(source, dest, sha256);
+    }
+    let to = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .map_err(|e| err(dest, e))?;
+    copy_unread(&from, &to, proof.stamp.size, method)
+        .map_err(|e| err(dest, format!("cannot stage {}: {e}", source.display())))?;
+    // Any write to the source since it was hashed, during the copy too,
+    // moved its stamp (the proof is clean: see `Proof::is_clean`).
+    if stamp(&from)? != proof.stamp {
+        return Err(changed(source));
+    }
+    to.sync_all().map_err(|e| err(dest, e))
+}
+
+fn changed(source: &Path) -> OutputError {
+    err(
+        source,
+        "changed while xencfg was building (its sha256 is no longer the one checked); build again",
+    )
+}
+
+/// Copy `len` bytes from `from` to the empty `to`: a reflink clone, else
+/// `copy_file_range`, else a read and write loop (`Auto`), or only the
+/// method asked for.
+fn copy_unread(from: &fs::File, to: &fs::File, len: u64, method: CopyMethod) -> io::Result<()> {
+    if matches!(method, CopyMethod::Auto | CopyMethod::Reflink) {
+        match rustix::fs::ioctl_ficlone(to, from) {
+            Ok(()) => return Ok(()),
+            Err(e) if method == CopyMethod::Reflink => {
+                return Err(io::Error::other(format!("reflink: {e}")));
+            }
+            Err(_) => {} // not this file system, or across two
+        }
+    }
+    if matches!(method, CopyMethod::Auto | CopyMethod::CopyFileRange) {
+        match copy_range(from, to, len) {
+            Ok(true) => return Ok(()),
+            Ok(false) if method == CopyMethod::CopyFileRange => {
+                return Err(io::Error::other("copy_file_range is not available here"));
+            }
+            Ok(false) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    read_write(from, to, len)
+}
+
+/// Bytes per `copy_file_range` call: the interrupt flag is looked at
+/// between calls.
+const RANGE_LEN: usize = 64 << 20;
+
+/// `copy_file_range` until `len` bytes are copied; `Ok(false)` when the
+/// kernel cannot do it for these files (nothing was copied).
+fn copy_range(from: &fs::File, to: &fs::File, len: u64) -> io::Result<bool> {
+    use rustix::io::Errno;
+    let mut done: u64 = 0;
+    while done < len {
+        interrupt::check()?;
+        let want = usize::try_from(len - done)
+            .unwrap_or(RANGE_LEN)
+            .min(RANGE_LEN);
+        match rustix::fs::copy_file_range(from, None, to, None, want) {
+            Ok(0) => return Err(io::Error::other("the file ended early (changed)")),
+            Ok(n) => done += n as u64,
+            Err(Errno::INTR) => {}
+            Err(Errno::XDEV | Errno::INVAL | Errno::NOSYS | Errno::OPNOTSUPP | Errno::PERM)
+                if done == 0 =>
+            {
+                return Ok(false);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(true)
+}
+
+/// The portable copy: through a buffer, `len` bytes.
+fn read_write(from: &fs::File, to: &fs::File, len: u64) -> io::Result<()> {
+    let mut chunk = vec![0u8; crate::hash::CHUNK_LEN];
+    let mut from = from.take(len);
+    let mut to = to;
+    loop {
+        interrupt::check()?;
+        let n = match from.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        to.write_all(chunk.get(..n).unwrap_or(&[]))?;
     }
     Ok(())
 }
@@ -446,10 +645,7 @@ fn copy_verified(source: &Path, dest: &Path, sha256: &str) -> Result<(), OutputE
         .map(|b| format!("{b:02x}"))
         .collect();
     if copied != sha256 {
-        return Err(err(
-            source,
-            "changed while xencfg was building (its sha256 is no longer the one checked); build again",
-        ));
+        return Err(changed(source));
     }
     to.sync_all().map_err(|e| err(dest, e))
 }
@@ -592,6 +788,7 @@ mod tests {
             content: Content::CopyOf {
                 source: source.clone(),
                 sha256: sha256.to_string(),
+                proof: None,
             },
         };
         let out = tmp.path().join("out");
@@ -624,6 +821,101 @@ mod tests {
             .map(|e| e.file_name())
             .collect();
         assert_eq!(names, ["out"], "no staging left behind");
+    }
+
+    /// Deterministic pseudo-random bytes (xorshift).
+    fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
+        let mut state = seed | 1;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect()
+    }
+
+    /// A proof made now for `source` as it is, clean (its read "began"
+    /// well after its last change).
+    fn proof_of(source: &Path) -> Proof {
+        let stamp = Stamp::of(&fs::metadata(source).unwrap());
+        Proof {
+            stamp,
+            hashed_at_ns: stamp.ctime_ns.max(stamp.mtime_ns) + 10_000_000_000,
+        }
+    }
+
+    #[test]
+    fn every_copy_path_copies_the_same_bytes() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Around the chunk size, and more than one copy_file_range call
+        // would make were RANGE_LEN small.
+        for (i, len) in [0, 1, crate::hash::CHUNK_LEN + 7, 3 << 20]
+            .into_iter()
+            .enumerate()
+        {
+            let bytes = pseudo_random(len, i as u64 + 3);
+            let source = tmp.path().join(format!("src{i}"));
+            fs::write(&source, &bytes).unwrap();
+            let sha256 = crate::hash::hash_file(&source).unwrap().sha256.unwrap();
+            let proof = Some(proof_of(&source));
+            for method in [
+                CopyMethod::Auto,
+                CopyMethod::Reflink,
+                CopyMethod::CopyFileRange,
+                CopyMethod::ReadWrite,
+                CopyMethod::Verified,
+            ] {
+                let dest = tmp.path().join(format!("dst{i}-{method:?}"));
+                match stage_copy(&source, &dest, &sha256, proof, method) {
+                    Ok(()) => assert_eq!(fs::read(&dest).unwrap(), bytes, "{method:?}"),
+                    // No reflinks on this file system (ext4, tmpfs).
+                    Err(e) if method == CopyMethod::Reflink && e.message.contains("reflink") => {
+                        eprintln!("no reflink here: {e}")
+                    }
+                    Err(e) => panic!("{method:?}: {e}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_copy_is_not_trusted_once_the_stamp_moved() {
+        let tmp = tempfile::tempdir().unwrap();
+        let source = tmp.path().join("Image");
+        fs::write(&source, b"abc").unwrap();
+        let abc = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        let proof = proof_of(&source);
+        // Same size, mtime set back: ctime moves, so the copy is read,
+        // hashed and refused.
+        let mtime = fs::metadata(&source).unwrap().modified().unwrap();
+        fs::write(&source, b"abd").unwrap();
+        fs::File::options()
+            .write(true)
+            .open(&source)
+            .unwrap()
+            .set_modified(mtime)
+            .unwrap();
+        for method in [CopyMethod::Auto, CopyMethod::CopyFileRange] {
+            let dest = tmp.path().join(format!("{method:?}"));
+            let e = stage_copy(&source, &dest, abc, Some(proof), method).unwrap_err();
+            assert!(e.message.contains("changed while"), "{e}");
+        }
+        // A racily clean proof is not used either.
+        let racy = Proof {
+            hashed_at_ns: proof.stamp.ctime_ns,
+            ..proof_of(&source)
+        };
+        let e = stage_copy(
+            &source,
+            &tmp.path().join("racy"),
+            abc,
+            Some(racy),
+            CopyMethod::Auto,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("changed while"), "{e}");
     }
 
     #[test]
