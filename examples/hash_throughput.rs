@@ -16,7 +16,7 @@ fn main() {
 
     let start = Instant::now();
     for path in &paths {
-        match xencfg::hash::hash_file(path) {
+        match xencfg::load::hash::hash_file(path) {
             Ok(facts) => println!("{}  {}", facts.sha256.unwrap_or_default(), path.display()),
             Err(e) => eprintln!("{e}"),
         }
@@ -24,7 +24,7 @@ fn main() {
     let one_by_one = start.elapsed().as_secs_f64();
 
     let start = Instant::now();
-    let failed = xencfg::hash::hash_files(&paths)
+    let failed = xencfg::load::hash::hash_files(&paths)
         .iter()
         .filter(|r| r.is_err())
         .count();

@@ -8,7 +8,7 @@
 //! written, an argument that names nothing.
 
 use crate::emit::output::OutputError;
-use crate::input::ReadError;
+use crate::load::input::ReadError;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;

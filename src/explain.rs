@@ -21,7 +21,7 @@ use crate::checks::sections::MAX_EFI_FILES;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Location, SourceMap, Span, render};
 use crate::fdt::{Fdt, Node, dts};
-use crate::image::ImageFormat;
+use crate::load::image::ImageFormat;
 use crate::model::{BootSection, Guest, Module, ModuleRole};
 use crate::target::{Target, XenVersion};
 use std::fmt::Write;

@@ -1,7 +1,7 @@
 //! xencfg: a compiler for Xen on Arm64 EFI boot configurations.
 //!
 //! The pipeline runs in one direction (`ARCHITECTURE.md`): [`load`] (every
-//! input read once, bounded) → [`cfg`] (Xen's lexical rules, spans) →
+//! input read once, bounded) → [`cfg`](mod@cfg) (Xen's lexical rules, spans) →
 //! [`lower`] (a typed [`model::System`]) → [`analyze`] (the [`analyze::Plan`]:
 //! host trees, domids, fragments, merged trees) → [`checks`] (one table of
 //! rules) → [`emit`] (manifest, output directory). [`pipeline`] runs the
@@ -12,7 +12,6 @@
 
 pub mod analyze;
 pub mod binding;
-pub mod cache;
 pub mod cfg;
 pub mod checks;
 pub mod cli;
@@ -23,11 +22,8 @@ pub mod error;
 pub mod esp;
 pub mod explain;
 pub mod fdt;
-pub mod hash;
 pub mod host;
-pub mod image;
 pub mod import;
-pub mod input;
 pub mod load;
 pub mod lower;
 pub mod manual;
@@ -36,5 +32,4 @@ pub mod pipeline;
 pub mod progress;
 pub mod range;
 pub mod stdout;
-pub mod structures;
 pub mod target;

@@ -233,7 +233,7 @@ fn placeholders(text: &str, out: &mut Vec<Inline>) {
     out.push(roman(rest));
 }
 
-/// `(XC0104)`: the code of a check, taken from the registry so a renumbered
+/// `(XC0104)`: the code of a check, taken from the catalogue (`diag::codes`) so a renumbered
 /// check cannot leave the page behind.
 fn code(check: &Check) -> String {
     format!("({})", check.code)

@@ -803,7 +803,7 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
             pipeline::run(&options, &mut SourceMap::default(), &mut diags).expect("compile");
         assert!(!diags.has_errors());
         compiled
-            .hash_inputs(None, &xencfg::cache::Cache::disabled())
+            .hash_inputs(None, &xencfg::load::cache::Cache::disabled())
             .expect("hash");
         compiled
     };
@@ -819,7 +819,7 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     build::build(
         &compile_now(),
         &build_opts,
-        &xencfg::cache::Cache::disabled(),
+        &xencfg::load::cache::Cache::disabled(),
     )
     .expect("first build");
     let before = fs::read(out.join("manifest.json")).unwrap();
@@ -829,8 +829,12 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     let ramdisk = dir.path().join("initrd-guest2.cpio.gz");
     let saved = fs::read(&ramdisk).unwrap();
     fs::remove_file(&ramdisk).unwrap();
-    let e = build::build(&compiled, &build_opts, &xencfg::cache::Cache::disabled())
-        .expect_err("must fail");
+    let e = build::build(
+        &compiled,
+        &build_opts,
+        &xencfg::load::cache::Cache::disabled(),
+    )
+    .expect_err("must fail");
     assert!(e.to_string().contains("initrd-guest2.cpio.gz"), "{e}");
     assert_eq!(fs::read(out.join("manifest.json")).unwrap(), before);
     assert_no_staging(dir.path());
@@ -841,8 +845,12 @@ fn file_that_vanishes_or_changes_before_staging_fails_the_build() {
     let mut changed = saved.clone();
     changed.push(0);
     fs::write(&ramdisk, &changed).unwrap();
-    let e = build::build(&compiled, &build_opts, &xencfg::cache::Cache::disabled())
-        .expect_err("must fail");
+    let e = build::build(
+        &compiled,
+        &build_opts,
+        &xencfg::load::cache::Cache::disabled(),
+    )
+    .expect_err("must fail");
     assert!(
         e.to_string().contains("changed while xencfg was building"),
         "{e}"

@@ -25,7 +25,7 @@ fn snapshot(dir: &Path) -> Snapshot {
             if entry.file_type().unwrap().is_dir() {
                 walk(root, &path, into);
             } else {
-                let facts = xencfg::hash::hash_file(&path).unwrap();
+                let facts = xencfg::load::hash::hash_file(&path).unwrap();
                 into.insert(
                     path.strip_prefix(root).unwrap().to_path_buf(),
                     facts.sha256.unwrap(),

@@ -445,7 +445,7 @@ proptest! {
             render::json(d, &sources);
         }
         if build && !diags.has_errors() {
-            compiled.hash_inputs(None, &xencfg::cache::Cache::disabled()).expect("the example's files hash");
+            compiled.hash_inputs(None, &xencfg::load::cache::Cache::disabled()).expect("the example's files hash");
             let result = build::build(&compiled, &BuildOptions {
                 out: dir.path().join("out"),
                 efi_name: "xen".into(),
@@ -454,7 +454,7 @@ proptest! {
                 emit_dts: true,
                 force: false,
                 target,
-            }, &xencfg::cache::Cache::disabled());
+            }, &xencfg::load::cache::Cache::disabled());
             if let Err(e) = result {
                 // Only the known exit-2 outcome of an error-free compile.
                 prop_assert!(e.to_string().contains("has no host DTB to build"), "{e}");

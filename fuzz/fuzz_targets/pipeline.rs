@@ -84,7 +84,7 @@ fuzz_target!(|data: &[u8]| {
         render::human(d, &sources);
         render::json(d, &sources);
     }
-    if diags.has_errors() || compiled.hash_inputs(None, &xencfg::cache::Cache::disabled()).is_err() {
+    if diags.has_errors() || compiled.hash_inputs(None, &xencfg::load::cache::Cache::disabled()).is_err() {
         return;
     }
     let _ = build::build(
@@ -98,6 +98,6 @@ fuzz_target!(|data: &[u8]| {
             force: true,
             target,
         },
-        &xencfg::cache::Cache::disabled(),
+        &xencfg::load::cache::Cache::disabled(),
     );
 });

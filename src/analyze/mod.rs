@@ -28,9 +28,9 @@ use crate::cfg::Document;
 use crate::diag::{Diagnostics, SourceMap};
 use crate::error::Error;
 use crate::fdt::Fdt;
-use crate::hash::FileFacts;
 use crate::host::{HostFacts, HostRam};
 use crate::load::cfg::ChainLink;
+use crate::load::hash::FileFacts;
 use crate::model::{BootSection, System};
 use crate::target::Target;
 use std::cell::{Cell, OnceCell};
@@ -174,7 +174,7 @@ impl Plan {
     pub fn hash_inputs(
         &mut self,
         progress: Option<&crate::progress::Progress>,
-        cache: &crate::cache::Cache,
+        cache: &crate::load::cache::Cache,
     ) -> Result<(), Error> {
         let paths: Vec<PathBuf> = self
             .facts
@@ -260,7 +260,6 @@ pub fn analyze(
         target: &options.target,
     };
     let mut system = crate::lower::lower(&input, diags);
-    crate::structures::derive_memory(&mut system);
     let default_section = default_section(&system, options);
 
     let mut facts = crate::load::files::inspect(&system, diags);

@@ -9,7 +9,7 @@ use crate::binding::value::PropertyValue;
 use crate::binding::{self, PropertySpec};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity, Span};
-use crate::image::ImageFormat;
+use crate::load::image::ImageFormat;
 use crate::model::Guest;
 use crate::target::XenVersion;
 

@@ -5,8 +5,8 @@
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Severity};
 use crate::esp::EspPath;
-use crate::hash::FileFacts;
-use crate::image::ImageFormat;
+use crate::load::hash::FileFacts;
+use crate::load::image::ImageFormat;
 use crate::model::{Module, ModuleRole, System};
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;

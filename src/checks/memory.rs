@@ -9,7 +9,7 @@ use crate::binding;
 use crate::binding::value::PropertyValue;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
-use crate::image::ImageFormat;
+use crate::load::image::ImageFormat;
 use crate::model::{Guest, Module};
 use crate::range::Range;
 use crate::target::XenVersion;
@@ -287,7 +287,7 @@ fn kernel_extent(module: &Module, cx: &SectionView) -> Option<u64> {
 
 fn read_at(module: &Module, from: SeekFrom, buf: &mut [u8]) -> Option<()> {
     // Not File::open: the path may have become a FIFO since it was hashed.
-    let mut f = crate::input::open_regular(&module.source).ok()?;
+    let mut f = crate::load::input::open_regular(&module.source).ok()?;
     f.seek(from).ok()?;
     f.read_exact(buf).ok()
 }

@@ -9,12 +9,12 @@
 //! check passed hash the inputs and [`build`] the directory.
 
 use crate::analyze::Plan;
-use crate::cache::Cache;
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::emit::manifest::{self, FileInfo, ManifestInput};
 use crate::emit::output::{self, Content, OutputError, OutputFile, Stage};
 use crate::error::Error;
 use crate::fdt::dts;
+use crate::load::cache::Cache;
 use crate::model::ModuleRole;
 use crate::target::Target;
 use sha2::{Digest, Sha256};

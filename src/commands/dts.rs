@@ -13,11 +13,12 @@ const MAX_DTS_INPUT: u64 = 64 << 20;
 /// The DTS on stdout or in `out`; a blob that does not parse is a finding
 /// about the input (exit status 1), said on stderr.
 pub fn run(file: &Path, out: Option<&Path>) -> Result<Outcome, Error> {
-    let bytes =
-        crate::input::read_capped(file, MAX_DTS_INPUT).map_err(|error| Error::InputUnreadable {
+    let bytes = crate::load::input::read_capped(file, MAX_DTS_INPUT).map_err(|error| {
+        Error::InputUnreadable {
             path: file.to_path_buf(),
             error,
-        })?;
+        }
+    })?;
     match Fdt::from_bytes(&bytes) {
         Ok(fdt) => {
             let text = dts::to_dts(&fdt);

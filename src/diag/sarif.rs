@@ -1,6 +1,6 @@
 //! SARIF 2.1.0 output (`--format sarif`), for CI code scanning.
 //!
-//! One log with one run: `tool.driver` lists every check of the registry as
+//! One log with one run: `tool.driver` lists every check of the catalogue as
 //! a rule (id = code, name, short and full description, help, default
 //! level), and each diagnostic becomes a result with its rule, level,
 //! message and locations. A cfg location is a physical location with a

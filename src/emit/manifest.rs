@@ -7,8 +7,8 @@
 //! same tree built under another directory (every Yocto `TMPDIR`), or with
 //! the same root spelt `D/./`, gives the same bytes.
 
-use crate::hash::FileFacts;
-use crate::image::ImageFormat;
+use crate::load::hash::FileFacts;
+use crate::load::image::ImageFormat;
 use crate::model::{Module, ModuleRole, System};
 use crate::target::{Built, Target, VersionSource, XenVersion, kconfig};
 use serde::Serialize;

@@ -23,14 +23,14 @@
 //!
 //! Nothing is written outside the destination but that lock file, the
 //! temporary sibling, `.<name>.xencfg-<pid>-<random>`, and the build cache
-//! `.<name>.xencfg.cache` ([`crate::cache`]): beside the output, not in it,
+//! `.<name>.xencfg.cache` ([`crate::load::cache`]): beside the output, not in it,
 //! so the output stays byte-identical for identical inputs.
 //!
 //! Staged copies must hold the bytes whose sha256 the manifest records: a
 //! file that changes or vanishes after it was checked fails the build
 //! instead of staging bytes the manifest does not describe. A copy whose
 //! source comes with a clean [`Proof`] (its stamp when it was hashed, see
-//! [`crate::hash`]) is made by the kernel without reading it into xencfg —
+//! [`crate::load::hash`]) is made by the kernel without reading it into xencfg —
 //! a reflink clone (`FICLONE`: btrfs, XFS, bcachefs; no data is copied) or
 //! `copy_file_range` (in-kernel copy; server-side on NFS) — and is proven
 //! by the source's stamp being the same before and after the copy; any
@@ -40,7 +40,7 @@
 mod interrupt;
 mod ownership;
 
-use crate::hash::{Proof, Stamp};
+use crate::load::hash::{Proof, Stamp};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs;
@@ -115,7 +115,7 @@ fn err(path: &Path, message: impl fmt::Display) -> OutputError {
 }
 
 /// The manifest's file name; its content says whether a directory is
-/// xencfg's output (see [`ownership`]).
+/// xencfg's output (see `ownership`).
 pub const MANIFEST_NAME: &str = "manifest.json";
 
 /// Write `files` as the new content of `dir`.
@@ -141,7 +141,7 @@ impl Stage<'_> {
     }
 
     /// Keep `bytes` as the build cache beside the output directory (see
-    /// [`crate::cache`]): written once the output is complete, just before
+    /// [`crate::load::cache`]): written once the output is complete, just before
     /// it is swapped in.
     pub fn keep_cache(&mut self, bytes: Vec<u8>) {
         self.cache = Some(bytes);
@@ -152,7 +152,7 @@ impl Stage<'_> {
     pub fn write_all(&mut self, files: &[OutputFile]) -> Result<(), OutputError> {
         interrupt::check().map_err(|e| err(self.dir, e))?;
         let root = self.root;
-        crate::hash::parallel(files, || (), |_, file| write_one(root, file))
+        crate::load::hash::parallel(files, || (), |_, file| write_one(root, file))
             .into_iter()
             .try_for_each(|r| r.unwrap_or_else(|| Err(err(root, "file was not written"))))
     }
@@ -262,7 +262,7 @@ fn write_locked(
     if let Some(bytes) = stage.cache.take() {
         keep_cache(
             staging.path(),
-            &parent.join(crate::cache::file_name(name)),
+            &parent.join(crate::load::cache::file_name(name)),
             &bytes,
         );
     }
@@ -513,7 +513,7 @@ pub fn stage_copy(
         return copy_verified(source, dest, sha256);
     };
     let stage_err = |e: io::Error| err(source, format!("cannot stage: {e}"));
-    let from = crate::input::open_regular(source).map_err(stage_err)?;
+    let from = crate::load::input::open_regular(source).map_err(stage_err)?;
     let stamp = |f: &fs::File| f.metadata().map(|m| Stamp::of(&m)).map_err(stage_err);
     if stamp(&from)? != proof.stamp {
         // Touched since it was hashed: perhaps the same bytes still.
@@ -599,7 +599,7 @@ fn copy_range(from: &fs::File, to: &fs::File, len: u64) -> io::Result<bool> {
 
 /// The portable copy: through a buffer, `len` bytes.
 fn read_write(from: &fs::File, to: &fs::File, len: u64) -> io::Result<()> {
-    let mut chunk = vec![0u8; crate::hash::CHUNK_LEN];
+    let mut chunk = vec![0u8; crate::load::hash::CHUNK_LEN];
     let mut from = from.take(len);
     let mut to = to;
     loop {
@@ -619,14 +619,14 @@ fn read_write(from: &fs::File, to: &fs::File, len: u64) -> io::Result<()> {
 /// fail unless they still have the sha256 recorded when it was checked.
 fn copy_verified(source: &Path, dest: &Path, sha256: &str) -> Result<(), OutputError> {
     let stage_err = |e: io::Error| err(source, format!("cannot stage: {e}"));
-    let mut from = crate::input::open_regular(source).map_err(stage_err)?;
+    let mut from = crate::load::input::open_regular(source).map_err(stage_err)?;
     let mut to = fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(dest)
         .map_err(|e| err(dest, e))?;
     let mut hasher = Sha256::new();
-    let mut chunk = vec![0u8; crate::hash::CHUNK_LEN];
+    let mut chunk = vec![0u8; crate::load::hash::CHUNK_LEN];
     loop {
         interrupt::check().map_err(|e| err(dest, e))?;
         let n = match from.read(&mut chunk) {
@@ -851,14 +851,17 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         // Around the chunk size, and more than one copy_file_range call
         // would make were RANGE_LEN small.
-        for (i, len) in [0, 1, crate::hash::CHUNK_LEN + 7, 3 << 20]
+        for (i, len) in [0, 1, crate::load::hash::CHUNK_LEN + 7, 3 << 20]
             .into_iter()
             .enumerate()
         {
             let bytes = pseudo_random(len, i as u64 + 3);
             let source = tmp.path().join(format!("src{i}"));
             fs::write(&source, &bytes).unwrap();
-            let sha256 = crate::hash::hash_file(&source).unwrap().sha256.unwrap();
+            let sha256 = crate::load::hash::hash_file(&source)
+                .unwrap()
+                .sha256
+                .unwrap();
             let proof = Some(proof_of(&source));
             for method in [
                 CopyMethod::Auto,

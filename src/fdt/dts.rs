@@ -17,7 +17,7 @@
 //!
 //! An overlay whose `__local_fixups__` lists a cell that is no valid
 //! phandle is marked `/plugin/;`, which dtc 1.8 needs to read the text
-//! back (see [`needs_plugin`]).
+//! back (see `needs_plugin`).
 //!
 //! Limits, shared with dtc's own output:
 //! - `boot_cpuid_phys` is a header field with no DTS syntax; compile with

@@ -4,7 +4,7 @@
 //! round trip (`boot_cpuid_phys`), the memory reservation block, and every
 //! node and property in order, whatever their names. [`read`] turns bytes
 //! into a tree and rejects malformed blobs with an [`FdtError`], never a
-//! panic; [`write`] lays the tree out exactly as `dtc -I dtb -O dtb` does,
+//! panic; [`write`](mod@write) lays the tree out exactly as `dtc -I dtb -O dtb` does,
 //! so an unmodified tree is written back byte-identical to dtc's output;
 //! [`dts`] prints the tree as DTS source that dtc accepts.
 

@@ -2,7 +2,7 @@
 //! xen.cfg in section form.
 //!
 //! ImageBuilder (the bash tool that writes U-Boot scripts for dom0less) is
-//! configured by a file of bash variables; [`shell`](super::shell) reads it
+//! configured by a file of bash variables; [`super::shell`] reads it
 //! as data. Each variable is either translated (the Xen command line, dom0,
 //! the host DTB and overlays, and per guest its kernel, ramdisk, passthrough
 //! DTB, memory in MB, vCPUs, command line, static memory, direct map,

@@ -7,7 +7,7 @@ use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, SourceMap, Span};
 use crate::error::Error;
 use crate::esp::EspPath;
-use crate::input::{ReadError, read_capped};
+use crate::load::input::{ReadError, read_capped};
 use std::path::Path;
 
 /// Upper bound on a cfg file. Xen's own reader has none, but a real cfg is

@@ -7,7 +7,7 @@
 
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::hash::{self, FileFacts};
+use crate::load::hash::{self, FileFacts};
 use crate::model::{Module, System};
 use std::collections::BTreeMap;
 use std::fs;
@@ -73,7 +73,7 @@ pub fn inspect_modules(
                     format!(
                         "`{}` is {}, not a regular file",
                         module.path,
-                        crate::input::kind_of(&meta)
+                        crate::load::input::kind_of(&meta)
                     ),
                 )
                 .help("name the file itself"),

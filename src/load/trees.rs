@@ -6,8 +6,8 @@
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::fdt::Fdt;
-use crate::hash::FileFacts;
-use crate::input::{ReadError, read_capped};
+use crate::load::hash::FileFacts;
+use crate::load::input::{ReadError, read_capped};
 use crate::model::{Module, System};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

@@ -152,14 +152,16 @@ pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
         );
     }
 
-    System {
+    let mut system = System {
         cfg_path: input.cfg_path.to_path_buf(),
         root: input.root.to_path_buf(),
         default_section,
         global_video,
         sections,
         pools,
-    }
+    };
+    structures::derive_memory(&mut system);
+    system
 }
 
 /// Why a section that no `domains=`/`guests=` names is meant as a guest,

@@ -7,15 +7,16 @@
 //! offending bytes of the value.
 
 use super::{raw_sub_span, sub_span};
+use crate::binding::value::{Kib, PropertyValue};
 use crate::binding::{self, value};
 use crate::cfg::{Document, Section};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
-use crate::model::Spanned;
 use crate::model::structures::{
     CpuPool, EvtchnKey, GuestStructures, PoolCpu, RefusedKey, SharedMemKey, ShmRole, StaticMem,
     VcpuAffinity,
 };
+use crate::model::{GuestProperty, Spanned, System};
 use crate::range::Range;
 use crate::target::Target;
 use std::collections::BTreeMap;
@@ -515,6 +516,37 @@ pub fn lower_pool(section: &Section, diags: &mut Diagnostics) -> CpuPool {
         ));
     }
     pool
+}
+
+/// Give every guest with `static-mem` and no `memory` the sum of its ranges
+/// (spec §1.4). A sum that is not whole pages is left underived: the
+/// alignment check reports it, and the missing `memory` is not reported
+/// again.
+pub fn derive_memory(system: &mut System) {
+    for guest in system.sections.iter_mut().flat_map(|s| s.guests.iter_mut()) {
+        if guest.property(&binding::MEMORY).is_some()
+            || guest.rejected.iter().any(|r| r == binding::MEMORY.dt_name)
+        {
+            continue;
+        }
+        let structures = &guest.structures;
+        match &structures.static_mem {
+            Some(mem) if mem.total() % 4096 == 0 => {
+                let span = mem.span;
+                let kib = Kib(mem.total() / 1024);
+                guest.properties.push(GuestProperty {
+                    dt_name: binding::MEMORY.dt_name.to_string(),
+                    value: PropertyValue::Memory(kib),
+                    span,
+                });
+            }
+            Some(_) => guest.rejected.push(binding::MEMORY.dt_name.to_string()),
+            None if structures.static_mem_rejected => {
+                guest.rejected.push(binding::MEMORY.dt_name.to_string())
+            }
+            None => {}
+        }
+    }
 }
 
 #[cfg(test)]

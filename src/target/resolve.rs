@@ -191,7 +191,7 @@ fn config_mismatch(given: &BuildConfig, inside: &BuildConfig) -> Diagnostic {
 
 fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
     // Not File::open: a FIFO would block the open until a writer came.
-    let file = crate::input::open_regular(path)
+    let file = crate::load::input::open_regular(path)
         .map_err(|e| format!("cannot read {what} {}: {e}", path.display()))?;
     let meta = file
         .metadata()

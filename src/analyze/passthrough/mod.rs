@@ -23,8 +23,8 @@ use super::fragments::GeneratedFragment;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::fdt::Fdt;
-use crate::hash::FileFacts;
-use crate::image::ImageFormat;
+use crate::load::hash::FileFacts;
+use crate::load::image::ImageFormat;
 use crate::model::{BootSection, Guest, Module};
 use crate::range::Range;
 use crate::target::Target;
@@ -173,11 +173,11 @@ const MAX_FRAGMENT_SIZE: u64 = 2 << 20;
 /// Bounded and non-blocking even if the file was swapped since it was
 /// hashed (for a FIFO, `fs::read` would block).
 pub(crate) fn read_fragment(path: &Path) -> Result<Vec<u8>, String> {
-    crate::input::read_capped(path, MAX_FRAGMENT_SIZE).map_err(|e| match e {
-        crate::input::ReadError::TooLarge { size, .. } => {
+    crate::load::input::read_capped(path, MAX_FRAGMENT_SIZE).map_err(|e| match e {
+        crate::load::input::ReadError::TooLarge { size, .. } => {
             format!("is {size} bytes; Xen builds the guest's whole device tree in 2 MiB")
         }
-        crate::input::ReadError::Io(e) => format!("cannot be read: {e}"),
+        crate::load::input::ReadError::Io(e) => format!("cannot be read: {e}"),
     })
 }
 

@@ -115,11 +115,11 @@ fn expected_files(dir: &Path) -> Result<BTreeSet<PathBuf>, String> {
             if meta.is_symlink() {
                 "a symbolic link"
             } else {
-                crate::input::kind_of(&meta)
+                crate::load::input::kind_of(&meta)
             }
         ));
     }
-    let bytes = crate::input::read_capped(&path, MAX_MANIFEST_SIZE)
+    let bytes = crate::load::input::read_capped(&path, MAX_MANIFEST_SIZE)
         .map_err(|e| format!("its {MANIFEST_NAME} cannot be read: {e}"))?;
     let not_ours = || format!("its {MANIFEST_NAME} is not xencfg's");
     let manifest: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| not_ours())?;

@@ -8,7 +8,7 @@
 //! nanoseconds), when its read began, its format and its sha256. The next build of that
 //! directory stats each input and reuses the entry whose stamp is the
 //! same, as git's index does, unless the entry is "racily clean" (the
-//! file changed less than [`crate::hash::RACY_MARGIN`] before it was
+//! file changed less than [`crate::load::hash::RACY_MARGIN`] before it was
 //! hashed, so a later same-size write could have left the same stamp):
 //! such a file is hashed again. `--no-cache` ignores the entries (and
 //! makes staging verify every copy by reading it), and writes new ones.
@@ -25,8 +25,8 @@
 //! running the build and parses as this format; anything else is ignored
 //! (and replaced by the build).
 
-use crate::hash::{self, FileFacts, Proof, Stamp};
-use crate::image::ImageFormat;
+use crate::load::hash::{self, FileFacts, Proof, Stamp};
+use crate::load::image::ImageFormat;
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -100,7 +100,7 @@ pub enum Found {
 
 impl Cache {
     /// No entries to reuse and no stamp trusted (`--no-cache`, and callers
-    /// of [`crate::compile::Compiled::hash_inputs`]): every input is
+    /// of [`crate::analyze::Plan::hash_inputs`]): every input is
     /// hashed, every staged copy verified by reading; new entries are kept.
     pub fn disabled() -> Cache {
         Cache {
@@ -243,7 +243,7 @@ fn read_entries(path: &Path) -> Option<Vec<Entry>> {
     if !meta.is_file() || meta.uid() != rustix::process::geteuid().as_raw() {
         return None;
     }
-    let bytes = crate::input::read_capped(path, MAX_CACHE_SIZE).ok()?;
+    let bytes = crate::load::input::read_capped(path, MAX_CACHE_SIZE).ok()?;
     let file: CacheFile = serde_json::from_slice(&bytes).ok()?;
     (file.xencfg_cache == VERSION).then_some(file.entries)
 }

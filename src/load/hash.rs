@@ -9,7 +9,7 @@
 //! whose stamp is still the same later holds the bytes that were hashed,
 //! provided its last change lies clearly before the read began (the
 //! "racily clean" guard, [`Proof::is_clean`]): that is what lets
-//! [`crate::cache`] skip unchanged files and staging copy a file with the
+//! [`crate::load::cache`] skip unchanged files and staging copy a file with the
 //! kernel's zero-copy paths instead of reading it again.
 //!
 //! Errors are `io::Error`s whose message starts with the path; their kind
@@ -17,7 +17,7 @@
 //! `InvalidInput` → XC0402 (not a regular file), anything else → XC0408
 //! (unreadable).
 
-use crate::image::{self, ImageFormat, SNIFF_LEN};
+use crate::load::image::{self, ImageFormat, SNIFF_LEN};
 use crate::progress::Progress;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -317,9 +317,9 @@ fn hash_file_with(
 }
 
 /// Open `path` for reading if it is a regular file, without blocking on a
-/// FIFO (see [`crate::input::open_regular`]).
+/// FIFO (see [`crate::load::input::open_regular`]).
 fn open_regular(path: &Path) -> io::Result<File> {
-    crate::input::open_regular(path).map_err(|e| match e.kind() {
+    crate::load::input::open_regular(path).map_err(|e| match e.kind() {
         io::ErrorKind::InvalidInput => e, // already names the path
         _ => with_path(path, e),
     })
