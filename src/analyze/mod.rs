@@ -44,6 +44,10 @@ use std::sync::Arc;
 /// DTB builds the rest again when asked, keeping memory bounded.
 pub const MERGED_CACHE_BUDGET: usize = 8 << 20;
 
+/// The manifest's file name in the output (the checks make sure no module
+/// takes it).
+pub const MANIFEST_NAME: &str = "manifest.json";
+
 /// What a run is asked to do: the cfg, where its files are, the target.
 #[derive(Clone)]
 pub struct Options {

@@ -10,10 +10,10 @@
 //! after the EFI loader's lines and `vpl011` guests print nowhere.
 
 use crate::diag::codes as c;
+use crate::diag::sub_span;
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::fdt::query::{self, string_value};
 use crate::fdt::{Fdt, Node};
-use crate::lower::sub_span;
 use crate::model::{BootSection, Spanned};
 use crate::target::{Built, Target};
 

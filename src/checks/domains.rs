@@ -127,7 +127,7 @@ fn dom0_vcpus(cx: &SectionView, capacity: u64, diags: &mut Diagnostics) {
     };
     // `word` is a slice of `text`: its offset is the pointer difference.
     let start = word.as_ptr() as usize - text.as_ptr() as usize;
-    let span = crate::lower::sub_span(options.span, text, start, word.len());
+    let span = crate::diag::sub_span(options.span, text, start, word.len());
     if vcpus <= capacity {
         return;
     }

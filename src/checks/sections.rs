@@ -282,7 +282,7 @@ fn output_names(system: &System, efi_name: &str, diags: &mut Diagnostics) {
         }
     }
     claim(
-        crate::emit::output::MANIFEST_NAME.to_string(),
+        crate::analyze::MANIFEST_NAME.to_string(),
         "the manifest".into(),
         Location::Nowhere,
         diags,

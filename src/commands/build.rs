@@ -210,7 +210,7 @@ fn write_output(
         sections: &plan.sections,
     });
     stage.write(&OutputFile {
-        relative: PathBuf::from(output::MANIFEST_NAME),
+        relative: PathBuf::from(crate::analyze::MANIFEST_NAME),
         content: Content::Bytes(manifest.to_json()),
     })
 }

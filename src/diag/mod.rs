@@ -123,6 +123,27 @@ impl Diagnostic {
     }
 }
 
+/// The span of `text[start..start + len]`, where `text` is the value that
+/// begins where `span` does. Values are decoded byte per char (Latin-1), so
+/// an offset into the file counts chars, not the UTF-8 bytes of `text`.
+pub fn sub_span(span: Span, text: &str, start: usize, len: usize) -> Span {
+    let raw_start = text[..start].chars().count();
+    let raw_len = text[start..start + len].chars().count();
+    raw_sub_span(span, raw_start, raw_len)
+}
+
+/// A span covering `len` file bytes (value chars) at char `start` of a
+/// single-line span. For loops that count chars themselves: calling
+/// [`sub_span`] per item of a long list would be quadratic.
+pub fn raw_sub_span(span: Span, start: usize, len: usize) -> Span {
+    Span {
+        offset: span.offset + start,
+        len,
+        col: span.col + start as u32,
+        ..span
+    }
+}
+
 /// The files that text spans point into, kept for rendering snippets.
 #[derive(Default, Debug)]
 pub struct SourceMap {

@@ -114,9 +114,9 @@ fn err(path: &Path, message: impl fmt::Display) -> OutputError {
     }
 }
 
-/// The manifest's file name; its content says whether a directory is
-/// xencfg's output (see `ownership`).
-pub const MANIFEST_NAME: &str = "manifest.json";
+// The manifest's content says whether a directory is xencfg's output
+// (see `ownership`).
+use crate::analyze::MANIFEST_NAME;
 
 /// Write `files` as the new content of `dir`.
 pub fn write_atomically(dir: &Path, files: &[OutputFile], force: bool) -> Result<(), OutputError> {

@@ -22,6 +22,7 @@ use crate::binding::{self, PropertySpec, ValueKind};
 use crate::cfg::{Document, Entry, Section, Word};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
+use crate::diag::{raw_sub_span, sub_span};
 use crate::esp::EspPath;
 use crate::model::structures::GuestStructures;
 use crate::model::{
@@ -50,6 +51,16 @@ pub struct LowerInput<'a> {
     pub root: &'a Path,
     pub target: &'a Target,
 }
+
+/// Properties xencfg writes on every domain node itself: a guest may not
+/// set them (XC0220).
+const WRITTEN_BY_XENCFG: &[&str] = &[
+    "compatible",
+    "#address-cells",
+    "#size-cells",
+    "phandle",
+    "linux,phandle",
+];
 
 pub fn lower(input: &LowerInput, diags: &mut Diagnostics) -> System {
     let doc = input.doc;
@@ -290,37 +301,6 @@ fn split_items(entry: &Entry, is_separator: impl Fn(char) -> bool) -> Vec<(&str,
         }
     }
     items
-}
-
-/// The span of `text[start..start + len]`, where `text` is the value that
-/// begins where `span` does. Values are decoded byte per char (Latin-1), so
-/// an offset into the file counts chars, not the UTF-8 bytes of `text`.
-pub fn sub_span(span: Span, text: &str, start: usize, len: usize) -> Span {
-    let raw_start = text[..start].chars().count();
-    let raw_len = text[start..start + len].chars().count();
-    raw_sub_span(span, raw_start, raw_len)
-}
-
-/// A span covering `len` file bytes (value chars) at char `start` of a
-/// single-line span. For loops that count chars themselves: calling
-/// Properties xencfg writes on every domain node itself: a guest may not
-/// set them (XC0220).
-const WRITTEN_BY_XENCFG: &[&str] = &[
-    "compatible",
-    "#address-cells",
-    "#size-cells",
-    "phandle",
-    "linux,phandle",
-];
-
-/// [`sub_span`] per item of a long list would be quadratic.
-pub fn raw_sub_span(span: Span, start: usize, len: usize) -> Span {
-    Span {
-        offset: span.offset + start,
-        len,
-        col: span.col + start as u32,
-        ..span
-    }
 }
 
 /// A guest section lowered once, shared by every boot section naming it.

@@ -6,12 +6,12 @@
 //! decided per boot section by the checks. Every error points at the
 //! offending bytes of the value.
 
-use super::{raw_sub_span, sub_span};
 use crate::binding::value::{Kib, PropertyValue};
 use crate::binding::{self, value};
 use crate::cfg::{Document, Section};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
+use crate::diag::{raw_sub_span, sub_span};
 use crate::model::structures::{
     CpuPool, EvtchnKey, GuestStructures, PoolCpu, RefusedKey, SharedMemKey, ShmRole, StaticMem,
     VcpuAffinity,
