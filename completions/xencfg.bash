@@ -387,7 +387,7 @@ _xencfg() {
                     return 0
                     ;;
                 --format)
-                    COMPREPLY=($(compgen -W "human json sarif" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "human json sarif svg" -- "${cur}"))
                     return 0
                     ;;
                 --color)

@@ -93,7 +93,7 @@ set edit:completion:arg-completer[xencfg] = {|@words|
             cand --allow 'Silence a check'
             cand -D 'Make a check an error'
             cand --deny 'Make a check an error'
-            cand --format 'How to print diagnostics'
+            cand --format 'How to print diagnostics (on stderr); `svg` draws the memory map instead of the text'
             cand --color 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never'
             cand --deny-warnings 'Treat every warning as an error'
             cand --memory 'Also print each host''s memory map: RAM, reservations, static memory, shared memory and passthrough MMIO, labelled with their owners, overlaps marked'

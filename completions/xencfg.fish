@@ -89,9 +89,10 @@ complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l root -d 'Direc
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -s W -l warn -d 'Make a check a warning' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -s A -l allow -d 'Silence a check' -r
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -s D -l deny -d 'Make a check an error' -r
-complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l format -d 'How to print diagnostics' -r -f -a "human\t'rustc-style text on stderr'
+complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l format -d 'How to print diagnostics (on stderr); `svg` draws the memory map instead of the text' -r -f -a "human\t'rustc-style text on stderr'
 json\t'One JSON object per diagnostic, one per line'
-sarif\t'One SARIF 2.1.0 log, for CI code scanning'"
+sarif\t'One SARIF 2.1.0 log, for CI code scanning'
+svg\t'With --memory: the memory map of one boot section (--section, else the default) as an SVG picture on stdout, to scale with breaks over large gaps, overlaps in red; diagnostics as human text on stderr'"
 complete -c xencfg -n "__fish_xencfg_using_subcommand explain" -l color -d 'When to colour diagnostics: on a terminal unless NO_COLOR is set (auto), always, or never' -r -f -a "auto\t''
 always\t''
 never\t''"

@@ -94,7 +94,8 @@ const EXAMPLES_CHECK: &str = "Examples:
   xencfg check xen.cfg -A XC0215 --deny-warnings";
 const EXAMPLES_EXPLAIN: &str = "Examples:
   xencfg explain xen.cfg --section xen-debug
-  xencfg explain xen.cfg --memory";
+  xencfg explain xen.cfg --memory
+  xencfg explain xen.cfg --memory --format svg > memory.svg";
 const EXAMPLES_IMPORT: &str = "Examples:
   xencfg import imagebuilder config -o xen.cfg";
 const EXAMPLES_DTS: &str = "Examples:
@@ -154,15 +155,15 @@ pub struct CommonArgs {
     /// Treat every warning as an error.
     #[arg(long)]
     pub deny_warnings: bool,
-    /// How to print diagnostics.
-    #[arg(long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
 }
 
 #[derive(Args, Debug)]
 pub struct BuildArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
     /// The output directory.
     #[arg(short, long, value_name = "DIR")]
     pub out: PathBuf,
@@ -187,6 +188,9 @@ pub struct BuildArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// How to print diagnostics.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 #[derive(Subcommand, Debug)]
@@ -210,10 +214,39 @@ pub struct ImportArgs {
 pub struct ExplainArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// How to print diagnostics (on stderr); `svg` draws the memory map instead of the text.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+    pub format: ExplainFormat,
     /// Also print each host's memory map: RAM, reservations, static memory, shared memory and
     /// passthrough MMIO, labelled with their owners, overlaps marked.
     #[arg(long)]
     pub memory: bool,
+}
+
+/// `explain`'s formats: those of the diagnostics, and a picture.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExplainFormat {
+    /// rustc-style text on stderr.
+    Human,
+    /// One JSON object per diagnostic, one per line.
+    Json,
+    /// One SARIF 2.1.0 log, for CI code scanning.
+    Sarif,
+    /// With --memory: the memory map of one boot section (--section, else the default) as an
+    /// SVG picture on stdout, to scale with breaks over large gaps, overlaps in red; diagnostics
+    /// as human text on stderr.
+    Svg,
+}
+
+impl ExplainFormat {
+    /// The format of the diagnostics on stderr.
+    pub fn diagnostics(self) -> Format {
+        match self {
+            ExplainFormat::Human | ExplainFormat::Svg => Format::Human,
+            ExplainFormat::Json => Format::Json,
+            ExplainFormat::Sarif => Format::Sarif,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

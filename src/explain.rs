@@ -14,6 +14,7 @@
 //! and `--format json` are).
 
 pub mod memory;
+pub mod svg;
 
 use crate::analyze::Plan;
 use crate::binding::value::PropertyValue;
@@ -115,6 +116,41 @@ pub fn explain(
     }
     out.push_str(&body);
     out
+}
+
+/// The memory map of one boot section as an SVG picture
+/// (`explain --memory --format svg`): `--section`'s, else the default one.
+pub fn memory_svg(plan: &Plan, opts: &ExplainOptions) -> String {
+    let system = &plan.system;
+    let wanted = opts.section.unwrap_or(&plan.default_section);
+    let found = system
+        .sections
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.name == wanted);
+    let Some((index, section)) = found else {
+        return svg::render(&svg::Picture {
+            title: format!("Memory map: no boot section [{wanted}]"),
+            map: None,
+        });
+    };
+    let sources = SourceMap::default();
+    let merged = plan.merged(index);
+    let context = SectionContext {
+        plan,
+        sources: &sources,
+        opts,
+        index,
+        section,
+        merged: merged.as_ref().map(|m| &m.tree),
+    };
+    svg::render(&svg::Picture {
+        title: format!(
+            "Memory map of [{}] for Xen {}",
+            section.name, opts.target.version
+        ),
+        map: context.collect_memory().as_ref(),
+    })
 }
 
 fn default_reason(plan: &Plan, opts: &ExplainOptions) -> String {
@@ -534,10 +570,21 @@ impl SectionContext<'_> {
     fn memory_map(&self) -> String {
         let mut out =
             String::from("  Host memory map (end addresses inclusive; ! marks a problem)\n");
-        let Some(merged) = self.merged else {
+        let Some(map) = self.collect_memory() else {
             out.push_str("    not available: the host DTB could not be read\n");
             return out;
         };
+        out.push_str(&map.render("  "));
+        out.push_str(
+            "    Under EFI, Xen takes RAM from the firmware's memory map, not from /memory nodes;\n    \
+             modules are placed by the firmware at boot and are not shown.\n",
+        );
+        out
+    }
+
+    /// The section's memory map, `None` without a merged host tree.
+    fn collect_memory(&self) -> Option<memory::MemoryMap> {
+        let merged = self.merged?;
         // A fragment xencfg builds (`passthrough=`) exists only in memory
         // until `build` writes it; a hand-written one is read from its file.
         let trees: Vec<(&Guest, Fdt)> = self
@@ -567,13 +614,11 @@ impl SectionContext<'_> {
                 tree,
             })
             .collect();
-        let map = memory::collect(merged, &fragments, self.opts.target.version);
-        out.push_str(&map.render("  "));
-        out.push_str(
-            "    Under EFI, Xen takes RAM from the firmware's memory map, not from /memory nodes;\n    \
-             modules are placed by the firmware at boot and are not shown.\n",
-        );
-        out
+        Some(memory::collect(
+            merged,
+            &fragments,
+            self.opts.target.version,
+        ))
     }
 }
 

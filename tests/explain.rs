@@ -311,3 +311,91 @@ fn explains_every_bad_input() {
         assert!(stdout(&out).starts_with("What Xen "), "{}", case.display());
     }
 }
+
+/// `--memory --format svg`: the map of the examples as SVG, golden, and
+/// the same bytes on every run.
+#[test]
+fn draws_the_memory_of_the_examples() {
+    for example in ["rfc", "explain", "structures", "passthrough"] {
+        let (_dir, out) = explain(example, &["--memory", "--format", "svg"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let svg = stdout(&out);
+        assert_golden(
+            &testdata(&format!("explain/expected/memory-{example}.svg")),
+            &svg,
+        );
+        let (_dir, again) = explain(example, &["--memory", "--format", "svg"]);
+        assert_eq!(again.stdout, out.stdout, "{example}: not deterministic");
+    }
+}
+
+/// Diagnostics stay on stderr, as text, and `svg` needs `--memory`.
+#[test]
+fn svg_keeps_diagnostics_on_stderr_and_needs_memory() {
+    let (_dir, out) = explain("explain", &["--memory", "--format", "svg"]);
+    assert!(stdout(&out).starts_with("<?xml"));
+    assert!(stderr(&out).contains("warning[XC0101]"), "{}", stderr(&out));
+    let (_dir, out) = explain("explain", &["--format", "svg"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--memory"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
+}
+
+/// A real SVG renderer (librsvg's `rsvg-convert`, Debian's librsvg2-bin,
+/// installed by .ci/run) draws the picture: a PNG that is not empty and
+/// not one colour.
+#[test]
+fn the_memory_picture_renders() {
+    if std::process::Command::new("rsvg-convert")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "rsvg-convert must be installed in CI (librsvg2-bin)"
+        );
+        eprintln!("skipped: rsvg-convert is not installed (apt-get install librsvg2-bin)");
+        return;
+    }
+    let (dir, out) = explain("explain", &["--memory", "--format", "svg"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let svg = dir.path().join("memory.svg");
+    let png = dir.path().join("memory.png");
+    fs::write(&svg, &out.stdout).unwrap();
+    let rendered = std::process::Command::new("rsvg-convert")
+        .args(["--format", "png", "--output"])
+        .arg(&png)
+        .arg(&svg)
+        .output()
+        .unwrap();
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    let pixels = png_pixels(&fs::read(&png).unwrap());
+    assert!(pixels.len() > 1000, "{} pixel bytes", pixels.len());
+    let first = &pixels[..4];
+    assert!(
+        pixels.chunks(4).any(|p| p != first),
+        "the PNG is a single colour"
+    );
+}
+
+/// The inflated scanlines of a PNG (with their filter bytes: enough to
+/// tell one colour from many), read with the inflater xencfg already uses.
+fn png_pixels(png: &[u8]) -> Vec<u8> {
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let mut at = 8;
+    let mut idat = Vec::new();
+    while at + 8 <= png.len() {
+        let len = u32::from_be_bytes(png[at..at + 4].try_into().unwrap()) as usize;
+        let kind = &png[at + 4..at + 8];
+        if kind == b"IDAT" {
+            idat.extend_from_slice(&png[at + 8..at + 8 + len]);
+        }
+        at += 12 + len;
+    }
+    miniz_oxide::inflate::decompress_to_vec_zlib(&idat).expect("PNG data inflates")
+}

@@ -87,6 +87,32 @@ fn dom0_static_sample() {
     converts_and_checks("dom0-static", &[]);
 }
 
+/// What ImageBuilder's users write in 2025-26: `DOMU_P2M_MEM_MB` and
+/// `DOMU_PASSTHROUGH_PROP` become the keys Xen reads, and the DTB that
+/// `build` writes carries them; a static-memory size without an address,
+/// `DOMU_DOMID` and `XEN_STATIC_HEAP` are warnings that say why, and the
+/// cfg still checks and builds.
+#[test]
+fn current_sample() {
+    converts_and_checks("current", &[]);
+    let dir = case("current");
+    assert!(import(dir.path(), &["-o", "xen.cfg"]).status.success());
+    let build = run(&["build", "xen.cfg", "-o", "out"], dir.path());
+    assert!(build.status.success(), "{}", stderr(&build));
+    let dtb =
+        xencfg::fdt::Fdt::from_bytes(&fs::read(dir.path().join("out/xen.dtb")).unwrap()).unwrap();
+    let guest = dtb.node("/chosen/domU0").expect("domU0 in /chosen");
+    assert_eq!(guest.property_u32("xen,domain-p2m-mem-mb"), Some(16));
+    assert_eq!(guest.property_strings("passthrough"), ["enabled"]);
+    let other = dtb.node("/chosen/domU2").expect("domU2 in /chosen");
+    assert!(other.property("passthrough").is_none(), "`yes` is ignored");
+    let sized = dtb.node("/chosen/domU1").expect("domU1 in /chosen");
+    assert!(sized.property("xen,static-mem").is_none());
+    // An older target is told that `passthrough` needs 4.19.
+    let old = run(&["check", "xen.cfg", "--xen-version", "4.18"], dir.path());
+    assert!(stderr(&old).contains("error[XC0204]"), "{}", stderr(&old));
+}
+
 #[test]
 fn errors_write_nothing() {
     let report = golden_case("bad");
@@ -101,7 +127,7 @@ fn errors_write_nothing() {
 #[test]
 fn every_import_check_fires_on_a_sample() {
     let mut seen = BTreeSet::new();
-    for name in ["dom0less", "dom0-static", "bad"] {
+    for name in ["dom0less", "dom0-static", "bad", "current"] {
         seen.extend(codes(&golden_case(name)));
     }
     for check in ALL.iter().filter(|c| c.code.starts_with("XC11")) {

@@ -248,7 +248,7 @@ fn refuse_inputs_inside_output(plan: &Plan, opts: &BuildOptions) -> Result<(), E
 pub fn run(args: &BuildArgs, style: Style) -> Result<Outcome, Error> {
     let common = &args.common;
     let mut compilation = super::compile(common)?;
-    super::report::findings(&compilation, common.format, style)?;
+    super::report::findings(&compilation, args.format, style)?;
     if compilation.diags.has_errors() {
         return Ok(Outcome::ConfigErrors);
     }

@@ -6,6 +6,6 @@ use crate::error::{Error, Outcome};
 
 pub fn run(args: &CheckArgs, style: Style) -> Result<Outcome, Error> {
     let compilation = super::compile(&args.common)?;
-    super::report::findings(&compilation, args.common.format, style)?;
+    super::report::findings(&compilation, args.format, style)?;
     Ok(compilation.outcome())
 }

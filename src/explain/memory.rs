@@ -37,7 +37,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Kind::Ram => "RAM",
             Kind::MemReserve => "/memreserve/",
@@ -65,11 +65,15 @@ pub struct Region {
     /// The `xen,shm-id` of a shared-memory range: every domain sharing a
     /// region lists the same range under the same id, which is no overlap.
     pub shm_id: Option<String>,
+    /// The domain whose address space the range also appears in (static
+    /// memory, shared memory, passthrough MMIO), and where, when known.
+    pub domain: Option<String>,
+    pub guest_address: Option<u64>,
 }
 
 impl Region {
     /// One past the last byte, saturating at the top of the address space.
-    fn end(&self) -> u64 {
+    pub fn end(&self) -> u64 {
         self.start.saturating_add(self.size)
     }
 
@@ -127,6 +131,8 @@ pub fn collect(tree: &Fdt, fragments: &[Fragment], version: XenVersion) -> Memor
             kind: Kind::MemReserve,
             owner: format!("entry {i} (Xen's EFI stub deletes /memreserve/ entries)"),
             shm_id: None,
+            domain: None,
+            guest_address: None,
         });
     }
     if let Some(reserved) = tree.root.child("reserved-memory") {
@@ -179,6 +185,7 @@ pub fn collect(tree: &Fdt, fragments: &[Fragment], version: XenVersion) -> Memor
                 )
             };
             let owner = format!("guest {}", domain.name);
+            let first = map.regions.len();
             map.add_reg_owned(
                 domain,
                 &path,
@@ -187,6 +194,13 @@ pub fn collect(tree: &Fdt, fragments: &[Fragment], version: XenVersion) -> Memor
                 Kind::StaticMem,
                 &owner,
             );
+            // A direct-mapped guest sees its static memory at the host
+            // address; otherwise Xen maps it into the guest's RAM banks.
+            let direct = domain.property("direct-map").is_some();
+            for r in &mut map.regions[first..] {
+                r.domain = Some(domain.name.clone());
+                r.guest_address = direct.then_some(r.start);
+            }
             let domain_cells = cells(domain, chosen_cells);
             map.shared_memory(domain, &path, &domain.name, domain_cells);
         }
@@ -271,6 +285,8 @@ impl MemoryMap {
                         kind,
                         owner: owner.to_string(),
                         shm_id: None,
+                        domain: None,
+                        guest_address: None,
                     });
                 }
             }
@@ -317,6 +333,8 @@ impl MemoryMap {
                             .property_strings("xen,shm-id")
                             .first()
                             .map(|s| s.to_string()),
+                        domain: Some(domain.to_string()),
+                        guest_address: Some(t[1]),
                     });
                 }
             } else if let Some(list) = tuples(&p.value, &[ac, sc]) {
@@ -362,6 +380,8 @@ impl MemoryMap {
                                     fragment.guest, t[2]
                                 ),
                                 shm_id: None,
+                                domain: Some(fragment.guest.to_string()),
+                                guest_address: Some(t[2]),
                             });
                         }
                     }
@@ -383,7 +403,7 @@ impl MemoryMap {
 
     /// What is wrong with region `i`: overlaps with other claims, ranges
     /// that must be RAM but are not, MMIO that is RAM.
-    fn findings(&self, i: usize) -> Vec<String> {
+    pub fn findings(&self, i: usize) -> Vec<String> {
         let r = &self.regions[i];
         let mut out = Vec::new();
         let ram = self.regions.iter().filter(|x| x.kind == Kind::Ram);
@@ -394,22 +414,7 @@ impl MemoryMap {
             if i == j || !r.overlaps(other) {
                 continue;
             }
-            let reportable = match (r.kind, other.kind) {
-                (Kind::Ram, Kind::Ram) => true,
-                (Kind::Ram, _) | (_, Kind::Ram) => false,
-                // A /memreserve/ and a reserved-memory node commonly
-                // describe the same firmware range.
-                (Kind::MemReserve, Kind::Reserved) | (Kind::Reserved, Kind::MemReserve) => {
-                    !(r.contained_in(other) || other.contained_in(r))
-                }
-                // Domains sharing one region each name the same range.
-                (Kind::SharedMem, Kind::SharedMem) => {
-                    r.shm_id.is_none()
-                        || r.shm_id != other.shm_id
-                        || (r.start, r.size) != (other.start, other.size)
-                }
-                _ => true,
-            };
+            let reportable = self.conflict(i, j);
             if reportable && out.len() < MAX_OVERLAPS_LISTED {
                 out.push(format!("overlaps {} {}", other.kind.label(), other.owner));
             } else if reportable {
@@ -426,6 +431,32 @@ impl MemoryMap {
             out.push("lies in RAM, not device memory".into());
         }
         out
+    }
+
+    /// Whether regions `i` and `j` overlap in a way that is a problem
+    /// (RAM holds the other claims; a shared region is named by each
+    /// domain that shares it).
+    pub fn conflict(&self, i: usize, j: usize) -> bool {
+        let (r, other) = (&self.regions[i], &self.regions[j]);
+        if i == j || !r.overlaps(other) {
+            return false;
+        }
+        match (r.kind, other.kind) {
+            (Kind::Ram, Kind::Ram) => true,
+            (Kind::Ram, _) | (_, Kind::Ram) => false,
+            // A /memreserve/ and a reserved-memory node commonly
+            // describe the same firmware range.
+            (Kind::MemReserve, Kind::Reserved) | (Kind::Reserved, Kind::MemReserve) => {
+                !(r.contained_in(other) || other.contained_in(r))
+            }
+            // Domains sharing one region each name the same range.
+            (Kind::SharedMem, Kind::SharedMem) => {
+                r.shm_id.is_none()
+                    || r.shm_id != other.shm_id
+                    || (r.start, r.size) != (other.start, other.size)
+            }
+            _ => true,
+        }
     }
 
     /// The number of regions with a finding.

@@ -6,7 +6,8 @@
 //! as data. Each variable is either translated (the Xen command line, dom0,
 //! the host DTB and overlays, and per guest its kernel, ramdisk, passthrough
 //! DTB, memory in MB, vCPUs, command line, static memory, direct map,
-//! `xen,enhanced`, grant limits, SPIs, capabilities, and the linked
+//! `xen,enhanced`, grant limits, SPIs, capabilities, the P2M pool
+//! (`DOMU_P2M_MEM_MB`), `passthrough` (`DOMU_PASSTHROUGH_PROP`), and the linked
 //! structures: cpupools, static shared memory, static event channels and
 //! vCPU affinity), or reported:
 //! - XC1102: what ImageBuilder itself silently ignores (guest indices at or
@@ -15,8 +16,9 @@
 //! - XC1103: U-Boot settings with no EFI equivalent (`MEMORY_START`,
 //!   `LOAD_CMD`, `BOOT_CMD`, `UBOOT_*`, FIT, …), dropped;
 //! - XC1104: settings xencfg's cfg language has no key for (Xilinx's
-//!   downstream `colors`, `viommu`, the Xen static heap), written as
-//!   comments, never as invented keys;
+//!   downstream `colors`, `viommu`, `DOMU_DOMID`, the Xen static heap, a
+//!   static-memory size without an address), written as comments, never
+//!   as invented keys;
 //! - XC1105: values ImageBuilder would turn into a broken script (`512M`
 //!   where MB are expected, a missing `DOMU_KERNEL`);
 //! - XC1106: variables ImageBuilder does not know;
@@ -91,8 +93,13 @@ const VARIABLES: &[(&str, bool, Treatment)] = &[
     ("DOMU_STATIC_EVTCHNS", true, Used),
     ("DOMU_VCPU_HARD_AFFINITY", true, Used),
     ("DOMU_PASSTHROUGH_PATHS", true, Used),
+    // 2025-12 and 2026-01 (Oleksandr Tyshchenko's patches on xen-devel).
+    ("DOMU_PASSTHROUGH_PROP", true, Used),
+    ("DOMU_P2M_MEM_MB", true, Used),
     ("DOMU_COLORS", true, Unsupported),
     ("DOMU_VIOMMU", true, Unsupported),
+    // 2025: Xen's `domid` property; xencfg numbers guests itself.
+    ("DOMU_DOMID", true, Unsupported),
     ("XEN_STATIC_HEAP", false, Unsupported),
     ("MEMORY_START", false, NoEfi),
     ("MEMORY_END", false, NoEfi),
@@ -552,14 +559,18 @@ impl Importer<'_> {
                 comment_text(&p)
             );
         }
-        for name in ["XEN_STATIC_HEAP"] {
-            if let Some(a) = self.vars.get(name).cloned() {
-                out.push_str(&self.unsupported(
-                    &a,
-                    "the Xen static heap is a `/chosen` property of the host DTB",
-                    "add `xen,static-heap` to `/chosen` in the host DTS",
-                ));
-            }
+        if let Some(a) = self.vars.get("XEN_STATIC_HEAP").cloned() {
+            let help = match static_heap_dts(&a.value) {
+                Some(dts) => format!(
+                    "apply it with a `dtbo=` overlay in the boot section: `/ {{ fragment@0 {{ target-path = \"/chosen\"; __overlay__ {{ {dts} }}; }}; }};` (for a root of 2 address and 2 size cells)"
+                ),
+                None => "apply `xen,static-heap` to `/chosen` with a `dtbo=` overlay in the boot section (\"base size …\" pairs in the root's cells)".into(),
+            };
+            out.push_str(&self.unsupported(
+                &a,
+                "the cfg has no key for the Xen static heap yet: it is `xen,static-heap` in the host DTB's `/chosen`, outside the guests xencfg writes",
+                &help,
+            ));
         }
         out.push_str(&sections);
         out.push_str(&pools);
@@ -953,6 +964,14 @@ impl Importer<'_> {
                 lines.push(format!("{key}={n}"));
             }
         }
+        // ImageBuilder writes the number as the property's MiB.
+        if let Some(a) = get(&self.vars, "DOMU_P2M_MEM_MB") {
+            let n = self.number_or(Some(&a), 0, "MB");
+            lines.push(format!("xen,domain-p2m-mem-mb={n}"));
+        }
+        if let Some(a) = get(&self.vars, "DOMU_PASSTHROUGH_PROP") {
+            lines.extend(self.passthrough_prop(&a));
+        }
         if let Some(a) = get(&self.vars, "DOMU_CAPS") {
             lines.extend(self.capabilities(&a));
         }
@@ -968,7 +987,7 @@ impl Importer<'_> {
         for a in self.keyed("DOMU_VCPU_HARD_AFFINITY", i) {
             lines.extend(self.affinity(&a));
         }
-        let unsupported: [(&str, &str, &str); 2] = [
+        let unsupported: [(&str, &str, &str); 3] = [
             (
                 "DOMU_COLORS",
                 "`colors` is Xilinx's downstream binding; upstream Xen reads the `llc-colors` string",
@@ -978,6 +997,11 @@ impl Importer<'_> {
                 "DOMU_VIOMMU",
                 "`viommu` is not a property xencfg knows",
                 "pass it as a raw value if your Xen reads it: `property=viommu=<1>`",
+            ),
+            (
+                "DOMU_DOMID",
+                "xencfg numbers the guests from domid 1 in the order of `domains=`, and has no key for Xen's `domid` property",
+                "order `domains=` so that each guest gets the domid it needs",
             ),
         ];
         for (name, why, help) in unsupported {
@@ -1073,6 +1097,11 @@ impl Importer<'_> {
             return vec![format!("memory={mb}M")];
         };
         let words: Vec<&str> = static_mem.value.split_whitespace().collect();
+        if let [word] = words[..] {
+            if let Some(size) = size_word(word).filter(|s| *s > 0 && s % 4096 == 0) {
+                return self.static_size_only(i, &static_mem, mem_var.as_ref(), size);
+            }
+        }
         let numbers: Option<Vec<u64>> = words.iter().map(|w| number(w)).collect();
         let pairs = match numbers {
             Some(n) if !n.is_empty() && n.len() % 2 == 0 => n,
@@ -1105,7 +1134,43 @@ impl Importer<'_> {
             );
             return Vec::new();
         }
-        if let Some(m) = &mem_var {
+        self.static_mem_total(i, mem_var.as_ref(), total);
+        let ranges: Vec<String> = pairs
+            .chunks(2)
+            .map(|p| format!("{:#x}:{}", p[0], size_text(p[1])))
+            .collect();
+        // memory= is derived from the ranges, as ImageBuilder does.
+        let mut out = vec![format!("static-mem={}", ranges.join(","))];
+        let direct = self.vars.at("DOMU_DIRECT_MAP", i).cloned();
+        if direct.is_none_or(|a| a.value.trim() != "0") {
+            out.push("direct-map".into());
+        }
+        out
+    }
+
+    /// DOMU_PASSTHROUGH_PROP: ImageBuilder writes `passthrough = "enabled"`
+    /// for the exact value `enabled` and ignores every other value.
+    fn passthrough_prop(&mut self, a: &Assignment) -> Vec<String> {
+        if a.value == "enabled" {
+            return vec!["passthrough=enabled".into()];
+        }
+        let name = match &a.index {
+            Some(i) => format!("DOMU_PASSTHROUGH_PROP[{i}]"),
+            None => "DOMU_PASSTHROUGH_PROP".into(),
+        };
+        self.warn(
+            &c::IMPORT_IGNORED,
+            a.value_span,
+            format!("ImageBuilder ignores `{name}=\"{}\"`", a.value),
+            "ImageBuilder writes `passthrough = \"enabled\"` only for the value `enabled`; the guest gets Xen's default",
+            "write `enabled`, or remove the variable",
+        );
+        Vec::new()
+    }
+
+    /// DOMU_MEM beside static memory: ImageBuilder uses the static total.
+    fn static_mem_total(&mut self, i: usize, mem_var: Option<&Assignment>, total: u64) {
+        if let Some(m) = mem_var {
             if number(&m.value).is_none_or(|mb| mb.saturating_mul(1 << 20) != total) {
                 self.warn(
                     &c::IMPORT_DIFFERS,
@@ -1119,17 +1184,40 @@ impl Importer<'_> {
                 );
             }
         }
-        let ranges: Vec<String> = pairs
-            .chunks(2)
-            .map(|p| format!("{:#x}:{}", p[0], size_text(p[1])))
-            .collect();
-        // memory= is derived from the ranges, as ImageBuilder does.
-        let mut out = vec![format!("static-mem={}", ranges.join(","))];
-        let direct = self.vars.at("DOMU_DIRECT_MAP", i).cloned();
-        if direct.is_none_or(|a| a.value.trim() != "0") {
-            out.push("direct-map".into());
-        }
-        out
+    }
+
+    /// DOMU_STATIC_MEM given as one size, without a base address: xencfg
+    /// cannot place static memory yet, so the guest gets that much memory
+    /// from Xen's heap, and the setting is kept as a comment.
+    fn static_size_only(
+        &mut self,
+        i: usize,
+        a: &Assignment,
+        mem_var: Option<&Assignment>,
+        size: u64,
+    ) -> Vec<String> {
+        self.static_mem_total(i, mem_var, size);
+        self.warn(
+            &c::IMPORT_UNSUPPORTED,
+            a.value_span,
+            format!(
+                "`DOMU_STATIC_MEM[{i}]` is a size without a host address, and xencfg cannot place static memory yet"
+            ),
+            &format!(
+                "`static-mem=` needs the host address of each range; the guest is imported with `memory={}` from Xen's heap, not direct-mapped",
+                size_text(size)
+            ),
+            &format!(
+                "pick a free range of host RAM (`xencfg explain --memory` lists what is taken) and write `DOMU_STATIC_MEM[{i}]=\"BASE {size:#x}\"`"
+            ),
+        );
+        vec![
+            format!(
+                "# Not placed (xencfg cannot place static memory from a size yet): DOMU_STATIC_MEM[{i}]=\"{}\"",
+                comment_text(&a.value)
+            ),
+            format!("memory={}", size_text(size)),
+        ]
     }
 
     /// `xen,enhanced`: DOMU_ENHANCED 1 → enabled, 2 → no-xenstore, 0 → none;
@@ -1211,6 +1299,32 @@ fn number(text: &str) -> Option<u64> {
         _ if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) => t.parse().ok(),
         _ => None,
     }
+}
+
+/// A size as ImageBuilder's users write it: bytes (`0x10000000`) or with
+/// a binary unit (`256M`, `1G`, `512K`).
+fn size_word(text: &str) -> Option<u64> {
+    let t = text.trim();
+    let (digits, shift) = match t.as_bytes().last()?.to_ascii_uppercase() {
+        b'K' => (&t[..t.len() - 1], 10),
+        b'M' => (&t[..t.len() - 1], 20),
+        b'G' => (&t[..t.len() - 1], 30),
+        _ => (t, 0),
+    };
+    let n = number(digits)?;
+    n.checked_mul(1u64 << shift)
+}
+
+/// `xen,static-heap = <…>;` for XEN_STATIC_HEAP's "base size …" pairs,
+/// in 2 address and 2 size cells (`None` unless they are pairs of numbers).
+fn static_heap_dts(value: &str) -> Option<String> {
+    let numbers: Option<Vec<u64>> = value.split_whitespace().map(number).collect();
+    let numbers = numbers.filter(|n| !n.is_empty() && n.len() % 2 == 0)?;
+    let cells: Vec<String> = numbers
+        .iter()
+        .flat_map(|n| [format!("{:#x}", n >> 32), format!("{:#x}", n & 0xffff_ffff)])
+        .collect();
+    Some(format!("xen,static-heap = <{}>;", cells.join(" ")))
 }
 
 /// A byte count with the largest unit that divides it (`256M`), as the
