@@ -474,19 +474,21 @@ fn dom0_shared_memory_is_written_under_chosen() {
     assert!(warnings.is_empty(), "dtc warns:\n{warnings}");
     assert_golden(&testdata("structures/expected/dom0-shm.dts"), &dts);
     let merged = Fdt::from_bytes(&fs::read(&dtb).unwrap()).unwrap();
-    let node = merged.node("/chosen/dom0-shared-mem-0").expect("dom0's node");
+    let node = merged
+        .node("/chosen/dom0-shared-mem-0")
+        .expect("dom0's node");
     assert_eq!(
         cells(node, "xen,shared-mem"),
         [0, 0x7000_0000, 0, 0x7000_0000, 0, 0x0100_0000]
     );
-    assert_eq!(
-        node.property_strings("xen,shm-id"),
-        ["dom0-app"]
-    );
+    assert_eq!(node.property_strings("xen,shm-id"), ["dom0-app"]);
     // Before 4.17 the key is not read, for dom0 as for a guest.
     let (code, report) = {
         let dir = scratch_example("structures");
-        let out = run(&["check", "dom0-shm.cfg", "--xen-version", "4.16"], dir.path());
+        let out = run(
+            &["check", "dom0-shm.cfg", "--xen-version", "4.16"],
+            dir.path(),
+        );
         (out.status.code().unwrap_or(-1), stderr(&out))
     };
     assert_eq!(code, 1, "{report}");
