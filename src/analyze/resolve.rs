@@ -1,7 +1,7 @@
 //! Tying the structure keys of one boot section together, once per
 //! section ([`Links::resolve`], kept in its `SectionPlan`): the event
-//! channels between its domains, the shared-memory regions its guests
-//! share, and the cpupools they run in. Checks and the merged tree both
+//! channels between its domains, the shared-memory regions its domains
+//! (dom0 included) share, and the cpupools they run in. Checks and the merged tree both
 //! read these, so they agree on what is linked to what.
 
 use crate::diag::Span;

@@ -1,7 +1,7 @@
 //! Writing the linked structures into a merged tree (spec §1.4): cpupool
 //! nodes with phandles to the host's CPU nodes, `domain-cpupool`,
 //! `xen,static-mem`, pairs of `xen,evtchn-v1` nodes, shared-memory nodes
-//! and `xen,vcpu` nodes.
+//! (dom0's side directly under `/chosen`) and `xen,vcpu` nodes.
 //!
 //! Phandles are allocated upwards from the highest one the tree already
 //! uses, in a fixed order (pool CPUs, pools, then event channels), so the
