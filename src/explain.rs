@@ -377,6 +377,9 @@ impl SectionContext<'_> {
                 let _ = writeln!(out, "    {key:<8} {}", self.module_line(m));
             }
         }
+        for m in &s.dom0_structures.shared_mem {
+            let _ = writeln!(out, "    {}", shared_mem_line(m));
+        }
         out
     }
 
@@ -622,6 +625,25 @@ impl SectionContext<'_> {
     }
 }
 
+/// One `shared-mem=` of a domain: the region, where the domain sees it.
+fn shared_mem_line(m: &crate::model::structures::SharedMemKey) -> String {
+    let host = m
+        .host
+        .map(|h| format!("host {h:#x}"))
+        .unwrap_or_else(|| "host chosen by Xen".to_string());
+    let role = m
+        .role
+        .map(|r| format!(", {}", r.as_str()))
+        .unwrap_or_default();
+    format!(
+        "shared-mem  `{}` {} at guest {:#x}, {}{role}",
+        m.id,
+        host,
+        m.guest,
+        memory::format_size(m.size)
+    )
+}
+
 /// A guest's linked structures, one line each: what Xen will set up.
 fn structure_lines(g: &Guest) -> Vec<String> {
     let st = &g.structures;
@@ -652,23 +674,7 @@ fn structure_lines(g: &Guest) -> Vec<String> {
             e.local_port, e.peer, e.peer_port
         ));
     }
-    for m in &st.shared_mem {
-        let host = m
-            .host
-            .map(|h| format!("host {h:#x}"))
-            .unwrap_or_else(|| "host chosen by Xen".to_string());
-        let role = m
-            .role
-            .map(|r| format!(", {}", r.as_str()))
-            .unwrap_or_default();
-        lines.push(format!(
-            "shared-mem  `{}` {} at guest {:#x}, {}{role}",
-            m.id,
-            host,
-            m.guest,
-            memory::format_size(m.size)
-        ));
-    }
+    lines.extend(st.shared_mem.iter().map(shared_mem_line));
     for a in &st.affinity {
         lines.push(format!(
             "vcpu{}      on physical CPUs {}",

@@ -443,6 +443,18 @@ fn sections(p: &mut Page) {
         ),
     );
     p.item(
+        "`shared-mem=`_ID_ [`host=`_ADDR_] `guest=`_ADDR_ `size=`_SIZE_ [`role=owner`|`borrower`]",
+        &format!(
+            "(xencfg; repeatable; Xen 4.17+, CONFIG_STATIC_SHM) dom0's side of static shared \
+             memory, shared with the guests naming the same _ID_: a \
+             `xen,domain-shared-memory-v1` node directly under `/chosen`. Needs dom0's \
+             `kernel=` {}; dom0 is mapped 1:1, so `host=` is required and equals `guest=` {}. \
+             The rules of the guest key (see STRUCTURES) count dom0 as a sharing domain.",
+            code(&c::SHM_WITHOUT_DOM0),
+            code(&c::SHM_HOST_ADDRESS)
+        ),
+    );
+    p.item(
         "`domu`_N_`_kernel=`, `domu`_N_`_ramdisk=`, `domu`_N_`_dtb=`, `domu`_N_`_property=`",
         "(xencfg) Guests in the flat form; see GUEST FORMS.",
     );
@@ -675,7 +687,7 @@ fn structures(p: &mut Page) {
         );
     }
     p.para(&format!(
-        "Pools: every CPU must be a host CPU node {}, in one pool only; `sched=` must be a          scheduler Xen has {}. Event channels: the peer must be a domain of the boot section          {}, ports 1 to 1023 for guests {}, each port once per domain {}. Static memory:          inside host RAM {}, clear of other static, reserved and shared ranges {}, in whole          pages {}, adding up to `memory` {}. Shared memory: ids of at most 15 characters {},          one range per id {}, one owner {}.",
+        "Pools: every CPU must be a host CPU node {}, in one pool only; `sched=` must be a          scheduler Xen has {}. Event channels: the peer must be a domain of the boot section          {}, ports 1 to 1023 for guests {}, each port once per domain {}. Static memory:          inside host RAM {}, clear of other static, reserved and shared ranges {}, in whole          pages {}, adding up to `memory` {}. Shared memory: ids of at most 15 characters {},          one range per id {}, one owner {}; dom0's side (`shared-mem=` in a boot          section) needs dom0 {} and `host=` equal to `guest=` {}.",
         code(&c::CPUPOOL_CPU),
         code(&c::CPUPOOL_SCHED),
         code(&c::EVTCHN_PEER),
@@ -687,7 +699,9 @@ fn structures(p: &mut Page) {
         code(&c::STATIC_MEM_SIZE),
         code(&c::SHM_ID),
         code(&c::SHM_MISMATCH),
-        code(&c::SHM_ROLE)
+        code(&c::SHM_ROLE),
+        code(&c::SHM_WITHOUT_DOM0),
+        code(&c::SHM_HOST_ADDRESS)
     ));
 }
 

@@ -185,6 +185,75 @@ fn static_shared_memory_carries_a_value_between_guests_on(firmware: Firmware) {
     assert_guest(&log, "borrower", 2, 1, 128 * MIB);
 }
 
+/// Static shared memory between dom0 and a guest (the first example of
+/// Xen's booting.txt): dom0's side is `shared-mem=` in the boot section,
+/// written under `/chosen`. dom0 is mapped 1:1, so it sees the page at
+/// the host address, the guest at its own guest address; each finds Xen's
+/// `/reserved-memory/xen-shmem@…` node for it, and a value written by dom0
+/// is read by the guest through its mapping. Xen lists the page as dom0's
+/// RAM too, and Linux refuses `/dev/mem` on its RAM: the page sits above
+/// every 512 MiB chunk Xen gives dom0 (0x40000000 under EDK2, 0x80000000
+/// under U-Boot, seen in Xen's "BANK[0]" line), so `mem=512M` leaves it out.
+#[test]
+fn static_shared_memory_between_dom0_and_a_guest() {
+    static_shared_memory_between_dom0_and_a_guest_on(Firmware::Edk2);
+}
+
+/// The same under U-Boot's UEFI, which loads the modules elsewhere.
+#[test]
+fn static_shared_memory_between_dom0_and_a_guest_under_uboot() {
+    static_shared_memory_between_dom0_and_a_guest_on(Firmware::UBoot);
+}
+
+fn static_shared_memory_between_dom0_and_a_guest_on(firmware: Firmware) {
+    let Some(assets) = Assets::get() else { return };
+    let shm = "shared-mem=dom0shm host=0xa0000000";
+    let dom0_node = "/proc/device-tree/reserved-memory/xen-shmem@a0000000";
+    let guest_node = "/proc/device-tree/reserved-memory/xen-shmem@50000000";
+    let cfg = cfg(
+        &["peer"],
+        &[guest(
+            "peer",
+            &format!("mem=128M xencfg.show={guest_node} xencfg.show={guest_node}/xen,id xencfg.shm-read=0x50000000:0x58454E44"),
+            &format!("cpus=1\nmemory=128M\n{shm} guest=0x50000000 size=0x1000 role=borrower"),
+        )],
+    )
+    .replace(
+        "bootscrub=0\ndtb=virt.dtb\n",
+        &format!(
+            "bootscrub=0 dom0_mem=512M\n\
+             kernel=Image console=hvc0 mem=512M xencfg.name=dom0 xencfg.role=dom0 \
+             xencfg.show={dom0_node} xencfg.show={dom0_node}/xen,id \
+             xencfg.shm-write=0xa0000000:0x58454E44\n\
+             ramdisk=initrd.gz\ndtb=virt.dtb\ndtbo=nogpio.dtbo\n\
+             {shm} guest=0xa0000000 size=0x1000 role=owner\n"
+        ),
+    );
+    let project = Project::new_for(assets, &cfg, Machine::DEFAULT);
+    project.dtc(
+        "nogpio.dtbo",
+        "/dts-v1/;\n/plugin/;\n\n&{/pl061@9030000} {\n\tstatus = \"disabled\";\n};\n",
+    );
+    let built = project.build_on(xen(assets), &[]);
+    assert!(
+        !built.diagnostics.contains("error[") && !built.diagnostics.contains("warning["),
+        "{}",
+        built.diagnostics
+    );
+    let log = boot_with(
+        built,
+        Machine::DEFAULT,
+        firmware,
+        &[
+            &format!("XENCFG-SHOW name=dom0 path={dom0_node} value=dir"),
+            &format!("XENCFG-SHOW name=peer path={guest_node} value=dir"),
+            "XENCFG-SHM name=dom0 wrote=0x58454E44 ",
+            "XENCFG-SHM name=peer read=0x58454E44 ",
+        ],
+    );
+    assert_guest(&log, "peer", 1, 1, 128 * MIB);
+}
+
 /// A boot-time cpupool on two of four pCPUs with the credit scheduler, a
 /// guest in it with each vCPU pinned to one of the pool's pCPUs, and a
 /// guest left in Pool-0.

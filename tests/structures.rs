@@ -459,3 +459,38 @@ fn an_empty_pool_is_written_when_demoted() {
     let rt = fdt.node("/chosen/rt").unwrap();
     assert_eq!(rt.property_u32("domain-cpupool"), Some(phandle(pool)));
 }
+
+/// dom0's side of static shared memory: `shared-mem=` in the boot section
+/// becomes a `xen,domain-shared-memory-v1` node directly under `/chosen`
+/// (`<host guest size>` in `/chosen`'s 2/2 cells), beside the guest's
+/// node for the same id.
+#[test]
+fn dom0_shared_memory_is_written_under_chosen() {
+    let (dir, out) = build("dom0-shm.cfg", &["--xen-version", "4.22"]);
+    assert!(out.status.success(), "build failed:\n{}", stderr(&out));
+    assert!(!stderr(&out).contains("warning["), "{}", stderr(&out));
+    let dtb = dir.path().join("out/xen.dtb");
+    let (dts, warnings) = dtc_decompile(&dtb);
+    assert!(warnings.is_empty(), "dtc warns:\n{warnings}");
+    assert_golden(&testdata("structures/expected/dom0-shm.dts"), &dts);
+    let merged = Fdt::from_bytes(&fs::read(&dtb).unwrap()).unwrap();
+    let node = merged
+        .node("/chosen/dom0-shared-mem-0")
+        .expect("dom0's node");
+    assert_eq!(
+        cells(node, "xen,shared-mem"),
+        [0, 0x7000_0000, 0, 0x7000_0000, 0, 0x0100_0000]
+    );
+    assert_eq!(node.property_strings("xen,shm-id"), ["dom0-app"]);
+    // Before 4.17 the key is not read, for dom0 as for a guest.
+    let (code, report) = {
+        let dir = scratch_example("structures");
+        let out = run(
+            &["check", "dom0-shm.cfg", "--xen-version", "4.16"],
+            dir.path(),
+        );
+        (out.status.code().unwrap_or(-1), stderr(&out))
+    };
+    assert_eq!(code, 1, "{report}");
+    assert_eq!(codes(&report), ["0204", "0204"], "{report}");
+}

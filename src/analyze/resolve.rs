@@ -1,7 +1,7 @@
 //! Tying the structure keys of one boot section together, once per
 //! section ([`Links::resolve`], kept in its `SectionPlan`): the event
-//! channels between its domains, the shared-memory regions its guests
-//! share, and the cpupools they run in. Checks and the merged tree both
+//! channels between its domains, the shared-memory regions its domains
+//! (dom0 included) share, and the cpupools they run in. Checks and the merged tree both
 //! read these, so they agree on what is linked to what.
 
 use crate::diag::Span;
@@ -82,29 +82,30 @@ fn channels(section: &BootSection) -> Vec<Channel> {
 #[derive(Clone, Debug, Default)]
 pub struct Links {
     pub channels: Vec<Channel>,
-    /// Each region: (guest index, index of its `shared-mem=`) per member.
-    regions: Vec<Vec<(usize, usize)>>,
+    /// Each region: (domain, index of its `shared-mem=`) per member.
+    regions: Vec<Vec<(Domain, usize)>>,
     /// Indices into `System::pools` of the pools the guests run in.
     pools: Vec<usize>,
 }
 
 impl Links {
     pub fn resolve(system: &System, section: &BootSection) -> Links {
-        let index_of = |key: &SharedMemKey| {
-            section.guests.iter().enumerate().find_map(|(g, guest)| {
-                let k = guest
-                    .structures
-                    .shared_mem
-                    .iter()
-                    .position(|k| std::ptr::eq(k, key))?;
-                Some((g, k))
-            })
+        let index_of = |domain: Domain, key: &SharedMemKey| {
+            shared_mem_of(section, domain)
+                .iter()
+                .position(|k| std::ptr::eq(k, key))
+                .map(|k| (domain, k))
         };
         Links {
             channels: channels(section),
             regions: regions(section)
                 .iter()
-                .map(|r| r.members.iter().filter_map(|(_, k)| index_of(k)).collect())
+                .map(|r| {
+                    r.members
+                        .iter()
+                        .filter_map(|&(d, k)| index_of(d, k))
+                        .collect()
+                })
                 .collect(),
             pools: pools(system, section)
                 .iter()
@@ -113,14 +114,15 @@ impl Links {
         }
     }
 
-    /// The section's shared-memory regions by id, in first-use order.
+    /// The section's shared-memory regions by id, in first-use order
+    /// (dom0's keys, in the boot section, before the guests').
     pub fn regions<'s>(&self, section: &'s BootSection) -> Vec<Region<'s>> {
         self.regions
             .iter()
             .map(|members| {
-                let members: Vec<(usize, &SharedMemKey)> = members
+                let members: Vec<(Domain, &SharedMemKey)> = members
                     .iter()
-                    .map(|&(g, k)| (g, &section.guests[g].structures.shared_mem[k]))
+                    .map(|&(d, k)| (d, &shared_mem_of(section, d)[k]))
                     .collect();
                 Region {
                     id: &members[0].1.id,
@@ -136,24 +138,37 @@ impl Links {
     }
 }
 
-/// The guests sharing one region id.
+/// The domains sharing one region id.
 #[derive(Debug)]
 pub struct Region<'s> {
     pub id: &'s str,
-    /// (guest index, its `shared-mem=`), in guest order.
-    pub members: Vec<(usize, &'s SharedMemKey)>,
+    /// (domain, its `shared-mem=`): dom0 first, then the guests in order.
+    pub members: Vec<(Domain, &'s SharedMemKey)>,
+}
+
+/// The `shared-mem=` keys of one domain of the section (dom0's are the boot
+/// section's own).
+pub fn shared_mem_of(section: &BootSection, domain: Domain) -> &[SharedMemKey] {
+    match domain {
+        Domain::Dom0 => &section.dom0_structures.shared_mem,
+        Domain::Guest(i) => section
+            .guests
+            .get(i)
+            .map_or(&[][..], |g| &g.structures.shared_mem[..]),
+    }
 }
 
 /// The section's shared-memory regions by id, in first-use order.
 fn regions(section: &BootSection) -> Vec<Region<'_>> {
     let mut out: Vec<Region> = Vec::new();
-    for (i, guest) in section.guests.iter().enumerate() {
-        for key in &guest.structures.shared_mem {
+    let domains = std::iter::once(Domain::Dom0).chain((0..section.guests.len()).map(Domain::Guest));
+    for domain in domains {
+        for key in shared_mem_of(section, domain) {
             match out.iter_mut().find(|r| r.id == key.id) {
-                Some(r) => r.members.push((i, key)),
+                Some(r) => r.members.push((domain, key)),
                 None => out.push(Region {
                     id: &key.id,
-                    members: vec![(i, key)],
+                    members: vec![(domain, key)],
                 }),
             }
         }

@@ -1,7 +1,7 @@
 //! Writing the linked structures into a merged tree (spec §1.4): cpupool
 //! nodes with phandles to the host's CPU nodes, `domain-cpupool`,
 //! `xen,static-mem`, pairs of `xen,evtchn-v1` nodes, shared-memory nodes
-//! and `xen,vcpu` nodes.
+//! (dom0's side directly under `/chosen`) and `xen,vcpu` nodes.
 //!
 //! Phandles are allocated upwards from the highest one the tree already
 //! uses, in a fixed order (pool CPUs, pools, then event channels), so the
@@ -70,6 +70,13 @@ pub fn add(
             vcpu.set_property("id", value::u32(a.vcpu));
             vcpu.set_property("hard-affinity", value::string(&a.hard_affinity()));
             node.children.push(vcpu);
+        }
+    }
+    if let Some(chosen) = fdt.root.child_mut("chosen") {
+        for (i, key) in section.dom0_structures.shared_mem.iter().enumerate() {
+            let mut node = shared_mem_node(i, key, target.version);
+            node.name = format!("dom0-{}", node.name);
+            chosen.children.push(node);
         }
     }
     add_channels(fdt, section, links, &mut phandles);
@@ -182,8 +189,8 @@ fn static_mem(node: &mut Node, guest: &Guest, version: XenVersion) {
     node.set_property("xen,static-mem", bytes);
 }
 
-/// A domU shared-memory node, decoded by Xen with the domain node's cells
-/// (2/2): `<host guest size>`, or `<guest size>` when Xen 4.19+ picks the
+/// A shared-memory node, decoded by Xen with its parent's cells (the
+/// domain node's, or `/chosen`'s for dom0's side: 2/2 either way): `<host guest size>`, or `<guest size>` when Xen 4.19+ picks the
 /// host address.
 fn shared_mem_node(index: usize, key: &SharedMemKey, version: XenVersion) -> Node {
     let mut node = Node::new(format!("shared-mem-{index}"));

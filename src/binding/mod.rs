@@ -451,7 +451,7 @@ pub static STRUCTURES: &[StructureSpec] = &[
         requires: Some("CONFIG_STATIC_SHM"),
         repeatable: true,
         syntax: "shared-mem=ID [host=ADDR] guest=ADDR size=SIZE [role=owner|borrower]",
-        summary: "static shared memory with the other guests naming the same ID (`host=` is needed before Xen 4.19)",
+        summary: "static shared memory with the other domains naming the same ID (`host=` is needed before Xen 4.19); in a boot section with dom0 (`kernel=`), dom0's side, written directly under `/chosen` (dom0 is mapped 1:1: `host=` equals `guest=`)",
     },
     StructureSpec {
         cfg_key: "static-mem",

@@ -38,6 +38,16 @@ pub fn check(system: &System, target: &Target, diags: &mut Diagnostics) {
             }
         }
     }
+    // dom0's side of shared memory, given in the boot section.
+    for key in system
+        .sections
+        .iter()
+        .flat_map(|s| &s.dom0_structures.refused)
+    {
+        if let Some(why) = structure_refusal(key.spec, target) {
+            report_key(key, &why, target, diags);
+        }
+    }
 }
 
 /// A structure key the target does not take.

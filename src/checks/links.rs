@@ -179,7 +179,14 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
             );
         }
         for (i, key) in &region.members {
-            let guest = &section.guests[*i];
+            let name = name_of(cx, *i);
+            // dom0 on Arm is always mapped 1:1.
+            let direct_map = match *i {
+                Domain::Dom0 => true,
+                Domain::Guest(g) => cx
+                    .guest(g)
+                    .is_some_and(|g| g.property(&binding::DIRECT_MAP).is_some()),
+            };
             if key.size != first.size || key.host != first.host {
                 diags.push(
                     Diagnostic::at(
@@ -192,7 +199,11 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
                     .help("give the same `host=` and `size=` everywhere the id appears"),
                 );
             }
-            let direct_map = guest.property(&binding::DIRECT_MAP).is_some();
+            let mapped = if *i == Domain::Dom0 {
+                "dom0 is mapped 1:1 (its guest addresses are host addresses)"
+            } else {
+                "a direct-mapped guest sees host addresses"
+            };
             match key.host {
                 None if v < XenVersion::new(4, 19) => diags.push(
                     Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("shared memory `{}` has no `host=`", region.id))
@@ -200,13 +211,13 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
                         .help("add `host=<address>`"),
                 ),
                 None if direct_map => diags.push(
-                    Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("shared memory `{}` of the direct-mapped `{}` has no `host=`", region.id, guest.name))
-                        .note("a direct-mapped guest sees host addresses: Xen panics when it has to pick the host range")
+                    Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("shared memory `{}` of the direct-mapped `{name}` has no `host=`", region.id))
+                        .note(format!("{mapped}: Xen panics when it has to pick the host range"))
                         .help(format!("add `host={:#x}` (equal to `guest=`)", key.guest)),
                 ),
                 Some(host) if direct_map && host != key.guest => diags.push(
-                    Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("`{}` is direct-mapped but shares `{}` at guest {:#x}, host {host:#x}", guest.name, region.id, key.guest))
-                        .note("a direct-mapped guest sees host addresses; Xen panics when they differ")
+                    Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("`{name}` is direct-mapped but shares `{}` at guest {:#x}, host {host:#x}", region.id, key.guest))
+                        .note(format!("{mapped}; Xen panics when they differ"))
                         .help(format!("use `guest={host:#x}`")),
                 ),
                 _ => {}
@@ -255,6 +266,19 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
             }
         }
         roles(region, diags);
+    }
+    if !cx.has_dom0() {
+        for key in &section.dom0_structures.shared_mem {
+            diags.push(
+                Diagnostic::at(
+                    &c::SHM_WITHOUT_DOM0,
+                    key.span,
+                    format!("`[{}]` has no dom0 to share `{}`", section.name, key.id),
+                )
+                .note("`shared-mem=` in a boot section is dom0's side; Xen reads it only when dom0 exists and otherwise silently ignores it (the range stays reserved)")
+                .help("give the section dom0's `kernel=`, or move `shared-mem=` into the guest that shares the region"),
+            );
+        }
     }
     for guest in &section.guests {
         guest_overlaps(cx, guest, diags);

@@ -214,9 +214,15 @@ fn static_overlaps(cx: &SectionView, diags: &mut Diagnostics) {
         }
         let shm = cx
             .section
-            .guests
+            .dom0_structures
+            .shared_mem
             .iter()
-            .flat_map(|g| &g.structures.shared_mem)
+            .chain(
+                cx.section
+                    .guests
+                    .iter()
+                    .flat_map(|g| &g.structures.shared_mem),
+            )
             .find(|k| {
                 k.host.is_some_and(|h| {
                     Range {

@@ -36,7 +36,10 @@ use std::path::{Path, PathBuf};
 const XEN_SECTION_KEYS: &[&str] = &[
     "options", "kernel", "ramdisk", "xsm", "dtb", "video", "ucode",
 ];
-const XENCFG_SECTION_KEYS: &[&str] = &["dtbo", "domains", "guests"];
+const XENCFG_SECTION_KEYS: &[&str] = &["dtbo", "domains", "guests", DOM0_SHARED_MEM];
+/// The structure key a boot section takes for dom0 (its side of static
+/// shared memory, reference §2.7).
+const DOM0_SHARED_MEM: &str = "shared-mem";
 const GLOBAL_KEYS: &[&str] = &["default", "chain", "video"];
 /// The key that is both Xen's `passthrough` property (`enabled`) and
 /// xencfg's host-device key (`passthrough=/path`).
@@ -433,6 +436,7 @@ impl Lowerer<'_, '_> {
             xsm: None,
             dtb: None,
             dtbos: Vec::new(),
+            dom0_structures: Default::default(),
             passthrough_keys: Vec::new(),
             guests: Vec::new(),
             host_domain_modules: Vec::new(),
@@ -473,6 +477,17 @@ impl Lowerer<'_, '_> {
                     if let Some(m) = self.module(ModuleRole::Overlay, trimmed(entry), None) {
                         boot.dtbos.push(m);
                     }
+                }
+                DOM0_SHARED_MEM => {
+                    let item = structures::lower_key(
+                        DOM0_SHARED_MEM,
+                        entry.key_span,
+                        &entry.value,
+                        entry.value_span,
+                        self.input.target,
+                        self.diags,
+                    );
+                    structures::attach(&mut boot.dom0_structures, item, self.diags);
                 }
                 "video" | "ucode" if first => boot.passthrough_keys.push((
                     entry.key.clone(),

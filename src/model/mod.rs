@@ -70,6 +70,10 @@ pub struct BootSection {
     pub dtb: Option<Module>,
     /// Overlays applied to the host DTB (`dtbo=`), in order.
     pub dtbos: Vec<Module>,
+    /// dom0's side of the structure keys given in the boot section: only
+    /// `shared-mem=` (reference §2.7, `xen,domain-shared-memory-v1` nodes
+    /// directly under `/chosen`) and the refusals of it.
+    pub dom0_structures: structures::GuestStructures,
     /// Keys passed through to the emitted cfg unchanged (`video=`, `ucode=`).
     pub passthrough_keys: Vec<(String, Spanned<String>)>,
     /// dom0less guests in domid order (domid = index + first_domid).
