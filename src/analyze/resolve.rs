@@ -90,27 +90,10 @@ pub struct Links {
 
 impl Links {
     pub fn resolve(system: &System, section: &BootSection) -> Links {
-        let index_of = |domain: Domain, key: &SharedMemKey| {
-            shared_mem_of(section, domain)
-                .iter()
-                .position(|k| std::ptr::eq(k, key))
-                .map(|k| (domain, k))
-        };
         Links {
             channels: channels(section),
-            regions: regions(section)
-                .iter()
-                .map(|r| {
-                    r.members
-                        .iter()
-                        .filter_map(|&(d, k)| index_of(d, k))
-                        .collect()
-                })
-                .collect(),
-            pools: pools(system, section)
-                .iter()
-                .filter_map(|p| system.pools.iter().position(|q| std::ptr::eq(*p, q)))
-                .collect(),
+            regions: region_members(section),
+            pools: pool_indices(system, section),
         }
     }
 
@@ -158,35 +141,34 @@ pub fn shared_mem_of(section: &BootSection, domain: Domain) -> &[SharedMemKey] {
     }
 }
 
-/// The section's shared-memory regions by id, in first-use order.
-fn regions(section: &BootSection) -> Vec<Region<'_>> {
-    let mut out: Vec<Region> = Vec::new();
+/// The members of each shared-memory region by id, in first-use order
+/// (dom0's keys before the guests'): each as its domain and the index of
+/// its `shared-mem=` there.
+fn region_members(section: &BootSection) -> Vec<Vec<(Domain, usize)>> {
+    let mut out: Vec<(&str, Vec<(Domain, usize)>)> = Vec::new();
     let domains = std::iter::once(Domain::Dom0).chain((0..section.guests.len()).map(Domain::Guest));
     for domain in domains {
-        for key in shared_mem_of(section, domain) {
-            match out.iter_mut().find(|r| r.id == key.id) {
-                Some(r) => r.members.push((domain, key)),
-                None => out.push(Region {
-                    id: &key.id,
-                    members: vec![(domain, key)],
-                }),
+        for (index, key) in shared_mem_of(section, domain).iter().enumerate() {
+            match out.iter_mut().find(|(id, _)| *id == key.id) {
+                Some((_, members)) => members.push((domain, index)),
+                None => out.push((&key.id, vec![(domain, index)])),
             }
         }
     }
-    out
+    out.into_iter().map(|(_, members)| members).collect()
 }
 
-/// The pools the section's guests run in, in first-use order (unknown
-/// names are skipped: the checks report them).
-fn pools<'s>(system: &'s System, section: &BootSection) -> Vec<&'s CpuPool> {
-    let mut out: Vec<&CpuPool> = Vec::new();
+/// Indices into `System::pools` of the pools the section's guests run in,
+/// in first-use order (unknown names are skipped: the checks report them).
+fn pool_indices(system: &System, section: &BootSection) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
     for guest in &section.guests {
         let Some(name) = &guest.structures.cpupool else {
             continue;
         };
-        if let Some(pool) = system.pools.iter().find(|p| p.name == name.value) {
-            if !out.iter().any(|p| p.name == pool.name) {
-                out.push(pool);
+        if let Some(index) = system.pools.iter().position(|p| p.name == name.value) {
+            if !out.contains(&index) {
+                out.push(index);
             }
         }
     }

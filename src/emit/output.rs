@@ -823,19 +823,6 @@ mod tests {
         assert_eq!(names, ["out"], "no staging left behind");
     }
 
-    /// Deterministic pseudo-random bytes (xorshift).
-    fn pseudo_random(len: usize, seed: u64) -> Vec<u8> {
-        let mut state = seed | 1;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 24) as u8
-            })
-            .collect()
-    }
-
     /// A proof made now for `source` as it is, clean (its read "began"
     /// well after its last change).
     fn proof_of(source: &Path) -> Proof {
@@ -855,7 +842,7 @@ mod tests {
             .into_iter()
             .enumerate()
         {
-            let bytes = pseudo_random(len, i as u64 + 3);
+            let bytes = crate::load::hash::tests::pseudo_random(len, i as u64 + 3);
             let source = tmp.path().join(format!("src{i}"));
             fs::write(&source, &bytes).unwrap();
             let sha256 = crate::load::hash::hash_file(&source)
