@@ -625,21 +625,26 @@ impl SectionContext<'_> {
     }
 }
 
+/// An address as the explanation shows it: `(placed)` when xencfg chose it.
+fn address(value: Option<u64>, placed: bool) -> String {
+    match value {
+        Some(a) if placed => format!("{a:#x} (placed)"),
+        Some(a) => format!("{a:#x}"),
+        None => "not placed".to_string(),
+    }
+}
+
 /// One `shared-mem=` of a domain: the region, where the domain sees it.
 fn shared_mem_line(m: &crate::model::structures::SharedMemKey) -> String {
-    let host = m
-        .host
-        .map(|h| format!("host {h:#x}"))
-        .unwrap_or_else(|| "host chosen by Xen".to_string());
     let role = m
         .role
         .map(|r| format!(", {}", r.as_str()))
         .unwrap_or_default();
     format!(
-        "shared-mem  `{}` {} at guest {:#x}, {}{role}",
+        "shared-mem  `{}` host {} at guest {}, {}{role}",
         m.id,
-        host,
-        m.guest,
+        address(m.host, m.placed.host),
+        address(m.guest, m.placed.guest),
         memory::format_size(m.size)
     )
 }
@@ -650,13 +655,13 @@ fn structure_lines(g: &Guest) -> Vec<String> {
     let mut lines = Vec::new();
     if let Some(m) = &st.static_mem {
         let ranges: Vec<String> = m
-            .ranges
+            .banks
             .iter()
-            .map(|r| {
+            .map(|b| {
                 format!(
-                    "{:#x} + {}",
-                    r.value.start,
-                    memory::format_size(r.value.size)
+                    "{} + {}",
+                    address(b.value.start, b.value.placed),
+                    memory::format_size(b.value.size)
                 )
             })
             .collect();

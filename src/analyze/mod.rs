@@ -17,6 +17,7 @@
 pub mod assignments;
 pub mod build_options;
 pub mod fragments;
+pub mod guest_map;
 pub mod host;
 pub mod merge;
 pub mod passthrough;

@@ -62,7 +62,7 @@ pub fn add(
         }
         static_mem(node, guest, target.version);
         for (i, key) in guest.structures.shared_mem.iter().enumerate() {
-            node.children.push(shared_mem_node(i, key, target.version));
+            node.children.push(shared_mem_node(i, key));
         }
         for a in &guest.structures.affinity {
             let mut vcpu = Node::new(format!("vcpu{}", a.vcpu));
@@ -74,7 +74,7 @@ pub fn add(
     }
     if let Some(chosen) = fdt.root.child_mut("chosen") {
         for (i, key) in section.dom0_structures.shared_mem.iter().enumerate() {
-            let mut node = shared_mem_node(i, key, target.version);
+            let mut node = shared_mem_node(i, key);
             node.name = format!("dom0-{}", node.name);
             chosen.children.push(node);
         }
@@ -181,7 +181,7 @@ fn static_mem(node: &mut Node, guest: &Guest, version: XenVersion) {
         node.set_property("#xen,static-mem-size-cells", value::u32(2));
     }
     let bytes = mem
-        .ranges
+        .ranges()
         .iter()
         .flat_map(|r| [value::u64(r.value.start), value::u64(r.value.size)])
         .flatten()
@@ -190,22 +190,22 @@ fn static_mem(node: &mut Node, guest: &Guest, version: XenVersion) {
 }
 
 /// A shared-memory node, decoded by Xen with its parent's cells (the
-/// domain node's, or `/chosen`'s for dom0's side: 2/2 either way): `<host guest size>`, or `<guest size>` when Xen 4.19+ picks the
-/// host address.
-fn shared_mem_node(index: usize, key: &SharedMemKey, version: XenVersion) -> Node {
+/// domain node's, or `/chosen`'s for dom0's side: 2/2 either way):
+/// `<host guest size>`. The analysis placed every address the cfg left
+/// out; one still missing means placing failed (reported, nothing built).
+fn shared_mem_node(index: usize, key: &SharedMemKey) -> Node {
     let mut node = Node::new(format!("shared-mem-{index}"));
     node.set_property("compatible", value::string("xen,domain-shared-memory-v1"));
     if let Some(role) = key.role {
         node.set_property("role", value::string(role.as_str()));
     }
     node.set_property("xen,shm-id", value::string(&key.id));
+    let (Some(host), Some(guest)) = (key.host, key.guest) else {
+        return node;
+    };
     let mut cells = Vec::new();
-    match key.host {
-        Some(host) => cells.extend(value::u64(host)),
-        None if version < XenVersion::new(4, 19) => return node, // reported
-        None => {}
-    }
-    cells.extend(value::u64(key.guest));
+    cells.extend(value::u64(host));
+    cells.extend(value::u64(guest));
     cells.extend(value::u64(key.size));
     node.set_property("xen,shared-mem", cells);
     node

@@ -2,7 +2,7 @@
 //! XC1026–XC1028): static event channels, shared memory, cpupools and vCPU
 //! affinity (reference §2.6–2.9, §3.9–3.11).
 
-use crate::analyze::SectionView;
+use crate::analyze::{SectionView, guest_map};
 use crate::analyze::resolve::{self, Domain, End};
 use crate::binding;
 use crate::binding::value::PropertyValue;
@@ -204,27 +204,18 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
             } else {
                 "a direct-mapped guest sees host addresses"
             };
-            match key.host {
-                None if v < XenVersion::new(4, 19) => diags.push(
-                    Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("shared memory `{}` has no `host=`", region.id))
-                        .note(format!("Xen {v} needs the host address; 4.19+ can allocate it"))
-                        .help("add `host=<address>`"),
-                ),
-                None if direct_map => diags.push(
-                    Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("shared memory `{}` of the direct-mapped `{name}` has no `host=`", region.id))
-                        .note(format!("{mapped}: Xen panics when it has to pick the host range"))
-                        .help(format!("add `host={:#x}` (equal to `guest=`)", key.guest)),
-                ),
-                Some(host) if direct_map && host != key.guest => diags.push(
-                    Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("`{name}` is direct-mapped but shares `{}` at guest {:#x}, host {host:#x}", region.id, key.guest))
-                        .note(format!("{mapped}; Xen panics when they differ"))
-                        .help(format!("use `guest={host:#x}`")),
-                ),
-                _ => {}
+            if let (Some(host), Some(guest)) = (key.host, key.guest) {
+                if direct_map && host != guest {
+                    diags.push(
+                        Diagnostic::at(&c::SHM_HOST_ADDRESS, key.span, format!("`{name}` is direct-mapped but shares `{}` at guest {guest:#x}, host {host:#x}", region.id))
+                            .note(format!("{mapped}; Xen panics when they differ"))
+                            .help(format!("use `guest={host:#x}`, or leave `guest=` out: xencfg writes the host address")),
+                    );
+                }
             }
             for (what, value) in [
                 ("host address", key.host),
-                ("guest address", Some(key.guest)),
+                ("guest address", key.guest),
                 ("size", Some(key.size)),
             ] {
                 if let Some(value) = value.filter(|n| n % 4096 != 0) {
@@ -333,75 +324,16 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
     }
 }
 
-/// The emulated devices of a guest that is not direct-mapped
-/// (public/arch-arm.h): name, start, size.
-fn guest_devices(cx: &SectionView, guest: &Guest) -> Vec<(&'static str, u64, u64)> {
-    let gic_v3 = cx
-        .host_tree
-        .is_some_and(|t| has_compatible(&t.root, "arm,gic-v3"));
-    let mut devices = vec![
-        // GICD at 0x03001000; GICv3 redistributors up to 0x04020000.
-        if gic_v3 {
-            ("the vGIC", 0x0300_1000, 0x0101_F000)
-        } else {
-            ("the vGIC", 0x0300_1000, 0x3000)
-        },
-        ("the grant table", 0x3800_0000, 0x0100_0000),
-        ("the magic pages", 0x3900_0000, 0x0100_0000),
-    ];
-    if guest.property(&binding::VPL011).is_some() {
-        devices.push(("the vPL011", 0x2200_0000, 0x1000));
-    }
-    devices
-}
-
-fn has_compatible(node: &crate::fdt::Node, compatible: &str) -> bool {
-    node.is_compatible(compatible) || node.children.iter().any(|c| has_compatible(c, compatible))
-}
-
-/// The guest's RAM in its own address space.
-fn guest_ram(guest: &Guest) -> Vec<Range> {
-    const RAM0: u64 = 0x4000_0000;
-    const RAM0_SIZE: u64 = 3 << 30;
-    const RAM1: u64 = 0x2_0000_0000;
-    if guest.property(&binding::DIRECT_MAP).is_some() {
-        return guest
-            .structures
-            .static_mem
-            .iter()
-            .flat_map(|m| m.ranges.iter().map(|r| r.value))
-            .collect();
-    }
-    let total = match &guest.structures.static_mem {
-        Some(m) => m.total(),
-        None => guest.memory_kib().unwrap_or(0).saturating_mul(1024),
-    };
-    let mut ram = vec![Range {
-        start: RAM0,
-        size: total.min(RAM0_SIZE),
-    }];
-    if total > RAM0_SIZE {
-        ram.push(Range {
-            start: RAM1,
-            size: total - RAM0_SIZE,
-        });
-    }
-    ram
-}
-
 /// Shared memory laid over the guest's RAM, an emulated device, or another
 /// region of the same guest (reference §2.7: Xen does not check).
 fn guest_overlaps(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
-    let ram = guest_ram(guest);
-    let devices = if guest.property(&binding::DIRECT_MAP).is_some() {
-        Vec::new()
-    } else {
-        guest_devices(cx, guest)
-    };
+    let ram = guest_map::ram(guest);
+    let devices = guest_map::devices(cx.host_tree, guest);
     let keys = &guest.structures.shared_mem;
     for (n, key) in keys.iter().enumerate() {
+        let Some(start) = key.guest else { continue };
         let range = Range {
-            start: key.guest,
+            start,
             size: key.size,
         };
         let mut hit = ram
@@ -411,24 +343,20 @@ fn guest_overlaps(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
         if hit.is_none() {
             hit = devices
                 .iter()
-                .find(|(_, start, size)| {
-                    Range {
-                        start: *start,
-                        size: *size,
-                    }
-                    .overlaps(range)
-                })
-                .map(|(name, start, _)| format!("{name} at {start:#x}"));
+                .find(|(_, r)| r.overlaps(range))
+                .map(|(name, r)| format!("{name} at {:#x}", r.start));
         }
         if hit.is_none() {
             hit = keys[..n]
                 .iter()
                 .find(|k| {
-                    Range {
-                        start: k.guest,
-                        size: k.size,
-                    }
-                    .overlaps(range)
+                    k.guest.is_some_and(|start| {
+                        Range {
+                            start,
+                            size: k.size,
+                        }
+                        .overlaps(range)
+                    })
                 })
                 .map(|k| format!("shared memory `{}`", k.id));
         }
@@ -441,12 +369,12 @@ fn guest_overlaps(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
                     "`{}` maps shared memory `{}` at guest {:#x}-{:#x}, over {what}",
                     guest.name,
                     key.id,
-                    key.guest,
+                    start,
                     range.end()
                 ),
             )
             .note("Xen does not check guest addresses: the region silently replaces what the guest expects there")
-            .help("move it to a guest address the guest's layout leaves free (`xencfg checks shm-guest-overlap` lists the layout)"),
+            .help("move it to a guest address the guest's layout leaves free (`xencfg checks shm-guest-overlap` lists the layout), or leave `guest=` out: xencfg places it"),
         );
     }
 }

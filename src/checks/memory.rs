@@ -77,7 +77,7 @@ fn static_memory(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
         }
         return;
     };
-    for r in &mem.ranges {
+    for r in &mem.ranges() {
         if r.value.start % 4096 != 0 || r.value.size % 4096 != 0 {
             diags.push(
                 Diagnostic::at(&c::STATIC_MEM_UNALIGNED, r.span, format!("static range {:#x} (+{:#x}) is not whole 4 KiB pages", r.value.start, r.value.size))
@@ -136,9 +136,9 @@ fn static_memory(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
     } else {
         128
     };
-    if direct_map.is_some() && mem.ranges.len() > max_banks {
+    if direct_map.is_some() && mem.banks.len() > max_banks {
         diags.push(
-            Diagnostic::at(&c::STATIC_MEM_BANKS, mem.span, format!("{} static ranges for a direct-mapped guest", mem.ranges.len()))
+            Diagnostic::at(&c::STATIC_MEM_BANKS, mem.span, format!("{} static ranges for a direct-mapped guest", mem.banks.len()))
                 .note(format!("each range is one guest bank; Xen {} has room for {max_banks} and panics past that", cx.target.version))
                 .help("use fewer, larger ranges"),
         );
@@ -165,7 +165,7 @@ fn static_overlaps(cx: &SectionView, diags: &mut Diagnostics) {
         let Some(mem) = &guest.structures.static_mem else {
             continue;
         };
-        for r in &mem.ranges {
+        for r in &mem.ranges() {
             ranges.push((
                 r.value,
                 r.span,
@@ -267,7 +267,7 @@ fn overlap_note(cx: &SectionView) -> String {
 fn first_bank_size(guest: &Guest) -> Option<u64> {
     match &guest.structures.static_mem {
         Some(mem) if guest.property(&binding::DIRECT_MAP).is_some() => {
-            mem.ranges.first().map(|r| r.value.size)
+            mem.ranges().first().map(|r| r.value.size)
         }
         Some(mem) => Some(mem.total().min(GUEST_RAM0_SIZE)),
         None => guest
@@ -658,7 +658,7 @@ fn llc_colored_heap(cx: &SectionView, diags: &mut Diagnostics) {
         .collect();
     for guest in &cx.section.guests {
         if let Some(mem) = &guest.structures.static_mem {
-            taken.extend(mem.ranges.iter().map(|r| r.value));
+            taken.extend(mem.ranges().iter().map(|r| r.value));
         }
     }
     let mut free: Vec<Range> = Vec::new();

@@ -13,11 +13,11 @@ use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::diag::{raw_sub_span, sub_span};
 use crate::model::structures::{
-    CpuPool, EvtchnKey, GuestStructures, PoolCpu, RefusedKey, SharedMemKey, ShmRole, StaticMem,
+    CpuPool, EvtchnKey, GuestStructures, HostBank, HostRanges, Placed, PoolCpu, RefusedKey,
+    SharedMemKey, ShmRole,
     VcpuAffinity,
 };
 use crate::model::{GuestProperty, Spanned, System};
-use crate::range::Range;
 use crate::target::Target;
 use std::collections::BTreeMap;
 
@@ -34,7 +34,7 @@ pub enum Item {
     Cpupool(Spanned<String>),
     Evtchn(EvtchnKey),
     SharedMem(SharedMemKey),
-    StaticMem(StaticMem),
+    StaticMem(HostRanges),
     Affinity(VcpuAffinity),
     /// The key was a structure key but was rejected (already reported).
     Rejected(&'static str),
@@ -286,11 +286,10 @@ fn shared_mem(v: &Value) -> Parsed<SharedMemKey> {
             }
         }
     }
-    let (Some(guest), Some(size)) = (guest, size_bytes) else {
-        let missing = if guest.is_none() { "guest=" } else { "size=" };
-        return Err((v.whole(), format!("`shared-mem=` needs `{missing}`")));
+    let Some(size) = size_bytes else {
+        return Err((v.whole(), "`shared-mem=` needs `size=`".into()));
     };
-    for (start, what) in [(host, "host"), (Some(guest), "guest")] {
+    for (start, what) in [(host, "host"), (guest, "guest")] {
         if start.is_some_and(|s| s.checked_add(size).is_none()) {
             return Err((v.whole(), format!("the {what} range ends past 2^64")));
         }
@@ -301,34 +300,57 @@ fn shared_mem(v: &Value) -> Parsed<SharedMemKey> {
         guest,
         size,
         role,
+        placed: Placed::default(),
         span: v.whole(),
     })
 }
 
-fn static_mem(v: &Value) -> Parsed<StaticMem> {
-    let mut ranges = Vec::new();
-    for (word, span) in v.words(|c| c == ',' || c.is_ascii_whitespace()) {
-        let Some((start, len)) = word.split_once(':') else {
-            return Err((span, format!("`{word}` is not `ADDR:SIZE`")));
-        };
-        let start_value = number(start, part_span(word, span, start), "address")?;
-        let size = size(len, part_span(word, span, len))?;
-        if start_value.checked_add(size).is_none() {
-            return Err((span, format!("`{word}` ends past 2^64")));
-        }
-        ranges.push(Spanned::new(
-            Range {
-                start: start_value,
-                size,
-            },
+fn static_mem(v: &Value) -> Parsed<HostRanges> {
+    host_ranges(v, "static-mem")
+}
+
+/// `static-heap=`'s value: ranges as `static-mem=` takes them.
+pub fn static_heap(text: &str, span: Span) -> Result<HostRanges, (Span, String)> {
+    host_ranges(
+        &Value {
+            text: text.trim_end(),
             span,
-        ));
+        },
+        "static-heap",
+    )
+}
+
+/// `ADDR:SIZE` or `SIZE`, separated by `,` or blanks (`static-mem=`,
+/// `static-heap=`): a size alone is placed by the analysis.
+fn host_ranges(v: &Value, key: &str) -> Parsed<HostRanges> {
+    let mut banks = Vec::new();
+    for (word, span) in v.words(|c| c == ',' || c.is_ascii_whitespace()) {
+        let bank = match word.split_once(':') {
+            Some((start, len)) => {
+                let start_value = number(start, part_span(word, span, start), "address")?;
+                let size = size(len, part_span(word, span, len))?;
+                if start_value.checked_add(size).is_none() {
+                    return Err((span, format!("`{word}` ends past 2^64")));
+                }
+                HostBank {
+                    start: Some(start_value),
+                    size,
+                    placed: false,
+                }
+            }
+            None => HostBank {
+                start: None,
+                size: size(word, span)?,
+                placed: false,
+            },
+        };
+        banks.push(Spanned::new(bank, span));
     }
-    if ranges.is_empty() {
-        return Err((v.whole(), "`static-mem=` needs at least one range".into()));
+    if banks.is_empty() {
+        return Err((v.whole(), format!("`{key}=` needs at least one range")));
     }
-    Ok(StaticMem {
-        ranges,
+    Ok(HostRanges {
+        banks,
         span: v.whole(),
     })
 }
@@ -552,6 +574,7 @@ pub fn derive_memory(system: &mut System) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::range::Range;
     use crate::diag::FileId;
 
     fn span(len: usize) -> Span {
@@ -612,9 +635,15 @@ mod tests {
         };
         assert_eq!(s.id, "my-shm");
         assert_eq!(s.host, Some(0x5000_0000));
-        assert_eq!(s.guest, 0x6000_0000);
+        assert_eq!(s.guest, Some(0x6000_0000));
         assert_eq!(s.size, 16 << 20);
         assert_eq!(s.role, Some(ShmRole::Owner));
+        // Addresses left out are placed by the analysis.
+        let (item, _) = parse("shared-mem", "sized size=2M");
+        let Some(Item::SharedMem(s)) = item else {
+            panic!("{item:?}")
+        };
+        assert_eq!((s.host, s.guest, s.size), (None, None, 2 << 20));
         for bad in [
             "",
             "host=1 guest=2 size=3",
@@ -637,7 +666,7 @@ mod tests {
         let Some(Item::StaticMem(m)) = item else {
             panic!("{item:?}")
         };
-        let ranges: Vec<Range> = m.ranges.iter().map(|r| r.value).collect();
+        let ranges: Vec<Range> = m.ranges().iter().map(|r| r.value).collect();
         assert_eq!(
             ranges,
             [
@@ -652,7 +681,19 @@ mod tests {
             ]
         );
         assert_eq!(m.total(), (256 << 20) + 0x1000);
-        for bad in ["", "0x1000", "0x1000:0", "x:1M", "0xffffffffffffffff:2"] {
+        // Sizes alone, mixed with addresses: placed by the analysis.
+        let (item, _) = parse("static-mem", "256M, 0x70000000:2M 0x1000");
+        let Some(Item::StaticMem(m)) = item else {
+            panic!("{item:?}")
+        };
+        let banks: Vec<(Option<u64>, u64)> =
+            m.banks.iter().map(|b| (b.value.start, b.value.size)).collect();
+        assert_eq!(
+            banks,
+            [(None, 256 << 20), (Some(0x7000_0000), 2 << 20), (None, 0x1000)]
+        );
+        assert!(m.unplaced());
+        for bad in ["", "0", "0x1000:0", "2M:", "1X", "x:1M", "0xffffffffffffffff:2"] {
             assert!(
                 matches!(parse("static-mem", bad).0, Some(Item::Rejected(_))),
                 "{bad}"

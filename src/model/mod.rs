@@ -74,6 +74,10 @@ pub struct BootSection {
     /// `shared-mem=` (reference §2.7, `xen,domain-shared-memory-v1` nodes
     /// directly under `/chosen`) and the refusals of it.
     pub dom0_structures: structures::GuestStructures,
+    /// `static-heap=`: host RAM that is Xen's whole heap (`/chosen`
+    /// `xen,static-heap`, reference §2.3); sizes alone are placed by the
+    /// analysis.
+    pub static_heap: Option<structures::HostRanges>,
     /// Keys passed through to the emitted cfg unchanged (`video=`, `ucode=`).
     pub passthrough_keys: Vec<(String, Spanned<String>)>,
     /// dom0less guests in domid order (domid = index + first_domid).

@@ -14,7 +14,7 @@ pub struct GuestStructures {
     pub cpupool: Option<Spanned<String>>,
     pub evtchns: Vec<EvtchnKey>,
     pub shared_mem: Vec<SharedMemKey>,
-    pub static_mem: Option<StaticMem>,
+    pub static_mem: Option<HostRanges>,
     /// `static-mem` was given but rejected (already reported): `memory`
     /// cannot be derived, and its absence is not reported again.
     pub static_mem_rejected: bool,
@@ -87,32 +87,78 @@ impl ShmRole {
     }
 }
 
-/// `shared-mem=ID [host=ADDR] guest=ADDR size=SIZE [role=…]`.
+/// `shared-mem=ID [host=ADDR] [guest=ADDR] size=SIZE [role=…]`. An address
+/// left out is chosen by the analysis (`analyze::placement`) before any
+/// check or writer reads the key: after it, both are `Some` unless placing
+/// them failed (reported).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SharedMemKey {
     pub id: String,
-    /// Host physical address; Xen 4.19+ can allocate it.
+    /// Host physical address.
     pub host: Option<u64>,
     /// Guest physical address.
-    pub guest: u64,
+    pub guest: Option<u64>,
     pub size: u64,
     pub role: Option<ShmRole>,
+    /// Which addresses xencfg chose (`explain` says so).
+    pub placed: Placed,
     pub span: Span,
 }
 
-/// `static-mem=ADDR:SIZE[,…]`: host RAM ranges, in the order given (for a
-/// direct-mapped guest the first one is its first bank).
+/// Which addresses of a key xencfg chose rather than the cfg gave.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Placed {
+    pub host: bool,
+    pub guest: bool,
+}
+
+/// Host RAM ranges written as `ADDR:SIZE` or `SIZE` (`static-mem=`,
+/// `static-heap=`), in the order given: for a direct-mapped guest the first
+/// one is its first bank.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StaticMem {
-    pub ranges: Vec<Spanned<Range>>,
+pub struct HostRanges {
+    pub banks: Vec<Spanned<HostBank>>,
     pub span: Span,
 }
 
-impl StaticMem {
+/// One bank of [`HostRanges`]: `start` is `None` for a size alone until
+/// the analysis places it (`analyze::placement`); after it every bank has
+/// a start, or the ranges were refused (reported).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostBank {
+    pub start: Option<u64>,
+    pub size: u64,
+    /// xencfg chose `start`.
+    pub placed: bool,
+}
+
+impl HostRanges {
     pub fn total(&self) -> u64 {
-        self.ranges
+        self.banks
             .iter()
-            .fold(0u64, |sum, r| sum.saturating_add(r.value.size))
+            .fold(0u64, |sum, b| sum.saturating_add(b.value.size))
+    }
+
+    /// The banks that have an address, as host ranges, in order.
+    pub fn ranges(&self) -> Vec<Spanned<Range>> {
+        self.banks
+            .iter()
+            .filter_map(|b| {
+                let start = b.value.start?;
+                Some(Spanned::new(
+                    Range {
+                        start,
+                        size: b.value.size,
+                    },
+                    b.span,
+                ))
+            })
+            .collect()
+    }
+
+    /// Some bank is a size alone, still to be placed.
+    pub fn unplaced(&self) -> bool {
+        self.banks.iter().any(|b| b.value.start.is_none())
     }
 }
 
