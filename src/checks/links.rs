@@ -2,8 +2,8 @@
 //! XC1026–XC1028): static event channels, shared memory, cpupools and vCPU
 //! affinity (reference §2.6–2.9, §3.9–3.11).
 
-use crate::analyze::{SectionView, guest_map};
 use crate::analyze::resolve::{self, Domain, End};
+use crate::analyze::{SectionView, guest_map};
 use crate::binding;
 use crate::binding::value::PropertyValue;
 use crate::diag::codes as c;

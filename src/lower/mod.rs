@@ -36,13 +36,7 @@ use std::path::{Path, PathBuf};
 const XEN_SECTION_KEYS: &[&str] = &[
     "options", "kernel", "ramdisk", "xsm", "dtb", "video", "ucode",
 ];
-const XENCFG_SECTION_KEYS: &[&str] = &[
-    "dtbo",
-    "domains",
-    "guests",
-    DOM0_SHARED_MEM,
-    STATIC_HEAP,
-];
+const XENCFG_SECTION_KEYS: &[&str] = &["dtbo", "domains", "guests", DOM0_SHARED_MEM, STATIC_HEAP];
 /// The structure key a boot section takes for dom0 (its side of static
 /// shared memory, reference §2.7).
 const DOM0_SHARED_MEM: &str = "shared-mem";
@@ -499,26 +493,26 @@ impl Lowerer<'_, '_> {
                     );
                     structures::attach(&mut boot.dom0_structures, item, self.diags);
                 }
-                STATIC_HEAP => {
-                    match structures::static_heap(&entry.value, entry.value_span) {
-                        Ok(heap) => match &boot.static_heap {
-                            None => boot.static_heap = Some(heap),
-                            Some(first) => self.diags.push(
-                                Diagnostic::at(
-                                    &c::BAD_STRUCTURE,
-                                    heap.span,
-                                    "`static-heap=` is given twice",
-                                )
-                                .related(Location::Text(first.span), "first given here")
-                                .help("give every range of the heap in one `static-heap=ADDR:SIZE,…`"),
-                            ),
-                        },
-                        Err((span, message)) => self.diags.push(
-                            Diagnostic::at(&c::BAD_STRUCTURE, span, message)
-                                .help("write `static-heap=SIZE` or `static-heap=ADDR:SIZE[,ADDR:SIZE…]`"),
+                STATIC_HEAP => match structures::static_heap(&entry.value, entry.value_span) {
+                    Ok(heap) => match &boot.static_heap {
+                        None => boot.static_heap = Some(heap),
+                        Some(first) => self.diags.push(
+                            Diagnostic::at(
+                                &c::BAD_STRUCTURE,
+                                heap.span,
+                                "`static-heap=` is given twice",
+                            )
+                            .related(Location::Text(first.span), "first given here")
+                            .help("give every range of the heap in one `static-heap=ADDR:SIZE,…`"),
                         ),
+                    },
+                    Err((span, message)) => {
+                        self.diags
+                            .push(Diagnostic::at(&c::BAD_STRUCTURE, span, message).help(
+                                "write `static-heap=SIZE` or `static-heap=ADDR:SIZE[,ADDR:SIZE…]`",
+                            ))
                     }
-                }
+                },
                 "video" | "ucode" if first => boot.passthrough_keys.push((
                     entry.key.clone(),
                     Spanned::new(entry.value.trim_end().to_string(), entry.value_span),

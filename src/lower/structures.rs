@@ -14,8 +14,7 @@ use crate::diag::{Diagnostic, Diagnostics, Location, Span};
 use crate::diag::{raw_sub_span, sub_span};
 use crate::model::structures::{
     CpuPool, EvtchnKey, GuestStructures, HostBank, HostRanges, Placed, PoolCpu, RefusedKey,
-    SharedMemKey, ShmRole,
-    VcpuAffinity,
+    SharedMemKey, ShmRole, VcpuAffinity,
 };
 use crate::model::{GuestProperty, Spanned, System};
 use crate::target::Target;
@@ -574,8 +573,8 @@ pub fn derive_memory(system: &mut System) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::range::Range;
     use crate::diag::FileId;
+    use crate::range::Range;
 
     fn span(len: usize) -> Span {
         Span {
@@ -686,14 +685,29 @@ mod tests {
         let Some(Item::StaticMem(m)) = item else {
             panic!("{item:?}")
         };
-        let banks: Vec<(Option<u64>, u64)> =
-            m.banks.iter().map(|b| (b.value.start, b.value.size)).collect();
+        let banks: Vec<(Option<u64>, u64)> = m
+            .banks
+            .iter()
+            .map(|b| (b.value.start, b.value.size))
+            .collect();
         assert_eq!(
             banks,
-            [(None, 256 << 20), (Some(0x7000_0000), 2 << 20), (None, 0x1000)]
+            [
+                (None, 256 << 20),
+                (Some(0x7000_0000), 2 << 20),
+                (None, 0x1000)
+            ]
         );
         assert!(m.unplaced());
-        for bad in ["", "0", "0x1000:0", "2M:", "1X", "x:1M", "0xffffffffffffffff:2"] {
+        for bad in [
+            "",
+            "0",
+            "0x1000:0",
+            "2M:",
+            "1X",
+            "x:1M",
+            "0xffffffffffffffff:2",
+        ] {
             assert!(
                 matches!(parse("static-mem", bad).0, Some(Item::Rejected(_))),
                 "{bad}"
