@@ -11,7 +11,7 @@
 //! `/chosen`, XC08xx device passthrough (fragments and `passthrough=`),
 //! XC09xx the target Xen build, XC10xx guest resources (memory, static
 //! memory, shared memory, event channels, cpupools, vCPU affinity,
-//! xenstore), XC11xx importing other tools' configs.
+//! xenstore, the static heap), XC11xx importing other tools' configs.
 
 use super::Severity;
 
@@ -484,6 +484,27 @@ checks! {
     SHM_WITHOUT_DOM0 = "XC1031" "shm-without-dom0" Error
         summary: "a boot section without dom0 gives dom0's side of shared memory"
         explain: "`shared-mem=` in a boot section is dom0's side of a static shared-memory region: xencfg writes a `xen,domain-shared-memory-v1` node directly under `/chosen`. Xen reads those nodes only for the hardware domain (dom0, from the section's `kernel=`); without dom0 it silently ignores them, the host range stays reserved and nobody maps it there. Give the section dom0, or move the key into the guest that shares the region.";
+    STATIC_HEAP_TOO_OLD = "XC1034" "static-heap-unsupported" Error
+        summary: "`static-heap=` on a target Xen older than 4.17"
+        explain: "Xen reads `/chosen` `xen,static-heap` from 4.17 on (process_chosen_node in bootfdt.c). Xen 4.16 ignores the property without a word: its heap stays all of the RAM that is not reserved, and the ranges meant for it are not set aside. Target Xen 4.17 or newer, or leave `static-heap=` out.";
+    STATIC_HEAP_UNALIGNED = "XC1035" "static-heap-unaligned" Warning
+        summary: "a static-heap range whose address or size is not a multiple of 64 KiB"
+        explain: "Xen's booting.txt requires at least 64 KiB alignment for `xen,static-heap`. Xen itself does not check it: populate_boot_allocator hands each range to init_boot_pages, which rounds it inward to whole 4 KiB pages, so a range that is not whole pages silently loses its partial pages, and one that is whole pages but not 64 KiB-aligned works on today's Arm builds but is outside what Xen documents.\n\nWrong:  static-heap=0x60001000:256M\nRight:  static-heap=0x60000000:256M";
+    STATIC_HEAP_OUTSIDE_RAM = "XC1036" "static-heap-outside-ram" Error
+        summary: "a static-heap range outside the host's RAM"
+        explain: "With a static heap Xen feeds its boot allocator, and then its heap, only the `xen,static-heap` ranges (populate_boot_allocator), and it believes they are RAM: nothing checks them against the memory banks. Xen maps and builds frame-table entries only for the RAM banks (setup_mm), so pages outside them have neither, and Xen fails once it hands them out (read from the source; xencfg has not seen such a boot). Put every range inside the host's RAM (its memory nodes, or `--host-ram`).";
+    STATIC_HEAP_OVERLAP = "XC1037" "static-heap-overlap" Error
+        summary: "a static-heap range overlaps reserved memory, static memory, shared memory or another heap range"
+        explain: "The static heap is RAM Xen keeps for itself. Xen records its ranges with the reserved regions; from 4.18 every new region is checked against the others (check_reserved_regions_overlap), and a static-heap range that overlaps a `/reserved-memory` range, a guest's `xen,static-mem`, a static shared-memory host range or another heap range makes the early FDT parse fail: Xen panics \"Early FDT parsing failed\" before its console is up, so under EFI nothing is printed after the EFI loader's lines. Xen 4.17 does not check: the overlapping pages go to its heap and to the other user both. `/memreserve/` entries are not counted: Xen's EFI stub deletes them, and Xen accepts a range inside one. Keep the heap clear of where the firmware loads the boot modules too: from 4.18 Xen silently drops a boot module that overlaps a reserved region, the heap included.";
+    STATIC_HEAP_TOO_SMALL = "XC1038" "static-heap-too-small" Error
+        summary: "the static heap is smaller than the memory the domains take from it"
+        explain: "With a static heap, Xen's boot allocator and its heap are fed only the `xen,static-heap` ranges (populate_boot_allocator): the rest of RAM is never used. dom0's memory (`dom0_mem=`, 512 MiB by default), the memory of every guest without `static-mem`, every guest's P2M pool (`xen,domain-p2m-mem-mb`, or Xen's default from its vCPUs and memory) and Xen's own allocations (the frame table, per-CPU data, domain structures) all come from the heap. When they do not fit, Xen panics while building the domains (\"Failed to allocate requested domain memory\", \"Failed to allocate P2M pages\"). xencfg counts the domains and their P2M pools only, so leave room besides them. Also, with a static heap Xen does not give the boot modules' memory back after boot (discard_initial_modules), and the init sections stay unused.";
+    STATIC_HEAP_TWICE = "XC1039" "static-heap-twice" Error
+        summary: "the host DTB (or an overlay) already has `/chosen` `xen,static-heap`, and the cfg gives `static-heap=` too"
+        explain: "Xen reads one `xen,static-heap` property. The host tree (after its `dtbo=` overlays) already has one, and `static-heap=` would replace it: the heap the tree describes would silently be lost. Give the heap in one place: remove `static-heap=` from the cfg, or the property from the host DTB or its overlay.";
+    STATIC_HEAP_CELLS = "XC1040" "static-heap-root-cells" Error
+        summary: "the host DTB's root cells cannot hold the static-heap ranges"
+        explain: "Xen decodes `/chosen` `xen,static-heap` with the ROOT node's `#address-cells` and `#size-cells` (process_chosen_node gets /chosen's parent's cells; booting.txt), not with `/chosen`'s own. xencfg writes the ranges in those cells. With 1 address cell an address at or above 4 GiB cannot be written, with 1 size cell a size of 4 GiB or more cannot; with 0 cells Xen refuses the property (\"invalid #address-cells or #size-cells\") and panics \"Early FDT parsing failed\". Use ranges that fit, or a host DTB with 2 address and size cells at the root.";
     IMPORT_NOT_DATA = "XC1101" "import-not-data" Error
         summary: "an imported config line is not plain data"
         explain: "`xencfg import` reads a config file (ImageBuilder's is a bash script of variables) as data and never runs it. Commands, command substitution (`$(...)`, backquotes), arithmetic (`$((...))`), parameter operators (`${A:-b}`), `+=` and control flow are reported and skipped; `$NAME` and `${NAME}` are expanded only from assignments made earlier in the same file.\n\nWrong:  DOMU_KERNEL[0]=$(ls Image-*)\nRight:  DOMU_KERNEL[0]=Image-domu0";
@@ -495,7 +516,7 @@ checks! {
         explain: "Under EFI, Xen's own loader reads every file (wherever the firmware allocates memory) and there is no boot script: `MEMORY_START`/`MEMORY_END`, `LOAD_CMD`, `BOOT_CMD`, `UBOOT_*`, FIT and `FDTEDIT` have nothing to map to. Settings for ImageBuilder's disk image or bare-metal Linux mode are not part of a boot configuration either.";
     IMPORT_UNSUPPORTED = "XC1104" "import-unsupported" Warning
         summary: "a setting xencfg's cfg cannot express yet, written as a comment"
-        explain: "A few ImageBuilder settings have no key in the cfg language: Xilinx's downstream `colors` (upstream Xen reads `llc-colors`), `viommu`, and the Xen static heap (a `/chosen` property of the host DTB). The importer writes the original setting as a comment in the cfg instead of inventing a key, so nothing is lost silently; add it to the host DTS, or as a raw `property=` if your Xen reads it.";
+        explain: "A few ImageBuilder settings have no key in the cfg language: Xilinx's downstream `colors` (upstream Xen reads `llc-colors`) and `viommu`. (`XEN_STATIC_HEAP` is imported as the boot section's `static-heap=`.) The importer writes the original setting as a comment in the cfg instead of inventing a key, so nothing is lost silently; add it to the host DTS, or as a raw `property=` if your Xen reads it.";
     IMPORT_BAD_VALUE = "XC1105" "import-bad-value" Error
         summary: "a value ImageBuilder would turn into a broken boot script"
         explain: "ImageBuilder pastes values into `fdt set` commands without checking them: `DOMU_MEM[0]=512M` (MB are expected) writes `memory <0 512M>` and still exits 0. The importer requires numbers where numbers are meant, every guest's `DOMU_KERNEL`, and values the cfg can hold (no `#`, no control bytes); with any such error it writes nothing.\n\nWrong:  DOMU_MEM[0]=512M\nRight:  DOMU_MEM[0]=512";
