@@ -495,3 +495,45 @@ fn dom0_shared_memory_is_written_under_chosen() {
     assert_eq!(code, 1, "{report}");
     assert_eq!(codes(&report), ["0204", "0204"], "{report}");
 }
+
+/// `static-heap=` becomes `/chosen` `xen,static-heap`, in the ROOT node's
+/// cells (Xen's process_chosen_node decodes it with `/chosen`'s parent's
+/// cells), not the 2/2 xencfg gives `/chosen`.
+#[test]
+fn static_heap_is_written_in_the_roots_cells() {
+    let (fdt, report) = build_edited(
+        |cfg| {
+            cfg.replace(
+                "dtb=host.dtb\n",
+                "dtb=host.dtb\nstatic-heap=0x72000000:1G\n",
+            )
+        },
+        &["--xen-version", "4.22"],
+    );
+    assert!(!report.contains("[XC10"), "{report}");
+    let chosen = fdt.node("/chosen").unwrap();
+    assert_eq!(
+        cells(chosen, "xen,static-heap"),
+        [0, 0x7200_0000, 0, 0x4000_0000]
+    );
+
+    // A host whose root has one address and one size cell.
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&testdata("bad/_base"), dir.path());
+    copy_tree(&testdata("bad/res-static-heap-root-cells"), dir.path());
+    let cfg = fs::read_to_string(dir.path().join("xen.cfg")).unwrap();
+    let cfg = cfg.replace(
+        "static-heap=0x100000000:256M",
+        "static-heap=0x60000000:256M",
+    );
+    fs::write(dir.path().join("xen.cfg"), cfg).unwrap();
+    let out = run(
+        &["build", "xen.cfg", "-o", "out", "--xen-version", "4.22"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let fdt = Fdt::from_bytes(&fs::read(dir.path().join("out/xen.dtb")).unwrap()).unwrap();
+    let chosen = fdt.node("/chosen").unwrap();
+    assert_eq!(chosen.property_u32("#address-cells"), Some(2));
+    assert_eq!(cells(chosen, "xen,static-heap"), [0x6000_0000, 0x1000_0000]);
+}

@@ -1,7 +1,8 @@
 //! Writing the linked structures into a merged tree (spec §1.4): cpupool
 //! nodes with phandles to the host's CPU nodes, `domain-cpupool`,
 //! `xen,static-mem`, pairs of `xen,evtchn-v1` nodes, shared-memory nodes
-//! (dom0's side directly under `/chosen`) and `xen,vcpu` nodes.
+//! (dom0's side directly under `/chosen`), `xen,vcpu` nodes and `/chosen`
+//! `xen,static-heap`.
 //!
 //! Phandles are allocated upwards from the highest one the tree already
 //! uses, in a fixed order (pool CPUs, pools, then event channels), so the
@@ -13,7 +14,7 @@
 //! silently different system.
 
 use super::resolve::{Domain, Links};
-use crate::fdt::{Fdt, Node, value};
+use crate::fdt::{Fdt, Node, cells, value};
 use crate::host::HostFacts;
 use crate::model::structures::{CpuPool, PoolCpu, SharedMemKey};
 use crate::model::{BootSection, Guest};
@@ -80,6 +81,30 @@ pub fn add(
         }
     }
     add_channels(fdt, section, links, &mut phandles);
+    static_heap(fdt, section);
+}
+
+/// `/chosen` `xen,static-heap` from `static-heap=`, in the ROOT node's
+/// cells: Xen's process_chosen_node decodes it with the cells of
+/// `/chosen`'s parent (reference §2.3), not the 2/2 the merge gives
+/// `/chosen`. It replaces a host tree's own (two sources are reported by
+/// the checks, XC1039). Banks without an address (placing failed, and
+/// reported) and cells that cannot hold the ranges (XC1040) leave the
+/// property out.
+fn static_heap(fdt: &mut Fdt, section: &BootSection) {
+    let Some(heap) = &section.static_heap else {
+        return;
+    };
+    if heap.banks.iter().any(|b| b.value.start.is_none()) {
+        return;
+    }
+    let ranges: Vec<_> = heap.ranges().iter().map(|r| r.value).collect();
+    let Some(bytes) = cells::encode_ranges(&ranges, cells::Cells::of(&fdt.root)) else {
+        return;
+    };
+    if let Some(chosen) = fdt.root.child_mut("chosen") {
+        chosen.set_property("xen,static-heap", bytes);
+    }
 }
 
 /// The guest's domain node (the last `/chosen` child of that name: xencfg

@@ -45,7 +45,7 @@ pub fn check(cx: &SectionView, diags: &mut Diagnostics) {
 
 /// A size for messages: exact in the largest binary unit that divides it,
 /// else MiB with two decimals.
-fn mib(bytes: u64) -> String {
+pub(crate) fn mib(bytes: u64) -> String {
     match bytes {
         0 => "0 bytes".to_string(),
         b if b % GIB == 0 => format!("{} GiB", b / GIB),
@@ -318,7 +318,7 @@ fn firmware_load_area(cx: &SectionView, diags: &mut Diagnostics) {
     }
 }
 
-fn overlap_note(cx: &SectionView) -> String {
+pub(crate) fn overlap_note(cx: &SectionView) -> String {
     if cx.target.version >= XenVersion::new(4, 18) {
         "Xen stops at early boot (\"Early FDT parsing failed\"), before its console is up: nothing is printed after the EFI loader's lines".to_string()
     } else {
@@ -571,7 +571,7 @@ fn placeholder_ram(
 
 /// P2M pool Xen 4.17+ gives a guest by default, in bytes
 /// (dom0less-build.c:domain_p2m_pages).
-fn p2m_pool(guest: &Guest) -> u64 {
+pub(crate) fn p2m_pool(guest: &Guest) -> u64 {
     if let Some(p) = guest.property(&binding::XEN_DOMAIN_P2M_MEM_MB) {
         if let PropertyValue::Mib(mb) = p.value {
             return u64::from(mb) * MIB;
@@ -588,6 +588,11 @@ fn host_total(cx: &SectionView, diags: &mut Diagnostics) {
         return;
     };
     if placeholder_ram(cx, facts, diags) || !facts.knows_ram_total() {
+        return;
+    }
+    // With a static heap (4.17+) the domains' memory comes from the heap
+    // alone: its size is the budget (checks::heap, XC1038).
+    if cx.section.static_heap.is_some() && cx.target.version >= XenVersion::new(4, 17) {
         return;
     }
     let available = facts.ram_total().saturating_sub(facts.reserved_in_ram());

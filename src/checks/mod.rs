@@ -12,6 +12,7 @@ pub mod cmdline;
 pub mod domains;
 pub mod files;
 pub mod guests;
+pub mod heap;
 pub mod host;
 pub mod links;
 pub mod memory;
@@ -129,6 +130,11 @@ pub static TABLE: &[Rule] = &[
     Rule {
         name: "memory",
         scope: Scope::Section(memory::check),
+        requires: &[],
+    },
+    Rule {
+        name: "static-heap",
+        scope: Scope::Section(heap::check),
         requires: &[],
     },
     Rule {

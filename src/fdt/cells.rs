@@ -69,6 +69,26 @@ pub fn ranges(value: &[u8], cells: Cells) -> Option<Vec<Range>> {
     Some(entries.collect())
 }
 
+/// `(address, size)` entries in `cells` (1 or 2 address cells, 1 or 2
+/// size cells, as Xen decodes memory ranges); `None` when the cells cannot
+/// hold memory ranges or a number does not fit its cells.
+pub fn encode_ranges(ranges: &[Range], cells: Cells) -> Option<Vec<u8>> {
+    if !(1..=2).contains(&cells.address) || !(1..=2).contains(&cells.size) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(ranges.len() * cells.per_entry() * 4);
+    for r in ranges {
+        for (n, width) in [(r.start, cells.address), (r.size, cells.size)] {
+            if width == 1 {
+                out.extend(u32::try_from(n).ok()?.to_be_bytes());
+            } else {
+                out.extend(n.to_be_bytes());
+            }
+        }
+    }
+    Some(out)
+}
+
 /// The cells of a property value (`None` unless a whole number of cells).
 pub fn cells_of(value: &[u8]) -> Option<Vec<u32>> {
     if value.len() % 4 != 0 {
@@ -86,6 +106,44 @@ pub fn cells_of(value: &[u8]) -> Option<Vec<u32>> {
 mod tests {
     use super::*;
     use crate::fdt::value;
+
+    #[test]
+    fn encodes_ranges_in_the_cells_given() {
+        let r = [Range {
+            start: 0x6000_0000,
+            size: 0x1000_0000,
+        }];
+        let one = Cells {
+            address: 1,
+            size: 1,
+        };
+        let two = Cells {
+            address: 2,
+            size: 2,
+        };
+        let bytes = encode_ranges(&r, one).unwrap();
+        assert_eq!(bytes.len(), 8);
+        assert_eq!(ranges(&bytes, one).unwrap(), r.to_vec());
+        assert_eq!(
+            ranges(&encode_ranges(&r, two).unwrap(), two).unwrap(),
+            r.to_vec()
+        );
+        let high = [Range {
+            start: 0x8_0000_0000,
+            size: 0x1000,
+        }];
+        assert_eq!(encode_ranges(&high, one), None);
+        assert_eq!(
+            encode_ranges(
+                &r,
+                Cells {
+                    address: 0,
+                    size: 1
+                }
+            ),
+            None
+        );
+    }
 
     #[test]
     fn decodes_entries_and_leaves_partial_ones_out() {
