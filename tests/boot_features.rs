@@ -777,7 +777,7 @@ fn memory_given_as_sizes_alone_is_placed_and_boots_on(firmware: Firmware) {
         "/dts-v1/;\n/plugin/;\n\n&{/pl061@9030000} {\n\tstatus = \"disabled\";\n};\n",
     );
     let first = project.build_on(xen(assets), &[]);
-    let dtb = first.esp.boot_dir().join("virt.dtb");
+    let dtb = first.esp.boot_dir().join("xen.dtb");
     let dts = String::from_utf8(harness::run(
         std::process::Command::new("dtc")
             .args(["-q", "-I", "dtb", "-O", "dts"])
@@ -837,10 +837,12 @@ fn memory_given_as_sizes_alone_is_placed_and_boots_on(firmware: Firmware) {
     );
     assert_guest(&log, "static", 1, 1, 128 * MIB);
     assert_guest(&log, "direct", 2, 1, 128 * MIB);
-    // dom0's RAM (Xen's "BANK[n] start-end (sizeMB)" lines) lies in the heap.
+    // dom0's RAM (Xen's "BANK[n] start-end (sizeMB)" lines; the guests'
+    // are "dN: STATIC BANK[n]") lies in the heap.
     let banks: Vec<(u64, u64)> = log
         .lines
         .iter()
+        .filter(|l| !l.text.contains("STATIC BANK"))
         .filter_map(|l| {
             let rest = l.text.split("BANK[").nth(1)?;
             let range = rest.split_whitespace().nth(1)?;
