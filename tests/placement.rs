@@ -225,6 +225,9 @@ const WHERE_CODES: &[&str] = &[
     "XC1013", // 1:1 domain sees shared memory elsewhere
     "XC1026", // shared memory over the guest's RAM or devices
     "XC1033", // in the firmware's areas
+    "XC1035", // heap not 64 KiB aligned
+    "XC1036", // heap outside RAM
+    "XC1037", // heap over reserved, static or shared memory
 ];
 
 proptest! {
