@@ -56,6 +56,8 @@ fn explains_one_section() {
 fn maps_the_memory_of_the_examples() {
     golden("rfc", &["--memory"], "explain-memory.txt");
     golden("explain", &["--memory"], "explain-memory.txt");
+    // Sizes alone: every placed address marked, the firmware's areas shown.
+    golden("sizes", &["--memory"], "explain-memory.txt");
 }
 
 /// Other teams' examples, explained with their memory maps: the linked
@@ -316,7 +318,7 @@ fn explains_every_bad_input() {
 /// the same bytes on every run.
 #[test]
 fn draws_the_memory_of_the_examples() {
-    for example in ["rfc", "explain", "structures", "passthrough"] {
+    for example in ["rfc", "explain", "structures", "passthrough", "sizes"] {
         let (_dir, out) = explain(example, &["--memory", "--format", "svg"]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let svg = stdout(&out);

@@ -143,7 +143,7 @@ fn host_panel(map: &MemoryMap) -> Panel {
         "Under EFI, Xen takes RAM from the firmware's memory map, not from /memory nodes.".into(),
     );
     notes.push(
-        "Xen and its modules are placed by the firmware at boot; their addresses are not known before, so they are not drawn."
+        "Xen and its modules are placed by the firmware at boot: \"firmware (likely)\" marks where it will most likely put them."
             .into(),
     );
     Panel {
