@@ -729,3 +729,35 @@ fn passthrough_irq_32_with_vpl011_loses_the_guest_console_as_xc0814_says() {
     );
     assert!(log.markers().is_empty(), "{}", log.report());
 }
+
+/// XC1033 is a warning (the firmware's allocations are the board's): on
+/// QEMU under EDK2, Xen 4.22's EFI loader put the guest's kernel at
+/// 0xba89d000 and its ramdisk at 0xba7ab000 (Xen's "MODULE[n]" lines), in
+/// the top of RAM XC1033 keeps clear; static memory there takes their
+/// pages, Xen drops the guest's modules without a word (only Xen's image
+/// and the DTB are left as modules) and panics. The same range is clear of
+/// U-Boot's modules (it loads them from 0xbc118000 up), which is why it is
+/// a warning.
+#[test]
+fn static_memory_where_edk2_loads_the_modules_panics_as_xc1033_warns() {
+    let Some(assets) = Assets::get() else { return };
+    let xen = assets.xen(RELEASE);
+    let project = Project::new(assets, &static_cfg("0xb8000000:64M"));
+    let built = project.build_on(xen, &[]);
+    assert!(
+        built.diagnostics.contains("warning[XC1033]"),
+        "{}",
+        built.diagnostics
+    );
+    let log = built.esp.boot_expect_failure(
+        &[
+            "Missing kernel boot module?",
+            "Could not set up d0 guest OS",
+            "Panic on CPU",
+        ],
+        FAILURE_TIMEOUT,
+    );
+    assert!(log.markers().is_empty(), "{}", log.report());
+    assert!(log.count("MODULE[2]") == 0, "{}", log.report());
+    eprintln!("XC1033: Xen {RELEASE} under EDK2 panicked as warned");
+}
