@@ -68,6 +68,10 @@ pub const XEN_IMAGE_ESTIMATE: u64 = 4 * MIB;
 pub struct FirmwareArea {
     pub range: Range,
     pub why: String,
+    /// Xen and its modules will likely be loaded here (XC1033 warns for a
+    /// given range in it); else only the firmware's own data, which Xen
+    /// does not need once it runs (placement still keeps clear).
+    pub loads_modules: bool,
 }
 
 /// An address xencfg chose, for `explain`.
@@ -103,6 +107,7 @@ pub fn firmware_areas(ram: &[Range], loaded_bytes: u64) -> Vec<FirmwareArea> {
         areas.push(FirmwareArea {
             range: Range::new(first.start, first.size.min(FIRMWARE_LOW_WINDOW)),
             why: "the first 128 MiB of RAM (U-Boot copies the DTB there)".to_string(),
+            loads_modules: false,
         });
     }
     // Whole MiB: the areas stay aligned like what is placed around them.
@@ -121,6 +126,7 @@ pub fn firmware_areas(ram: &[Range], loaded_bytes: u64) -> Vec<FirmwareArea> {
                 size_text(loaded_bytes),
                 size_text(FIRMWARE_TOP_MARGIN)
             ),
+            loads_modules: true,
         });
     }
     areas

@@ -293,7 +293,10 @@ fn firmware_load_area(cx: &SectionView, diags: &mut Diagnostics) {
         ));
     }
     for (range, span, what) in ranges {
-        let Some(area) = areas.iter().find(|a| a.range.overlaps(range)) else {
+        let hit = areas
+            .iter()
+            .find(|a| a.loads_modules && a.range.overlaps(range));
+        let Some(area) = hit else {
             continue;
         };
         diags.push(
