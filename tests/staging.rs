@@ -129,3 +129,146 @@ fn a_rebuild_reuses_unchanged_files_and_sees_a_forged_change() {
     assert!(fresh.status.success(), "{}", stderr(&fresh));
     assert!(tree(&out) == tree(&dir.path().join("fresh")));
 }
+
+/// The example compiled as `build` compiles it (checks passed), nothing
+/// hashed yet.
+fn compile(dir: &Path) -> xencfg::analyze::Plan {
+    use xencfg::diag::{Diagnostics, SourceMap};
+    let options = xencfg::analyze::Options {
+        cfg: dir.join("xen.cfg"),
+        root: None,
+        section: None,
+        target: xencfg::target::Target::default(),
+        efi_name: "xen".into(),
+        host_ram: None,
+    };
+    let mut diags = Diagnostics::default();
+    let plan =
+        xencfg::pipeline::run(&options, &mut SourceMap::default(), &mut diags).expect("compile");
+    assert!(!diags.has_errors());
+    plan
+}
+
+fn build_options(dir: &Path, out: &str) -> xencfg::commands::build::BuildOptions {
+    xencfg::commands::build::BuildOptions {
+        out: dir.join(out),
+        efi_name: "xen".into(),
+        stage: true,
+        xen: Some(dir.join("xen.efi")),
+        emit_dts: false,
+        force: false,
+        target: xencfg::target::Target::default(),
+    }
+}
+
+/// Every input hashed first, then staged (each copy verified against its
+/// hash): the build as it was before staging hashed as it copied.
+fn build_hashing_first(dir: &Path, out: &str) {
+    use xencfg::load::cache::Cache;
+    let mut plan = compile(dir);
+    plan.hash_inputs(None, &Cache::disabled()).expect("hash");
+    xencfg::commands::build::build(&plan, &build_options(dir, out), &Cache::disabled())
+        .expect("build");
+}
+
+/// The files to stage hashed as they are copied, through `cache`.
+fn build_hashing_staged(
+    dir: &Path,
+    out: &str,
+    cache: &xencfg::load::cache::Cache,
+) -> Result<(), xencfg::error::Error> {
+    use xencfg::commands::build;
+    let mut plan = compile(dir);
+    let opts = build_options(dir, out);
+    let later = build::staged_sources(&plan, &opts);
+    assert!(
+        later.contains(&dir.join("Image-guest1.bin")),
+        "the images are left to the copy: {later:?}"
+    );
+    plan.hash_inputs_except(None, cache, &later)?;
+    build::build_hashing(&plan, &opts, cache, None)
+}
+
+#[test]
+fn hashing_while_staging_gives_the_tree_and_manifest_of_hashing_first() {
+    use xencfg::load::cache::Cache;
+    // Settled: the kernel copies while xencfg hashes. Fresh (changed
+    // within the racily-clean margin) and with --no-cache: each file is
+    // hashed and written from one read.
+    let settled = settled_example();
+    let fresh = scratch_example("sections");
+    fs::write(fresh.path().join("xen.efi"), b"MZ fake xen, staged too").unwrap();
+    for (dir, cache, what) in [
+        (
+            settled.path(),
+            Cache::load(&settled.path().join("out")),
+            "kernel copy",
+        ),
+        (
+            fresh.path(),
+            Cache::load(&fresh.path().join("out")),
+            "one pass",
+        ),
+        (settled.path(), Cache::disabled(), "--no-cache"),
+    ] {
+        build_hashing_first(dir, "first");
+        let reference = tree(&dir.join("first"));
+        let _ = fs::remove_dir_all(dir.join("out"));
+        build_hashing_staged(dir, "out", &cache).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(
+            reference == tree(&dir.join("out")),
+            "{what}: the tree (manifest included) differs from hashing first"
+        );
+        // What was hashed is what the cache records.
+        let kept = String::from_utf8(cache.to_bytes()).unwrap();
+        assert!(
+            kept.contains(&sha256sum(&dir.join("Image-guest1.bin"))),
+            "{what}: {kept}"
+        );
+        fs::remove_dir_all(dir.join("first")).unwrap();
+    }
+}
+
+#[test]
+fn a_file_changed_between_check_and_hash_is_refused_when_hashed_while_staged() {
+    use xencfg::error::Error;
+    use xencfg::load::cache::Cache;
+    let dir = settled_example();
+    let out = build(dir.path(), "out", "", &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = tree(&dir.path().join("out"));
+    let ramdisk = dir.path().join("initrd-guest1.cpio.gz");
+    // A cache that does not know the files (as on a first build), and
+    // --no-cache.
+    for cache in [
+        Cache::load(&dir.path().join("elsewhere")),
+        Cache::disabled(),
+    ] {
+        let mut plan = compile(dir.path());
+        let opts = build_options(dir.path(), "out");
+        let later = xencfg::commands::build::staged_sources(&plan, &opts);
+        plan.hash_inputs_except(None, &cache, &later).expect("hash");
+        // Grown after its check, before it is hashed and staged.
+        let mut grown = fs::read(&ramdisk).unwrap();
+        grown.push(0);
+        fs::write(&ramdisk, &grown).unwrap();
+        let e = xencfg::commands::build::build_hashing(&plan, &opts, &cache, None)
+            .expect_err("a file changed since its check");
+        assert!(
+            matches!(e, Error::InputChanged(ref p) if *p == ramdisk),
+            "{e}"
+        );
+        assert!(
+            before == tree(&dir.path().join("out")),
+            "the old output is kept"
+        );
+        let left: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().contains(".xencfg-"))
+            .collect();
+        assert!(left.is_empty(), "staging left behind: {left:?}");
+        grown.pop();
+        fs::write(&ramdisk, &grown).unwrap();
+    }
+}

@@ -36,7 +36,7 @@ use crate::load::hash::FileFacts;
 use crate::model::{BootSection, System};
 use crate::target::Target;
 use std::cell::{Cell, OnceCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -184,7 +184,20 @@ impl Plan {
         progress: Option<&crate::progress::Progress>,
         cache: &crate::load::cache::Cache,
     ) -> Result<(), Error> {
-        let paths: Vec<PathBuf> = self
+        self.hash_inputs_except(progress, cache, &BTreeSet::new())
+    }
+
+    /// [`Plan::hash_inputs`], leaving unhashed the files of `later` that
+    /// `cache` does not know: `build --stage` hashes those as it copies
+    /// them, from the same read ([`confirm_hash`] then records each).
+    /// `progress` counts every input, those left too.
+    pub fn hash_inputs_except(
+        &mut self,
+        progress: Option<&crate::progress::Progress>,
+        cache: &crate::load::cache::Cache,
+        later: &BTreeSet<PathBuf>,
+    ) -> Result<(), Error> {
+        let unhashed: Vec<PathBuf> = self
             .facts
             .iter()
             .filter(|(_, f)| f.sha256.is_none())
@@ -192,23 +205,25 @@ impl Plan {
             .collect();
         if let Some(p) = progress {
             p.set_total(
-                paths
+                unhashed
                     .iter()
                     .filter_map(|p| self.facts.get(p))
                     .map(|f| f.size)
                     .sum(),
             );
         }
+        let mut paths = Vec::with_capacity(unhashed.len());
+        for path in unhashed {
+            if !later.contains(&path) {
+                paths.push(path);
+            } else if let Some(known) = cache.reuse(&path, progress) {
+                confirm_hash(&mut self.facts, &path, known)?;
+            }
+        }
         let results = cache.hash_files(&paths, progress);
         for (path, result) in paths.iter().zip(results) {
             let hashed = result.map_err(Error::HashFailed)?;
-            let checked = self.facts.get_mut(path);
-            let Some(checked) =
-                checked.filter(|c| (c.size, c.format) == (hashed.size, hashed.format))
-            else {
-                return Err(Error::InputChanged(path.clone()));
-            };
-            checked.sha256 = hashed.sha256;
+            confirm_hash(&mut self.facts, path, hashed)?;
         }
         Ok(())
     }
@@ -246,6 +261,23 @@ impl Plan {
         assignments::mark(&mut fdt, &self.sections[index].passthrough);
         Some(fdt)
     }
+}
+
+/// Add the sha256 of `hashed` to the facts the checks judged of `path`,
+/// if its size and format are still those: otherwise the file changed
+/// between its check and its hash, an error.
+pub fn confirm_hash(
+    facts: &mut BTreeMap<PathBuf, FileFacts>,
+    path: &Path,
+    hashed: FileFacts,
+) -> Result<(), Error> {
+    let checked = facts.get_mut(path);
+    let Some(checked) = checked.filter(|c| (c.size, c.format) == (hashed.size, hashed.format))
+    else {
+        return Err(Error::InputChanged(path.to_path_buf()));
+    };
+    checked.sha256 = hashed.sha256;
+    Ok(())
 }
 
 /// Analyse a cfg: read it and everything it names, lower it and work out

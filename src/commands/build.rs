@@ -6,18 +6,23 @@
 //! `<efi-name>.efi`, so the directory is what goes on the ESP.
 //!
 //! [`run`] is the command: check as `check` does, and only with every
-//! check passed hash the inputs and [`build`] the directory.
+//! check passed hash the inputs and build the directory. With `--stage`,
+//! a file to stage whose hash the build cache does not know is hashed as
+//! it is copied into the staging directory ([`build_hashing`]), not read
+//! once to hash it and again to copy it.
 
 use crate::analyze::Plan;
 use crate::checks::sections::MAX_EFI_FILES;
 use crate::emit::manifest::{self, FileInfo, ManifestInput};
-use crate::emit::output::{self, Content, OutputError, OutputFile, Stage};
+use crate::emit::output::{self, Content, CopyFailed, HashedCopy, OutputError, OutputFile, Stage};
 use crate::error::Error;
 use crate::fdt::dts;
 use crate::load::cache::Cache;
 use crate::model::ModuleRole;
+use crate::progress::Progress;
 use crate::target::Target;
 use sha2::{Digest, Sha256};
+use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use super::terminal;
@@ -49,57 +54,95 @@ fn sha256_hex(bytes: &[u8]) -> String {
 /// staging directory and dropped before the next, so memory holds one
 /// merged DTB at a time however many boot sections there are.
 pub fn build(plan: &Plan, opts: &BuildOptions, cache: &Cache) -> Result<(), Error> {
-    refuse_inputs_inside_output(plan, opts)?;
-    let staged = staged_copies(plan, opts, cache)?;
-    output::write_atomically_with(&opts.out, opts.force, |stage| {
-        write_output(plan, opts, cache, staged, stage)
-    })
-    .map_err(Error::OutputFailed)
+    build_hashing(plan, opts, cache, None)
 }
 
-/// With `--stage`, every module xencfg does not generate, once per ESP
-/// path, with the sha256 its copy must have.
-fn staged_copies(
+/// [`build`] of a plan whose files to stage ([`staged_sources`]) may be
+/// left unhashed ([`Plan::hash_inputs_except`]): each is hashed as it is
+/// copied, from the same read, and its hash checked and recorded as
+/// [`Plan::hash_inputs`] would (a file whose size or format changed since
+/// its check is [`Error::InputChanged`]). Every byte hashed is added to
+/// `progress`.
+pub fn build_hashing(
     plan: &Plan,
     opts: &BuildOptions,
     cache: &Cache,
-) -> Result<Vec<OutputFile>, Error> {
+    progress: Option<&Progress>,
+) -> Result<(), Error> {
+    refuse_inputs_inside_output(plan, opts)?;
+    let staged = staged_copies(plan, opts)?;
+    let job = Job {
+        plan,
+        opts,
+        cache,
+        progress,
+    };
+    // What stopped the build when it is not the output's fault (an input
+    // unreadable or changed): the error the build ends with.
+    let mut input_error = None;
+    output::write_atomically_with(&opts.out, opts.force, |stage| {
+        write_output(&job, &staged, stage, &mut input_error)
+    })
+    .map_err(|e| input_error.take().unwrap_or(Error::OutputFailed(e)))
+}
+
+/// The files `build --stage` copies into the output: their sha256 can be
+/// left to the copy ([`Plan::hash_inputs_except`]).
+pub fn staged_sources(plan: &Plan, opts: &BuildOptions) -> BTreeSet<PathBuf> {
+    staged_copies(plan, opts)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(_, source)| source)
+        .collect()
+}
+
+struct Job<'a> {
+    plan: &'a Plan,
+    opts: &'a BuildOptions,
+    cache: &'a Cache,
+    progress: Option<&'a Progress>,
+}
+
+/// With `--stage`, every module xencfg does not generate, once per ESP
+/// path: (ESP path, source).
+fn staged_copies(plan: &Plan, opts: &BuildOptions) -> Result<Vec<(PathBuf, PathBuf)>, Error> {
     let mut copies = Vec::new();
     if !opts.stage {
         return Ok(copies);
     }
-    let mut staged = std::collections::BTreeSet::new();
+    let mut staged = BTreeSet::new();
     for (_, m) in plan.system.modules() {
         if m.generated || matches!(m.role, ModuleRole::HostDtb | ModuleRole::Overlay) {
             continue;
         }
+        if !plan.facts.contains_key(&m.source) {
+            return Err(Error::NotHashed(m.source.clone()));
+        }
         let relative: PathBuf = m.path.components().iter().collect();
-        let sha256 = plan
-            .facts
-            .get(&m.source)
-            .and_then(|f| f.sha256.clone())
-            .ok_or_else(|| Error::NotHashed(m.source.clone()))?;
         if staged.insert(relative.clone()) {
-            copies.push(OutputFile {
-                relative,
-                content: Content::CopyOf {
-                    source: m.source.clone(),
-                    sha256,
-                    proof: cache.proof(&m.source),
-                },
-            });
+            copies.push((relative, m.source.clone()));
         }
     }
     Ok(copies)
 }
 
+/// An [`OutputError`] standing for `error`, which the build ends with.
+fn input_failed(slot: &mut Option<Error>, path: &Path, error: Error) -> OutputError {
+    let message = error.to_string();
+    *slot = Some(error);
+    OutputError {
+        path: path.to_path_buf(),
+        message,
+    }
+}
+
 fn write_output(
-    plan: &Plan,
-    opts: &BuildOptions,
-    cache: &Cache,
-    staged: Vec<OutputFile>,
+    job: &Job,
+    staged: &[(PathBuf, PathBuf)],
     stage: &mut Stage,
+    input_error: &mut Option<Error>,
 ) -> Result<(), OutputError> {
+    let (plan, opts, cache) = (job.plan, job.opts, job.cache);
     let system = &plan.system;
     let mut generated: Vec<FileInfo> = Vec::new();
     let mut put = |stage: &mut Stage, name: String, bytes: Vec<u8>| {
@@ -149,34 +192,87 @@ fn write_output(
         )?;
     }
 
-    stage.write_all(&staged)?;
-    if let (true, Some(xen)) = (opts.stage, &opts.xen) {
-        // Streamed, like every staged file: never read whole.
-        let hashed = cache.hash_files(std::slice::from_ref(xen), None);
-        let facts = hashed
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| Err(std::io::Error::other("not hashed")))
-            .map_err(|e| OutputError {
-                path: xen.clone(),
-                message: format!("cannot read --xen: {e}"),
-            })?;
-        let sha256 = facts.sha256.unwrap_or_default();
-        let name = format!("{}.efi", opts.efi_name);
+    // Staged copies: a file whose sha256 is known is copied (by the
+    // kernel when its stamp proves it unchanged, else verified as it is
+    // read); the others are hashed as they are copied, each source once,
+    // Xen with them.
+    let mut facts = plan.facts.clone();
+    let mut copies = Vec::new();
+    let mut to_hash: Vec<HashedCopy> = Vec::new();
+    let mut again = Vec::new(); // more ESP paths of a file being hashed
+    for (relative, source) in staged {
+        match facts.get(source).and_then(|f| f.sha256.clone()) {
+            Some(sha256) => copies.push(copy_of(relative, source, sha256, cache)),
+            None if to_hash.iter().any(|h| h.source == *source) => {
+                again.push((relative, source));
+            }
+            None => to_hash.push(HashedCopy {
+                source: source.clone(),
+                relative: relative.clone(),
+            }),
+        }
+    }
+    let xen = match (opts.stage, &opts.xen) {
+        (true, Some(xen)) => Some(xen),
+        _ => None,
+    };
+    let xen_name = PathBuf::from(format!("{}.efi", opts.efi_name));
+    let mut xen_facts = None;
+    if let Some(xen) = xen {
+        match cache.reuse(xen, None) {
+            Some(known) => {
+                let sha256 = known.sha256.clone().unwrap_or_default();
+                copies.push(copy_of(&xen_name, xen, sha256, cache));
+                xen_facts = Some(known);
+            }
+            None => to_hash.push(HashedCopy {
+                source: xen.clone(),
+                relative: xen_name.clone(),
+            }),
+        }
+    }
+    let hashed = stage.hash_and_copy_all(&to_hash, cache.trusts_stamps(), job.progress)?;
+    for (copy, result) in to_hash.iter().zip(hashed) {
+        let is_xen = xen.is_some_and(|x| *x == copy.source) && copy.relative == xen_name;
+        let (found, proof) = match result {
+            Ok(done) => done,
+            Err(CopyFailed::Output(e)) => return Err(e),
+            Err(CopyFailed::Source(e)) if is_xen => {
+                return Err(OutputError {
+                    path: copy.source.clone(),
+                    message: format!("cannot read --xen: {e}"),
+                });
+            }
+            Err(CopyFailed::Source(e)) => {
+                return Err(input_failed(
+                    input_error,
+                    &copy.source,
+                    Error::HashFailed(e),
+                ));
+            }
+        };
+        cache.record(&copy.source, &found, proof);
+        if is_xen {
+            xen_facts = Some(found);
+        } else if let Err(e) = crate::analyze::confirm_hash(&mut facts, &copy.source, found) {
+            return Err(input_failed(input_error, &copy.source, e));
+        }
+    }
+    for (relative, source) in again {
+        let sha256 = facts
+            .get(source)
+            .and_then(|f| f.sha256.clone())
+            .unwrap_or_default();
+        copies.push(copy_of(relative, source, sha256, cache));
+    }
+    stage.write_all(&copies)?;
+    if let (Some(xen), Some(found)) = (xen, xen_facts) {
         generated.push(FileInfo {
-            esp_path: name.clone(),
-            size: facts.size,
-            sha256: sha256.clone(),
+            esp_path: xen_name.to_string_lossy().into_owned(),
+            size: found.size,
+            sha256: found.sha256.unwrap_or_default(),
             source: manifest::source_name(&system.root, xen),
         });
-        stage.write(&OutputFile {
-            relative: PathBuf::from(name),
-            content: Content::CopyOf {
-                source: xen.clone(),
-                sha256,
-                proof: cache.proof(xen),
-            },
-        })?;
     }
     stage.keep_cache(cache.to_bytes());
 
@@ -202,7 +298,7 @@ fn write_output(
         target: &opts.target,
         cfg_name: &cfg_name,
         default_section: &plan.default_section,
-        facts: &plan.facts,
+        facts: &facts,
         generated,
         limit: MAX_EFI_FILES,
         efi_counts,
@@ -213,6 +309,18 @@ fn write_output(
         relative: PathBuf::from(crate::analyze::MANIFEST_NAME),
         content: Content::Bytes(manifest.to_json()),
     })
+}
+
+/// A staged copy of `source` whose content must have `sha256`.
+fn copy_of(relative: &Path, source: &Path, sha256: String, cache: &Cache) -> OutputFile {
+    OutputFile {
+        relative: relative.to_path_buf(),
+        content: Content::CopyOf {
+            source: source.to_path_buf(),
+            sha256,
+            proof: cache.proof(source),
+        },
+    }
 }
 
 /// Replacing a directory that holds an input would destroy it, `--force`
@@ -253,28 +361,31 @@ pub fn run(args: &BuildArgs, style: Style) -> Result<Outcome, Error> {
         return Ok(Outcome::ConfigErrors);
     }
     // Only now, with every check passed, is each file read whole (unless
-    // the last build into `out` hashed it as it still is).
+    // the last build into `out` hashed it as it still is), and a file to
+    // stage only as it is copied.
     let cache = match args.no_cache {
         true => Cache::disabled(),
         false => Cache::load(&args.out),
     };
+    let opts = BuildOptions {
+        out: args.out.clone(),
+        efi_name: common.efi_name.clone(),
+        stage: args.stage,
+        xen: common.xen.clone(),
+        emit_dts: args.emit_dts,
+        force: args.force,
+        target: compilation.target.clone(),
+    };
+    // A file to stage is hashed as it is copied (one read), the others
+    // first.
+    let later = staged_sources(&compilation.plan, &opts);
     let (progress, meter) = terminal::progress_meter();
-    let hashed = compilation.plan.hash_inputs(progress.as_deref(), &cache);
+    let built = compilation
+        .plan
+        .hash_inputs_except(progress.as_deref(), &cache, &later)
+        .and_then(|()| build_hashing(&compilation.plan, &opts, &cache, progress.as_deref()));
     drop(meter); // erases the progress line before anything else is printed
-    hashed?;
-    build(
-        &compilation.plan,
-        &BuildOptions {
-            out: args.out.clone(),
-            efi_name: common.efi_name.clone(),
-            stage: args.stage,
-            xen: common.xen.clone(),
-            emit_dts: args.emit_dts,
-            force: args.force,
-            target: compilation.target,
-        },
-        &cache,
-    )?;
+    built?;
     if terminal::stderr_is_terminal() {
         if let Some(line) = summary(&args.out, args.stage, style) {
             eprintln!("{line}");

@@ -34,13 +34,19 @@
 //! a reflink clone (`FICLONE`: btrfs, XFS, bcachefs; no data is copied) or
 //! `copy_file_range` (in-kernel copy; server-side on NFS) — and is proven
 //! by the source's stamp being the same before and after the copy; any
-//! other copy is hashed as it is written and compared. Copies run in
-//! parallel across cores, each file by one worker.
+//! other copy is hashed as it is written and compared. A file whose sha256
+//! is not known yet (a first build) is hashed as it is copied
+//! ([`Stage::hash_and_copy_all`], [`hash_and_copy`]): the kernel copies
+//! and syncs it on one thread while xencfg hashes it on another, proven
+//! by the same stamps, or, without a clean stamp, each chunk read is
+//! hashed and written. Copies run in parallel across cores, each file by
+//! one worker.
 
 mod interrupt;
 mod ownership;
 
-use crate::load::hash::{Proof, Stamp};
+use crate::load::hash::{FileFacts, PassError, Proof, Stamp};
+use crate::progress::Progress;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::fs;
@@ -145,6 +151,37 @@ impl Stage<'_> {
     /// it is swapped in.
     pub fn keep_cache(&mut self, bytes: Vec<u8>) {
         self.cache = Some(bytes);
+    }
+
+    /// Stage each of `copies`, whose sha256 is not known yet, hashing it
+    /// as it is copied (see [`hash_and_copy`]); in parallel across files.
+    /// One result per copy, in order.
+    pub fn hash_and_copy_all(
+        &mut self,
+        copies: &[HashedCopy],
+        trust_stamps: bool,
+        progress: Option<&Progress>,
+    ) -> Result<Vec<Result<Hashed, CopyFailed>>, OutputError> {
+        interrupt::check().map_err(|e| err(self.dir, e))?;
+        let root = self.root;
+        let results = crate::load::hash::parallel(
+            copies,
+            || (),
+            |_, copy| {
+                let dest = safe_path(root, &copy.relative).map_err(CopyFailed::Output)?;
+                hash_and_copy(
+                    &copy.source,
+                    &dest,
+                    CopyMethod::from_env(),
+                    trust_stamps,
+                    progress,
+                )
+            },
+        )
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err(CopyFailed::Output(err(root, "file was not written")))))
+        .collect();
+        Ok(results)
     }
 
     /// Write `files` (staged copies) in parallel across cores; the first
@@ -462,21 +499,27 @@ fn check_destination(dir: &Path, force: bool) -> Result<(), OutputError> {
     }
 }
 
-fn write_one(root: &Path, file: &OutputFile) -> Result<(), OutputError> {
-    let safe = file
-        .relative
+/// `relative` under `root`, its directories made; refused if it would
+/// leave `root`.
+fn safe_path(root: &Path, relative: &Path) -> Result<PathBuf, OutputError> {
+    let safe = relative
         .components()
         .all(|c| matches!(c, Component::Normal(_)));
     if !safe {
         return Err(err(
-            &file.relative,
+            relative,
             "refusing to write outside the output directory",
         ));
     }
-    let path = root.join(&file.relative);
+    let path = root.join(relative);
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
     }
+    Ok(path)
+}
+
+fn write_one(root: &Path, file: &OutputFile) -> Result<(), OutputError> {
+    let path = safe_path(root, &file.relative)?;
     match &file.content {
         Content::Bytes(bytes) => {
             // Never over another file of this output: the checks keep
@@ -533,6 +576,155 @@ pub fn stage_copy(
         return Err(changed(source));
     }
     to.sync_all().map_err(|e| err(dest, e))
+}
+
+/// A staged file whose sha256 is not known yet (a first build, a changed
+/// input, `--no-cache`): hashed as it is copied.
+pub struct HashedCopy {
+    pub source: PathBuf,
+    /// Path relative to the output directory.
+    pub relative: PathBuf,
+}
+
+/// What was hashed of a staged file: the bytes its copy holds.
+pub type Hashed = (FileFacts, Option<Proof>);
+
+/// Why a file could not be hashed and copied: its source could not be
+/// read (as hashing an input fails), or the copy not written.
+#[derive(Debug)]
+pub enum CopyFailed {
+    Source(io::Error),
+    Output(OutputError),
+}
+
+/// Copy `source` to the new file `dest` and hash it, reading it once: the
+/// copy holds the bytes hashed, and its facts and proof are returned.
+///
+/// When stamps may be trusted and the file last changed clearly before
+/// (see [`Proof::is_clean`]), the kernel copies it (reflink, else
+/// `copy_file_range`, as [`copy_unread`]) and syncs the copy on one
+/// thread while xencfg hashes it on another; the copy holds the bytes
+/// hashed if the file's stamp was the same when both began and ended.
+/// Otherwise (a file just changed, one that changed meanwhile,
+/// `--no-cache`, `method` [`CopyMethod::Verified`]) each chunk read is
+/// hashed and written: one pass, the copy made from the read that hashed
+/// it.
+pub fn hash_and_copy(
+    source: &Path,
+    dest: &Path,
+    method: CopyMethod,
+    trust_stamps: bool,
+    progress: Option<&Progress>,
+) -> Result<Hashed, CopyFailed> {
+    if trust_stamps && method != CopyMethod::Verified {
+        if let Some(done) = copy_while_hashing(source, dest, method, progress) {
+            return done;
+        }
+        // Not proven: made again from one read.
+        let _ = fs::remove_file(dest);
+    }
+    copy_hashing(source, dest, progress)
+}
+
+/// The kernel's copy and xencfg's hash side by side; `None` when the
+/// stamps do not prove that the copy holds the bytes hashed (nothing is
+/// left at `dest` then but what the caller removes).
+fn copy_while_hashing(
+    source: &Path,
+    dest: &Path,
+    method: CopyMethod,
+    progress: Option<&Progress>,
+) -> Option<Result<Hashed, CopyFailed>> {
+    let started = crate::load::hash::now_ns();
+    let from = match crate::load::input::open_regular(source) {
+        Ok(f) => f,
+        Err(e) => return Some(Err(CopyFailed::Source(e))),
+    };
+    let stamp = |f: &fs::File| f.metadata().map(|m| Stamp::of(&m));
+    let before = match stamp(&from) {
+        Ok(s) => s,
+        Err(e) => return Some(Err(CopyFailed::Source(e))),
+    };
+    let proof = Proof {
+        stamp: before,
+        hashed_at_ns: started,
+    };
+    if !proof.is_clean() {
+        return None; // changed just now: its stamp proves nothing
+    }
+    let to = match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+    {
+        Ok(f) => f,
+        Err(e) => return Some(Err(CopyFailed::Output(err(dest, e)))),
+    };
+    let (hashed, copied) = std::thread::scope(|scope| {
+        let copier = std::thread::Builder::new().spawn_scoped(scope, || {
+            copy_unread(&from, &to, before.size, method)?;
+            let after = stamp(&from)?;
+            to.sync_all()?;
+            Ok::<Stamp, io::Error>(after)
+        });
+        // The hash reads through its own descriptor (the copy moves the
+        // other's offset), stopping when the build is interrupted.
+        let hashed =
+            crate::load::hash::hash_file_into(source, progress, &mut |_| interrupt::check());
+        let copied = match copier {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No second thread to be had: copy after the hash.
+            Err(_) => copy_unread(&from, &to, before.size, method)
+                .and_then(|()| stamp(&from))
+                .and_then(|after| to.sync_all().map(|()| after)),
+        };
+        (hashed, copied)
+    });
+    let (facts, hash_proof) = match hashed {
+        Ok(done) => done,
+        Err(PassError::Read(e)) => return Some(Err(CopyFailed::Source(e))),
+        Err(PassError::Sink(e)) => return Some(Err(CopyFailed::Output(err(dest, e)))),
+    };
+    let unchanged = hash_proof.is_some_and(|p| p.stamp == before) && facts.size == before.size;
+    match copied {
+        // One state of the file from before the copy began to after both
+        // ended, last changed clearly before: the copy holds the bytes
+        // hashed.
+        Ok(after) => (unchanged && after == before).then_some(Ok((facts, Some(proof)))),
+        Err(e) if unchanged => Some(Err(CopyFailed::Output(err(
+            dest,
+            format!("cannot stage {}: {e}", source.display()),
+        )))),
+        // It changed under the copy (which may have ended early for it).
+        Err(_) => None,
+    }
+}
+
+/// Read `source` once, hashing each chunk and writing it to the new file
+/// `dest`.
+fn copy_hashing(
+    source: &Path,
+    dest: &Path,
+    progress: Option<&Progress>,
+) -> Result<Hashed, CopyFailed> {
+    let mut to = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dest)
+        .map_err(|e| CopyFailed::Output(err(dest, e)))?;
+    let hashed = crate::load::hash::hash_file_into(source, progress, &mut |data| {
+        interrupt::check()?;
+        to.write_all(data)
+    });
+    let hashed = hashed.map_err(|e| match e {
+        PassError::Read(e) => CopyFailed::Source(e),
+        PassError::Sink(e) => CopyFailed::Output(err(dest, e)),
+    })?;
+    to.sync_all()
+        .map_err(|e| CopyFailed::Output(err(dest, e)))?;
+    Ok(hashed)
 }
 
 fn changed(source: &Path) -> OutputError {
@@ -676,6 +868,7 @@ fn exchange(a: &Path, b: &Path) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn bytes(rel: &str, data: &[u8]) -> OutputFile {
         OutputFile {
@@ -868,6 +1061,82 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn a_copy_hashed_as_it_is_made_holds_the_bytes_hashed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lens = [0, 1, crate::load::hash::CHUNK_LEN + 7, 3 << 20];
+        let sources: Vec<(PathBuf, Vec<u8>)> = lens
+            .into_iter()
+            .enumerate()
+            .map(|(i, len)| {
+                let bytes = crate::load::hash::tests::pseudo_random(len, i as u64 + 5);
+                let source = tmp.path().join(format!("src{i}"));
+                fs::write(&source, &bytes).unwrap();
+                (source, bytes)
+            })
+            .collect();
+        let methods = [
+            CopyMethod::Auto,
+            CopyMethod::Reflink,
+            CopyMethod::CopyFileRange,
+            CopyMethod::ReadWrite,
+            CopyMethod::Verified,
+        ];
+        let check = |settled: bool| {
+            for (i, (source, bytes)) in sources.iter().enumerate() {
+                let truth = crate::load::hash::hash_file(source).unwrap();
+                for method in methods {
+                    for trust in [true, false] {
+                        let dest = tmp
+                            .path()
+                            .join(format!("dst{i}-{method:?}-{trust}-{settled}"));
+                        // Only a settled file, stamps trusted, is copied
+                        // by the kernel beside the hash.
+                        if trust && settled && method != CopyMethod::Verified {
+                            match copy_while_hashing(source, &dest, method, None) {
+                                Some(Ok(_)) => {}
+                                Some(Err(CopyFailed::Output(e)))
+                                    if method == CopyMethod::Reflink
+                                        && e.message.contains("reflink") => {}
+                                Some(Err(e)) => panic!("{method:?}: {e:?}"),
+                                None => panic!("{method:?}: a settled file was not proven"),
+                            }
+                            let _ = fs::remove_file(&dest);
+                        }
+                        match hash_and_copy(source, &dest, method, trust, None) {
+                            Ok((facts, proof)) => {
+                                assert_eq!(facts, truth, "{method:?}");
+                                assert_eq!(&fs::read(&dest).unwrap(), bytes, "{method:?}");
+                                assert!(proof.is_some(), "{method:?}: unchanged while read");
+                            }
+                            Err(CopyFailed::Output(e))
+                                if method == CopyMethod::Reflink
+                                    && e.message.contains("reflink") =>
+                            {
+                                eprintln!("no reflink here: {e}")
+                            }
+                            Err(e) => panic!("{method:?}: {e:?}"),
+                        }
+                    }
+                }
+            }
+        };
+        // Just written: racily clean, so read once, hashed and written.
+        assert!(
+            copy_while_hashing(
+                &sources[1].0,
+                &tmp.path().join("racy"),
+                CopyMethod::Auto,
+                None
+            )
+            .is_none()
+        );
+        assert!(!tmp.path().join("racy").exists());
+        check(false);
+        std::thread::sleep(crate::load::hash::RACY_MARGIN + Duration::from_millis(100));
+        check(true);
     }
 
     #[test]

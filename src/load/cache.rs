@@ -11,7 +11,8 @@
 //! file changed less than [`crate::load::hash::RACY_MARGIN`] before it was
 //! hashed, so a later same-size write could have left the same stamp):
 //! such a file is hashed again. `--no-cache` ignores the entries (and
-//! makes staging verify every copy by reading it), and writes new ones.
+//! makes staging make every copy from the read that hashes or verifies
+//! it), and writes new ones.
 //!
 //! What a stamp cannot see, and so the one limit of the cache: a change
 //! that leaves size, mtime *and* ctime as they were. Setting mtime back
@@ -101,7 +102,8 @@ pub enum Found {
 impl Cache {
     /// No entries to reuse and no stamp trusted (`--no-cache`, and callers
     /// of [`crate::analyze::Plan::hash_inputs`]): every input is
-    /// hashed, every staged copy verified by reading; new entries are kept.
+    /// hashed, every staged copy made from a read that hashes it; new
+    /// entries are kept.
     pub fn disabled() -> Cache {
         Cache {
             known: HashMap::new(),
@@ -198,6 +200,48 @@ impl Cache {
                 }
             })
             .collect()
+    }
+
+    /// The facts of `path` if its entry can be reused (kept for the next
+    /// build, its size added to `progress`); `None` when the file must be
+    /// read. `build --stage` hashes such a file as it copies it, and
+    /// [`Cache::record`]s what it hashed.
+    pub fn reuse(&self, path: &Path, progress: Option<&Progress>) -> Option<FileFacts> {
+        let entry = self.lookup(path)?;
+        if let Some(p) = progress {
+            p.add(entry.proof.stamp.size);
+        }
+        let facts = FileFacts {
+            size: entry.proof.stamp.size,
+            format: entry.format,
+            sha256: Some(entry.sha256.clone()),
+        };
+        let mut fresh = self.fresh.lock().unwrap_or_else(|e| e.into_inner());
+        fresh.insert(path.to_path_buf(), entry);
+        Some(facts)
+    }
+
+    /// Keep what this build hashed of `path` (with the proof of the bytes
+    /// hashed, when there is one) for the next build, and for staging.
+    pub fn record(&self, path: &Path, facts: &FileFacts, proof: Option<Proof>) {
+        let (Some(proof), Some(sha256)) = (proof, &facts.sha256) else {
+            return;
+        };
+        let mut fresh = self.fresh.lock().unwrap_or_else(|e| e.into_inner());
+        fresh.insert(
+            path.to_path_buf(),
+            Entry {
+                proof,
+                format: facts.format,
+                sha256: sha256.clone(),
+            },
+        );
+    }
+
+    /// Whether a stamp may stand for a read (not with `--no-cache`, where
+    /// every staged copy is made from the read that hashes it).
+    pub fn trusts_stamps(&self) -> bool {
+        self.trust_stamps
     }
 
     /// The entry for `path` if its stamp is the one recorded and the entry

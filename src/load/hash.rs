@@ -255,17 +255,53 @@ fn size_lies(path: &Path, size: u64) -> io::Error {
     )
 }
 
-/// One streaming pass with a caller-provided chunk buffer. Reads at most
-/// one byte more than the file's size, so a file whose size lies ends the
-/// read at once.
+/// Why [`hash_file_into`] stopped: reading the file, or its sink.
+#[derive(Debug)]
+pub enum PassError {
+    Read(io::Error),
+    Sink(io::Error),
+}
+
+/// [`hash_file_proved`], handing every chunk to `sink` once it is hashed:
+/// staging hashes a file and writes its copy from the same read, so the
+/// copy holds exactly the bytes hashed. An error of `sink` (a failed
+/// write, an interrupt) ends the read.
+pub fn hash_file_into(
+    path: &Path,
+    progress: Option<&Progress>,
+    sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> Result<(FileFacts, Option<Proof>), PassError> {
+    let mut chunk = vec![0u8; CHUNK_LEN];
+    hash_file_passing(path, &mut chunk, progress, sink)
+}
+
+/// One streaming pass with a caller-provided chunk buffer.
 fn hash_file_with(
     path: &Path,
     chunk: &mut [u8],
     progress: Option<&Progress>,
 ) -> io::Result<(FileFacts, Option<Proof>)> {
+    hash_file_passing(path, chunk, progress, &mut |_| Ok(())).map_err(|e| match e {
+        PassError::Read(e) | PassError::Sink(e) => e,
+    })
+}
+
+/// One streaming pass, each chunk then given to `sink`. Reads at most
+/// one byte more than the file's size, so a file whose size lies ends the
+/// read at once.
+fn hash_file_passing(
+    path: &Path,
+    chunk: &mut [u8],
+    progress: Option<&Progress>,
+    sink: &mut dyn FnMut(&[u8]) -> io::Result<()>,
+) -> Result<(FileFacts, Option<Proof>), PassError> {
     let hashed_at_ns = now_ns();
-    let file = open_regular(path)?;
-    let before = Stamp::of(&file.metadata().map_err(|e| with_path(path, e))?);
+    let file = open_regular(path).map_err(PassError::Read)?;
+    let before = Stamp::of(
+        &file
+            .metadata()
+            .map_err(|e| PassError::Read(with_path(path, e)))?,
+    );
     let stat_size = before.size;
     let mut file = file.take(stat_size.saturating_add(1));
     let mut hasher = Sha256::new();
@@ -279,10 +315,11 @@ fn hash_file_with(
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(with_path(path, e)),
+            Err(e) => return Err(PassError::Read(with_path(path, e))),
         };
         let data = chunk.get(..n).unwrap_or(&[]);
         hasher.update(data);
+        sink(data).map_err(PassError::Sink)?;
         if head_len < SNIFF_LEN {
             let take = (SNIFF_LEN - head_len).min(data.len());
             if let (Some(dst), Some(src)) =
@@ -298,7 +335,7 @@ fn hash_file_with(
         }
     }
     if size > stat_size {
-        return Err(size_lies(path, stat_size));
+        return Err(PassError::Read(size_lies(path, stat_size)));
     }
     let head = head.get(..head_len).unwrap_or(&[]);
     let facts = FileFacts {
