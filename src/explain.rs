@@ -586,7 +586,8 @@ impl SectionContext<'_> {
         out.push_str(&map.render("  "));
         out.push_str(
             "    Under EFI, Xen takes RAM from the firmware's memory map, not from /memory nodes;\n    \
-             modules are placed by the firmware at boot and are not shown.\n",
+             the firmware places Xen and the modules at boot, most likely in the areas shown.\n    \
+             xencfg places what the cfg gives as a size alone, lowest first, clear of them.\n",
         );
         out
     }
@@ -623,11 +624,29 @@ impl SectionContext<'_> {
                 tree,
             })
             .collect();
-        Some(memory::collect(
-            merged,
-            &fragments,
-            self.opts.target.version,
-        ))
+        let mut map = memory::collect(merged, &fragments, self.opts.target.version);
+        let placement = &self.plan.sections[self.index].placement;
+        for region in &mut map.regions {
+            let placed = placement.placed.iter().any(|p| {
+                p.guest.is_none() && (p.range.start, p.range.size) == (region.start, region.size)
+            });
+            if placed && region.kind != memory::Kind::Ram {
+                region.owner.push_str(", placed by xencfg");
+            }
+        }
+        for area in &placement.firmware {
+            map.regions.push(memory::Region {
+                start: area.range.start,
+                size: area.range.size,
+                kind: memory::Kind::Firmware,
+                owner: area.why.clone(),
+                shm_id: None,
+                domain: None,
+                guest_address: None,
+            });
+        }
+        map.regions.sort_by_key(|r| (r.start, r.kind));
+        Some(map)
     }
 }
 

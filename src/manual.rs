@@ -443,15 +443,17 @@ fn sections(p: &mut Page) {
         ),
     );
     p.item(
-        "`shared-mem=`_ID_ [`host=`_ADDR_] `guest=`_ADDR_ `size=`_SIZE_ [`role=owner`|`borrower`]",
+        "`shared-mem=`_ID_ [`host=`_ADDR_] [`guest=`_ADDR_] `size=`_SIZE_ [`role=owner`|`borrower`]",
         &format!(
             "(xencfg; repeatable; Xen 4.17+, CONFIG_STATIC_SHM) dom0's side of static shared \
              memory, shared with the guests naming the same _ID_: a \
              `xen,domain-shared-memory-v1` node directly under `/chosen`. Needs dom0's \
-             `kernel=` {}; dom0 is mapped 1:1, so `host=` is required and equals `guest=` {}. \
-             The rules of the guest key (see STRUCTURES) count dom0 as a sharing domain.",
+             `kernel=` {}; dom0 is mapped 1:1, so its guest address is the host address {}. \
+             Addresses left out are placed by xencfg {} (see MEMORY PLACEMENT). The rules of \
+             the guest key (see STRUCTURES) count dom0 as a sharing domain.",
             code(&c::SHM_WITHOUT_DOM0),
-            code(&c::SHM_HOST_ADDRESS)
+            code(&c::SHM_HOST_ADDRESS),
+            code(&c::PLACEMENT_NO_ROOM)
         ),
     );
     p.item(
@@ -462,7 +464,8 @@ fn sections(p: &mut Page) {
              dom0, every guest without `static-mem=`, every P2M pool and Xen itself must fit \
              {}. Each range 64 KiB-aligned {}, inside host RAM {}, clear of reserved, static \
              and shared memory and of the other ranges {}; a host DTB or overlay that has its \
-             own `xen,static-heap` cannot take another {}. A size alone is placed by xencfg.",
+             own `xen,static-heap` cannot take another {}. A size alone is placed by xencfg (see \
+             MEMORY PLACEMENT).",
             code(&c::STATIC_HEAP_TOO_OLD),
             code(&c::STATIC_HEAP_CELLS),
             code(&c::STATIC_HEAP_TOO_SMALL),
@@ -705,7 +708,7 @@ fn structures(p: &mut Page) {
         );
     }
     p.para(&format!(
-        "Pools: every CPU must be a host CPU node {}, in one pool only; `sched=` must be a          scheduler Xen has {}. Event channels: the peer must be a domain of the boot section          {}, ports 1 to 1023 for guests {}, each port once per domain {}. Static memory:          inside host RAM {}, clear of other static, reserved and shared ranges {}, in whole          pages {}, adding up to `memory` {}. Shared memory: ids of at most 15 characters {},          one range per id {}, one owner {}; dom0's side (`shared-mem=` in a boot          section) needs dom0 {} and `host=` equal to `guest=` {}.",
+        "Pools: every CPU must be a host CPU node {}, in one pool only; `sched=` must be a          scheduler Xen has {}. Event channels: the peer must be a domain of the boot section          {}, ports 1 to 1023 for guests {}, each port once per domain {}. Static memory:          inside host RAM {}, clear of other static, reserved and shared ranges {}, in whole          pages {}, adding up to `memory` {}. Shared memory: ids of at most 15 characters {},          one range per id {}, one owner {}; dom0's side (`shared-mem=` in a boot          section) needs dom0 {}, and a domain mapped 1:1 sees the host address {}.",
         code(&c::CPUPOOL_CPU),
         code(&c::CPUPOOL_SCHED),
         code(&c::EVTCHN_PEER),
@@ -720,6 +723,30 @@ fn structures(p: &mut Page) {
         code(&c::SHM_ROLE),
         code(&c::SHM_WITHOUT_DOM0),
         code(&c::SHM_HOST_ADDRESS)
+    ));
+    placement(p);
+}
+
+/// How xencfg chooses the addresses a cfg leaves out.
+fn placement(p: &mut Page) {
+    p.section("MEMORY PLACEMENT");
+    p.para(&format!(
+        "`static-mem=`, `static-heap=` and `shared-mem=` may give sizes alone; xencfg then \
+         chooses the addresses, the same ones for the same inputs, before any check runs, \
+         and the checks judge them like given ones. Host ranges are taken first fit, lowest \
+         first, 2 MiB aligned (4 KiB for shared memory that is not whole 2 MiB), in the \
+         order: the heap, each guest's static banks, each shared region; from host RAM (the \
+         DTB's memory nodes or `--host-ram`) less the host's reserved ranges, every range \
+         the cfg gives, and the firmware's likely areas {}: the first 128 MiB of RAM (U-Boot \
+         copies the DTB there) and the top of RAM, as large as every file Xen's EFI loader \
+         reads plus 128 MiB (EDK2 and U-Boot hand out the highest free pages first). A \
+         guest's side of shared memory is the host address for dom0 and direct-mapped \
+         guests, else the lowest free address of its RAM windows after its own RAM, clear \
+         of the devices Xen emulates. What does not fit is an error naming the free space \
+         {}. `xencfg explain` marks placed addresses; `explain --memory` draws the \
+         firmware's areas.",
+        code(&c::FIRMWARE_LOAD_AREA),
+        code(&c::PLACEMENT_NO_ROOM)
     ));
 }
 

@@ -696,3 +696,171 @@ fn llc_colouring_without_a_reservation_boots_under_uboot_unlike_edk2() {
     );
     assert_guest(&log, "col", 1, 1, 128 * MIB);
 }
+
+/// Issue #12's proof: memory given as sizes alone, placed by xencfg, boots
+/// under both firmwares. A static heap (`static-heap=768M`), two guests
+/// with static memory (`static`, and `direct`, direct-mapped), shared
+/// memory guest↔guest (`gg`: `static` writes, `direct` reads) and
+/// dom0↔guest (`d0`: dom0 writes, `static` reads), no address anywhere.
+/// Each side shows what it got: the direct-mapped guest its memory node
+/// at the host address xencfg chose, both guests Xen's
+/// `/reserved-memory/xen-shmem@…` nodes at the guest addresses xencfg
+/// chose, and Xen's "BANK[n]" lines put dom0's RAM inside the heap (with
+/// a static heap, Xen allocates from it alone). xencfg places the heap
+/// first, then static memory, then shared memory, lowest first: each
+/// shared page sits above its domains' RAM, so `mem=` keeps it out of the
+/// kernel's RAM and `/dev/mem` reaches it.
+#[test]
+fn memory_given_as_sizes_alone_is_placed_and_boots() {
+    memory_given_as_sizes_alone_is_placed_and_boots_on(Firmware::Edk2);
+}
+
+/// The same under U-Boot's UEFI, which keeps other RAM for itself.
+#[test]
+fn memory_given_as_sizes_alone_is_placed_and_boots_under_uboot() {
+    memory_given_as_sizes_alone_is_placed_and_boots_on(Firmware::UBoot);
+}
+
+/// The cells of `property` in the node named `node` of a DTS (2/2 cells:
+/// pairs joined into 64-bit numbers).
+fn dts_cells(dts: &str, node: &str, property: &str) -> Vec<u64> {
+    let start = dts
+        .find(&format!("\t{node} {{"))
+        .unwrap_or_else(|| panic!("no node {node} in\n{dts}"));
+    let line = dts[start..]
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{property} = <")))
+        .unwrap_or_else(|| panic!("no {property} in {node}"));
+    let inner = line.split('<').nth(1).unwrap().split('>').next().unwrap();
+    let cells: Vec<u64> = inner
+        .split_whitespace()
+        .map(|c| u64::from_str_radix(c.trim_start_matches("0x"), 16).unwrap())
+        .collect();
+    cells.chunks(2).map(|p| (p[0] << 32) | p[1]).collect()
+}
+
+fn memory_given_as_sizes_alone_is_placed_and_boots_on(firmware: Firmware) {
+    let Some(assets) = Assets::get() else { return };
+    let cfg = cfg(
+        &["static", "direct"],
+        &[
+            guest(
+                "static",
+                "mem=128M xencfg.shm-write=GG:0x58454E47 xencfg.shm-read=D0:0x58454E48 \
+                 xencfg.show=/proc/device-tree/reserved-memory/xen-shmem@GG \
+                 xencfg.role=stay",
+                "cpus=1\nstatic-mem=128M\n\
+                 shared-mem=gg size=4K role=owner\nshared-mem=d0 size=4K role=borrower",
+            ),
+            guest(
+                "direct",
+                "mem=128M xencfg.shm-read=DIRECT_GG:0x58454E47 \
+                 xencfg.show=/proc/device-tree/memory@DIRECT_RAM",
+                "cpus=1\nstatic-mem=128M\ndirect-map\nshared-mem=gg size=4K role=borrower",
+            ),
+        ],
+    )
+    .replace(
+        "bootscrub=0\ndtb=virt.dtb\n",
+        "bootscrub=0 dom0_mem=512M\n\
+         kernel=Image console=hvc0 mem=512M xencfg.name=dom0 xencfg.role=dom0 \
+         xencfg.shm-write=D0_HOST:0x58454E48\n\
+         ramdisk=initrd.gz\ndtb=virt.dtb\ndtbo=nogpio.dtbo\n\
+         static-heap=768M\nshared-mem=d0 size=4K role=owner\n",
+    );
+    // The command lines name addresses xencfg has not chosen yet: build
+    // once to read them, then write them in and build again. Placement is
+    // deterministic and the command lines do not move it.
+    let project = Project::new_for(assets, &cfg, Machine::DEFAULT);
+    project.dtc(
+        "nogpio.dtbo",
+        "/dts-v1/;\n/plugin/;\n\n&{/pl061@9030000} {\n\tstatus = \"disabled\";\n};\n",
+    );
+    let first = project.build_on(xen(assets), &[]);
+    let dtb = first.esp.boot_dir().join("xen.dtb");
+    let dts = String::from_utf8(harness::run(
+        std::process::Command::new("dtc")
+            .args(["-q", "-I", "dtb", "-O", "dts"])
+            .arg(&dtb),
+    ))
+    .unwrap();
+    let heap = dts_cells(&dts, "chosen", "xen,static-heap");
+    let direct_ram = dts_cells(&dts, "direct", "xen,static-mem");
+    let d0 = dts_cells(&dts, "dom0-shared-mem-0", "xen,shared-mem");
+    let static_gg = dts_cells(&dts, "static", "xen,shared-mem");
+    let direct_gg = dts_cells(&dts, "direct", "xen,shared-mem");
+    let (heap_start, heap_end) = (heap[0], heap[0] + heap[1]);
+    assert_eq!(heap[1], 768 << 20, "{heap:x?}");
+    // gg: host, guest, size in `static`; host = guest in `direct`.
+    assert_eq!(direct_gg[0], direct_gg[1], "{direct_gg:x?}");
+    assert_eq!(static_gg[0], direct_gg[0], "{static_gg:x?}");
+    let hex = |n: u64| format!("{n:#x}");
+    let static_d0 = {
+        let start = dts.find("\tstatic {").unwrap();
+        let after = &dts[start..];
+        let second = after.match_indices("xen,shared-mem = <").nth(1).unwrap().0;
+        let line = after[second..].lines().next().unwrap();
+        dts_cells(&format!("\tx {{\n{line}\n"), "x", "xen,shared-mem")
+    };
+    let cfg = project_cfg(&project)
+        .replace("DIRECT_GG", &hex(direct_gg[0]))
+        .replace("DIRECT_RAM", &format!("{:x}", direct_ram[0]))
+        .replace("D0_HOST", &hex(d0[0]))
+        .replace("xen-shmem@GG", &format!("xen-shmem@{:x}", static_gg[1]))
+        .replace("GG:", &format!("{}:", hex(static_gg[1])))
+        .replace("D0:", &format!("{}:", hex(static_d0[1])));
+    project.write("xen.cfg", &cfg);
+    let built = project.build_on(xen(assets), &[]);
+    assert!(
+        !built.diagnostics.contains("error[") && !built.diagnostics.contains("warning["),
+        "{}",
+        built.diagnostics
+    );
+    let log = boot_with(
+        built,
+        Machine::DEFAULT,
+        firmware,
+        &[
+            "XENCFG-SHM name=static wrote=0x58454E47 ",
+            "XENCFG-SHM name=direct read=0x58454E47 ",
+            "XENCFG-SHM name=dom0 wrote=0x58454E48 ",
+            "XENCFG-SHM name=static read=0x58454E48 ",
+            &format!(
+                "XENCFG-SHOW name=direct path=/proc/device-tree/memory@{:x} value=dir",
+                direct_ram[0]
+            ),
+            &format!(
+                "XENCFG-SHOW name=static path=/proc/device-tree/reserved-memory/xen-shmem@{:x} value=dir",
+                static_gg[1]
+            ),
+        ],
+    );
+    assert_guest(&log, "static", 1, 1, 128 * MIB);
+    assert_guest(&log, "direct", 2, 1, 128 * MIB);
+    // dom0's RAM (Xen's "BANK[n] start-end (sizeMB)" lines; the guests'
+    // are "dN: STATIC BANK[n]") lies in the heap.
+    let banks: Vec<(u64, u64)> = log
+        .lines
+        .iter()
+        .filter(|l| !l.text.contains("STATIC BANK"))
+        .filter_map(|l| {
+            let rest = l.text.split("BANK[").nth(1)?;
+            let range = rest.split_whitespace().nth(1)?;
+            let (s, e) = range.split_once('-')?;
+            let parse = |t: &str| u64::from_str_radix(t.trim_start_matches("0x"), 16).ok();
+            Some((parse(s)?, parse(e)?))
+        })
+        .collect();
+    assert!(!banks.is_empty(), "no BANK lines\n{}", log.report());
+    for (s, e) in &banks {
+        assert!(
+            *s >= heap_start && *e <= heap_end,
+            "dom0 bank {s:#x}-{e:#x} outside the heap {heap_start:#x}-{heap_end:#x}\n{}",
+            log.report()
+        );
+    }
+}
+
+fn project_cfg(project: &Project) -> String {
+    std::fs::read_to_string(project.path().join("xen.cfg")).unwrap()
+}

@@ -21,6 +21,7 @@ pub mod guest_map;
 pub mod host;
 pub mod merge;
 pub mod passthrough;
+pub mod placement;
 pub mod resolve;
 pub mod structures_dt;
 pub mod trimmed_cfg;
@@ -107,6 +108,8 @@ pub struct SectionPlan {
     pub host: Option<Arc<Fdt>>,
     /// The host's RAM, CPUs and reserved ranges (`--host-ram` applied).
     pub host_facts: Option<HostFacts>,
+    /// Where memory given as a size alone went, and the firmware's areas.
+    pub placement: placement::Placement,
     /// What links its domains: event channels, shared memory, cpupools.
     pub links: resolve::Links,
     /// The host devices each guest gets.
@@ -284,7 +287,9 @@ pub fn analyze(
         fragments::generate_all(&mut system, &hosts, &mut facts, &mut fragment_findings);
 
     let mut sections = Vec::with_capacity(hosts.len());
-    for (section, host) in system.sections.iter().zip(hosts) {
+    let mut placements = Vec::with_capacity(hosts.len());
+    let mut host_facts_of = Vec::with_capacity(hosts.len());
+    for (section, host) in system.sections.iter_mut().zip(&hosts) {
         let host_facts = host.as_deref().map(|tree| {
             let read = HostFacts::read(tree);
             match &options.host_ram {
@@ -292,6 +297,21 @@ pub fn analyze(
                 None => read,
             }
         });
+        placements.push(placement::place(
+            section,
+            host_facts.as_ref(),
+            host.as_deref(),
+            &facts,
+        ));
+        host_facts_of.push(host_facts);
+    }
+    for (((section, host), host_facts), placement) in system
+        .sections
+        .iter()
+        .zip(hosts)
+        .zip(host_facts_of)
+        .zip(placements)
+    {
         let mut passthrough_findings = Diagnostics::default();
         let passthrough = passthrough::derive(
             section,
@@ -302,6 +322,7 @@ pub fn analyze(
             &mut passthrough_findings,
         );
         sections.push(SectionPlan {
+            placement,
             links: resolve::Links::resolve(&system, section),
             host,
             host_facts,

@@ -450,8 +450,8 @@ pub static STRUCTURES: &[StructureSpec] = &[
         since: v(17),
         requires: Some("CONFIG_STATIC_SHM"),
         repeatable: true,
-        syntax: "shared-mem=ID [host=ADDR] guest=ADDR size=SIZE [role=owner|borrower]",
-        summary: "static shared memory with the other domains naming the same ID (`host=` is needed before Xen 4.19); in a boot section with dom0 (`kernel=`), dom0's side, written directly under `/chosen` (dom0 is mapped 1:1: `host=` equals `guest=`)",
+        syntax: "shared-mem=ID [host=ADDR] [guest=ADDR] size=SIZE [role=owner|borrower]",
+        summary: "static shared memory with the other domains naming the same ID; an address left out is placed by xencfg (XC1032); in a boot section with dom0 (`kernel=`), dom0's side, written directly under `/chosen` (dom0 is mapped 1:1: its guest address is the host address)",
     },
     StructureSpec {
         cfg_key: "static-mem",
@@ -459,8 +459,8 @@ pub static STRUCTURES: &[StructureSpec] = &[
         since: v(16),
         requires: Some("CONFIG_STATIC_MEMORY"),
         repeatable: false,
-        syntax: "static-mem=ADDR:SIZE[,ADDR:SIZE...]",
-        summary: "give the guest these host RAM ranges instead of heap memory",
+        syntax: "static-mem=[ADDR:]SIZE[,[ADDR:]SIZE...]",
+        summary: "give the guest these host RAM ranges instead of heap memory; a size alone is placed by xencfg (XC1032)",
     },
     StructureSpec {
         cfg_key: "vcpu<N>-affinity",

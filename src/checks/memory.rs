@@ -38,6 +38,7 @@ pub fn check(cx: &SectionView, diags: &mut Diagnostics) {
         dtb_budget(cx, guest, diags);
     }
     static_overlaps(cx, diags);
+    firmware_load_area(cx, diags);
     host_total(cx, diags);
     llc_colored_heap(cx, diags);
 }
@@ -249,6 +250,71 @@ fn static_overlaps(cx: &SectionView, diags: &mut Diagnostics) {
                 .help("keep static memory and shared memory apart"),
             );
         }
+    }
+}
+
+/// XC1033: static, shared and heap ranges (given or placed) against the
+/// areas the firmware will likely use (`analyze::placement`).
+fn firmware_load_area(cx: &SectionView, diags: &mut Diagnostics) {
+    let areas = &cx.analysis().placement.firmware;
+    if areas.is_empty() {
+        return;
+    }
+    let section = cx.section;
+    let mut ranges: Vec<(Range, Span, String)> = Vec::new();
+    for r in section.static_heap.iter().flat_map(|h| h.ranges()) {
+        ranges.push((r.value, r.span, "the static heap".to_string()));
+    }
+    for guest in &section.guests {
+        for r in guest.structures.static_mem.iter().flat_map(|m| m.ranges()) {
+            ranges.push((
+                r.value,
+                r.span,
+                format!("static memory of `{}`", guest.name),
+            ));
+        }
+    }
+    let shm = section
+        .dom0_structures
+        .shared_mem
+        .iter()
+        .chain(section.guests.iter().flat_map(|g| &g.structures.shared_mem));
+    let mut seen: Vec<&str> = Vec::new();
+    for key in shm {
+        let Some(host) = key.host else { continue };
+        if seen.contains(&key.id.as_str()) {
+            continue;
+        }
+        seen.push(&key.id);
+        ranges.push((
+            Range::new(host, key.size),
+            key.span,
+            format!("shared memory `{}`", key.id),
+        ));
+    }
+    for (range, span, what) in ranges {
+        let Some(area) = areas.iter().find(|a| a.range.overlaps(range)) else {
+            continue;
+        };
+        diags.push(
+            Diagnostic::at(
+                &c::FIRMWARE_LOAD_AREA,
+                span,
+                format!(
+                    "{what} at {:#x}-{:#x} lies where the firmware will likely load Xen and its modules",
+                    range.start,
+                    range.end()
+                ),
+            )
+            .note(format!(
+                "{:#x}-{:#x} is {}",
+                area.range.start,
+                area.range.end(),
+                area.why
+            ))
+            .note("a module loaded there makes Xen stop at early boot or drop the module; the firmware hands out the highest free RAM first")
+            .help("move it lower in RAM, or leave the address out and let xencfg place it (`xencfg explain --memory` shows the areas)"),
+        );
     }
 }
 

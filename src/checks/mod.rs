@@ -118,6 +118,11 @@ pub static TABLE: &[Rule] = &[
         requires: &[],
     },
     Rule {
+        name: "placement",
+        scope: Scope::Section(placement),
+        requires: &[],
+    },
+    Rule {
         name: "links",
         scope: Scope::Section(links::check),
         requires: &[],
@@ -179,4 +184,9 @@ fn passthrough_fragments(plan: &Plan, diags: &mut Diagnostics) {
 /// devices (one walk of each fragment); their findings are reported here.
 fn passthrough(view: &SectionView, diags: &mut Diagnostics) {
     diags.extend_from(&view.analysis().passthrough_findings);
+}
+
+/// Memory given as a size alone that the analysis could not place.
+fn placement(view: &SectionView, diags: &mut Diagnostics) {
+    diags.extend_from(&view.analysis().placement.findings);
 }

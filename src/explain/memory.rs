@@ -16,7 +16,8 @@
 //!   of each guest's fragment, `/passthrough`'s cells, reference §3.6).
 //!
 //! Modules loaded by the EFI stub are placed by the firmware and have no
-//! address before boot, so they are not part of the map.
+//! address before boot: the map shows the areas where the firmware will
+//! likely put them (`analyze::placement`), added by the caller.
 
 use crate::fdt::cells::whole_number;
 use crate::fdt::{Fdt, Node};
@@ -34,6 +35,10 @@ pub enum Kind {
     StaticMem,
     SharedMem,
     Mmio,
+    /// Where the firmware will likely load Xen and its modules, or keep
+    /// its own data (`analyze::placement`): a prediction, not a claim in
+    /// the tree.
+    Firmware,
 }
 
 impl Kind {
@@ -46,6 +51,7 @@ impl Kind {
             Kind::StaticMem => "static memory",
             Kind::SharedMem => "shared memory",
             Kind::Mmio => "passthrough MMIO",
+            Kind::Firmware => "firmware (likely)",
         }
     }
 
@@ -449,6 +455,9 @@ impl MemoryMap {
             (Kind::MemReserve, Kind::Reserved) | (Kind::Reserved, Kind::MemReserve) => {
                 !(r.contained_in(other) || other.contained_in(r))
             }
+            // The firmware's own reservations are what it keeps there.
+            (Kind::Firmware, Kind::MemReserve | Kind::Reserved | Kind::Firmware)
+            | (Kind::MemReserve | Kind::Reserved, Kind::Firmware) => false,
             // Domains sharing one region each name the same range.
             (Kind::SharedMem, Kind::SharedMem) => {
                 r.shm_id.is_none()

@@ -82,13 +82,14 @@ fn fill(kind: Kind) -> &'static str {
         Kind::StaticMem => "#94bfe8",
         Kind::SharedMem => "#c7a3e0",
         Kind::Mmio => "#f0ac80",
+        Kind::Firmware => "#e6dcc8",
     }
 }
 
 fn host_lane(kind: Kind) -> usize {
     match kind {
         Kind::Ram => 0,
-        Kind::MemReserve | Kind::Reserved => 1,
+        Kind::MemReserve | Kind::Reserved | Kind::Firmware => 1,
         Kind::StaticHeap | Kind::StaticMem | Kind::SharedMem => 2,
         Kind::Mmio => 3,
     }
