@@ -258,6 +258,12 @@ impl SectionContext<'_> {
         out.push_str(&self.dom0());
         out.push_str("  Device tree\n");
         out.push_str(&self.device_tree());
+        if let Some(heap) = &s.static_heap {
+            out.push_str("  Xen's heap\n");
+            for line in static_heap_lines(heap) {
+                let _ = writeln!(out, "    {line}");
+            }
+        }
         if !s.passthrough_keys.is_empty() {
             out.push_str("  Other keys Xen reads\n");
             for (key, value) in &s.passthrough_keys {
@@ -666,6 +672,31 @@ fn shared_mem_line(m: &crate::model::structures::SharedMemKey) -> String {
         address(m.guest, m.placed.guest),
         memory::format_size(m.size)
     )
+}
+
+/// `static-heap=`: its ranges, and what it means for Xen's allocations
+/// (populate_boot_allocator, discard_initial_modules).
+fn static_heap_lines(heap: &crate::model::structures::HostRanges) -> Vec<String> {
+    let ranges: Vec<String> = heap
+        .banks
+        .iter()
+        .map(|b| {
+            format!(
+                "{} + {}",
+                address(b.value.start, b.value.placed),
+                memory::format_size(b.value.size)
+            )
+        })
+        .collect();
+    vec![
+        format!(
+            "static-heap {} ({} in all, /chosen xen,static-heap in the root's cells)",
+            ranges.join(", "),
+            memory::format_size(heap.total())
+        ),
+        "Xen allocates only from these ranges: dom0, guests without static-mem, every P2M pool and Xen itself".to_string(),
+        "the boot modules' memory is not given back to Xen after boot".to_string(),
+    ]
 }
 
 /// A guest's linked structures, one line each: what Xen will set up.

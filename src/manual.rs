@@ -457,6 +457,25 @@ fn sections(p: &mut Page) {
         ),
     );
     p.item(
+        "`static-heap=`_SIZE_ | _ADDR_`:`_SIZE_[`,`_ADDR_`:`_SIZE_...]",
+        &format!(
+            "(xencfg; Xen 4.17+ {}) Xen's static heap: `/chosen` `xen,static-heap`, written in \
+             the host DTB root's cells {}. With it, Xen allocates only from these ranges: \
+             dom0, every guest without `static-mem=`, every P2M pool and Xen itself must fit \
+             {}. Each range 64 KiB-aligned {}, inside host RAM {}, clear of reserved, static \
+             and shared memory and of the other ranges {}; a host DTB or overlay that has its \
+             own `xen,static-heap` cannot take another {}. A size alone is placed by xencfg (see \
+             MEMORY PLACEMENT).",
+            code(&c::STATIC_HEAP_TOO_OLD),
+            code(&c::STATIC_HEAP_CELLS),
+            code(&c::STATIC_HEAP_TOO_SMALL),
+            code(&c::STATIC_HEAP_UNALIGNED),
+            code(&c::STATIC_HEAP_OUTSIDE_RAM),
+            code(&c::STATIC_HEAP_OVERLAP),
+            code(&c::STATIC_HEAP_TWICE)
+        ),
+    );
+    p.item(
         "`domu`_N_`_kernel=`, `domu`_N_`_ramdisk=`, `domu`_N_`_dtb=`, `domu`_N_`_property=`",
         "(xencfg) Guests in the flat form; see GUEST FORMS.",
     );

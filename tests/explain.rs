@@ -401,3 +401,33 @@ fn png_pixels(png: &[u8]) -> Vec<u8> {
     }
     miniz_oxide::inflate::decompress_to_vec_zlib(&idat).expect("PNG data inflates")
 }
+
+/// `static-heap=` in a boot section: `explain` shows its ranges and what
+/// the heap means; `--memory` maps it from the merged tree (root cells),
+/// as text and as SVG.
+#[test]
+fn explains_the_static_heap() {
+    let dir = scratch_example("rfc");
+    let cfg = fs::read_to_string(dir.path().join("xen.cfg")).unwrap();
+    let cfg = cfg.replace(
+        "dtb=host.dtb\n",
+        "dtb=host.dtb\nstatic-heap=0x60000000:1G,0xa0000000:256M\n",
+    );
+    fs::write(dir.path().join("xen.cfg"), cfg).unwrap();
+    let text = run(&["explain", "xen.cfg", "--memory"], dir.path());
+    assert_eq!(text.status.code(), Some(0), "{}", stderr(&text));
+    let text = stdout(&text);
+    assert!(
+        text.contains("static-heap 0x60000000 + 1 GiB, 0xa0000000 + 256 MiB"),
+        "{text}"
+    );
+    assert_golden(&testdata("explain/expected/static-heap.txt"), &text);
+    let svg = run(
+        &["explain", "xen.cfg", "--memory", "--format", "svg"],
+        dir.path(),
+    );
+    assert_eq!(svg.status.code(), Some(0), "{}", stderr(&svg));
+    let svg = stdout(&svg);
+    assert!(svg.contains("static heap"), "no heap in the picture");
+    assert_golden(&testdata("explain/expected/memory-static-heap.svg"), &svg);
+}

@@ -89,9 +89,10 @@ fn dom0_static_sample() {
 
 /// What ImageBuilder's users write in 2025-26: `DOMU_P2M_MEM_MB` and
 /// `DOMU_PASSTHROUGH_PROP` become the keys Xen reads, and the DTB that
-/// `build` writes carries them; a static-memory size without an address,
-/// `DOMU_DOMID` and `XEN_STATIC_HEAP` are warnings that say why, and the
-/// cfg still checks and builds.
+/// `build` writes carries them; `XEN_STATIC_HEAP` becomes `static-heap=`
+/// and a static-memory size without an address `static-mem=SIZE`;
+/// `DOMU_DOMID` is a warning that says why, and the cfg still checks and
+/// builds.
 #[test]
 fn current_sample() {
     converts_and_checks("current", &[]);
@@ -106,8 +107,30 @@ fn current_sample() {
     assert_eq!(guest.property_strings("passthrough"), ["enabled"]);
     let other = dtb.node("/chosen/domU2").expect("domU2 in /chosen");
     assert!(other.property("passthrough").is_none(), "`yes` is ignored");
+    // XEN_STATIC_HEAP is the boot section's `static-heap=`, written to
+    // `/chosen` in the root's cells (2/2 on this host).
+    let cfg = fs::read_to_string(dir.path().join("xen.cfg")).unwrap();
+    assert!(cfg.contains("\nstatic-heap=0x60000000:512M\n"), "{cfg}");
+    let chosen = dtb.node("/chosen").unwrap();
+    let heap = chosen.property("xen,static-heap").expect("xen,static-heap");
+    assert_eq!(
+        xencfg::fdt::cells::cells_of(&heap.value).unwrap(),
+        [0, 0x6000_0000, 0, 0x2000_0000]
+    );
+    // DOMU_STATIC_MEM given as a size is `static-mem=SIZE`, direct-mapped
+    // as ImageBuilder's default; xencfg places it (analyze::placement).
+    assert!(cfg.contains("\nstatic-mem=128M\ndirect-map\n"), "{cfg}");
     let sized = dtb.node("/chosen/domU1").expect("domU1 in /chosen");
-    assert!(sized.property("xen,static-mem").is_none());
+    let cells = sized
+        .property("xen,static-mem")
+        .and_then(|p| xencfg::fdt::cells::cells_of(&p.value))
+        .unwrap_or_default();
+    let total: u64 = cells
+        .chunks(4)
+        .filter(|c| c.len() == 4)
+        .map(|c| (u64::from(c[2]) << 32) | u64::from(c[3]))
+        .sum();
+    assert_eq!(total, 128 << 20, "{cells:x?}");
     // An older target is told that `passthrough` needs 4.19.
     let old = run(&["check", "xen.cfg", "--xen-version", "4.18"], dir.path());
     assert!(stderr(&old).contains("error[XC0204]"), "{}", stderr(&old));

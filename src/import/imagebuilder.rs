@@ -16,9 +16,8 @@
 //! - XC1103: U-Boot settings with no EFI equivalent (`MEMORY_START`,
 //!   `LOAD_CMD`, `BOOT_CMD`, `UBOOT_*`, FIT, …), dropped;
 //! - XC1104: settings xencfg's cfg language has no key for (Xilinx's
-//!   downstream `colors`, `viommu`, `DOMU_DOMID`, the Xen static heap, a
-//!   static-memory size without an address), written as comments, never
-//!   as invented keys;
+//!   downstream `colors`, `viommu`, `DOMU_DOMID`), written as comments,
+//!   never as invented keys;
 //! - XC1105: values ImageBuilder would turn into a broken script (`512M`
 //!   where MB are expected, a missing `DOMU_KERNEL`);
 //! - XC1106: variables ImageBuilder does not know;
@@ -58,6 +57,7 @@ const VARIABLES: &[(&str, bool, Treatment)] = &[
     ("XEN_CMD", false, Used),
     ("XEN_COLORS", false, Used),
     ("XEN_POLICY", false, Used),
+    ("XEN_STATIC_HEAP", false, Used),
     ("DEVICE_TREE", false, Used),
     ("NUM_DT_OVERLAY", false, Used),
     ("DT_OVERLAY", true, Used),
@@ -100,7 +100,6 @@ const VARIABLES: &[(&str, bool, Treatment)] = &[
     ("DOMU_VIOMMU", true, Unsupported),
     // 2025: Xen's `domid` property; xencfg numbers guests itself.
     ("DOMU_DOMID", true, Unsupported),
-    ("XEN_STATIC_HEAP", false, Unsupported),
     ("MEMORY_START", false, NoEfi),
     ("MEMORY_END", false, NoEfi),
     ("LOAD_CMD", false, NoEfi),
@@ -560,17 +559,7 @@ impl Importer<'_> {
             );
         }
         if let Some(a) = self.vars.get("XEN_STATIC_HEAP").cloned() {
-            let help = match static_heap_dts(&a.value) {
-                Some(dts) => format!(
-                    "apply it with a `dtbo=` overlay in the boot section: `/ {{ fragment@0 {{ target-path = \"/chosen\"; __overlay__ {{ {dts} }}; }}; }};` (for a root of 2 address and 2 size cells)"
-                ),
-                None => "apply `xen,static-heap` to `/chosen` with a `dtbo=` overlay in the boot section (\"base size …\" pairs in the root's cells)".into(),
-            };
-            out.push_str(&self.unsupported(
-                &a,
-                "the cfg has no key for the Xen static heap yet: it is `xen,static-heap` in the host DTB's `/chosen`, outside the guests xencfg writes",
-                &help,
-            ));
+            out.push_str(&self.static_heap(&a));
         }
         out.push_str(&sections);
         out.push_str(&pools);
@@ -1099,7 +1088,7 @@ impl Importer<'_> {
         let words: Vec<&str> = static_mem.value.split_whitespace().collect();
         if let [word] = words[..] {
             if let Some(size) = size_word(word).filter(|s| *s > 0 && s % 4096 == 0) {
-                return self.static_size_only(i, &static_mem, mem_var.as_ref(), size);
+                return self.static_size_only(i, mem_var.as_ref(), size);
             }
         }
         let numbers: Option<Vec<u64>> = words.iter().map(|w| number(w)).collect();
@@ -1186,38 +1175,59 @@ impl Importer<'_> {
         }
     }
 
-    /// DOMU_STATIC_MEM given as one size, without a base address: xencfg
-    /// cannot place static memory yet, so the guest gets that much memory
-    /// from Xen's heap, and the setting is kept as a comment.
+    /// DOMU_STATIC_MEM given as one size, without a base address:
+    /// `static-mem=SIZE`, which xencfg places in host RAM; direct-mapped
+    /// unless DOMU_DIRECT_MAP is 0, as with addresses.
     fn static_size_only(
         &mut self,
         i: usize,
-        a: &Assignment,
         mem_var: Option<&Assignment>,
         size: u64,
     ) -> Vec<String> {
         self.static_mem_total(i, mem_var, size);
-        self.warn(
-            &c::IMPORT_UNSUPPORTED,
-            a.value_span,
-            format!(
-                "`DOMU_STATIC_MEM[{i}]` is a size without a host address, and xencfg cannot place static memory yet"
-            ),
-            &format!(
-                "`static-mem=` needs the host address of each range; the guest is imported with `memory={}` from Xen's heap, not direct-mapped",
-                size_text(size)
-            ),
-            &format!(
-                "pick a free range of host RAM (`xencfg explain --memory` lists what is taken) and write `DOMU_STATIC_MEM[{i}]=\"BASE {size:#x}\"`"
-            ),
-        );
-        vec![
-            format!(
-                "# Not placed (xencfg cannot place static memory from a size yet): DOMU_STATIC_MEM[{i}]=\"{}\"",
-                comment_text(&a.value)
-            ),
-            format!("memory={}", size_text(size)),
-        ]
+        let mut out = vec![format!("static-mem={}", size_text(size))];
+        let direct = self.vars.at("DOMU_DIRECT_MAP", i).cloned();
+        if direct.is_none_or(|a| a.value.trim() != "0") {
+            out.push("direct-map".into());
+        }
+        out
+    }
+
+    /// `static-heap=` from XEN_STATIC_HEAP's "base size …" pairs (in the
+    /// boot section: ImageBuilder writes them to `/chosen`
+    /// `xen,static-heap`).
+    fn static_heap(&mut self, a: &Assignment) -> String {
+        let numbers: Option<Vec<u64>> = a.value.split_whitespace().map(number).collect();
+        let pairs = numbers.filter(|n| {
+            !n.is_empty()
+                && n.len() % 2 == 0
+                && n.chunks(2)
+                    .all(|p| p[1] > 0 && p[0].checked_add(p[1]).is_some())
+        });
+        let Some(pairs) = pairs else {
+            self.push(
+                Diagnostic::at(
+                    &c::IMPORT_BAD_VALUE,
+                    a.value_span,
+                    "`XEN_STATIC_HEAP` must be pairs of numbers: \"base size [base size …]\""
+                        .to_string(),
+                )
+                .help("write e.g. `XEN_STATIC_HEAP=\"0x60000000 0x10000000\"`"),
+            );
+            return String::new();
+        };
+        let ranges: Vec<String> = pairs
+            .chunks(2)
+            .map(|p| {
+                let size = if p[1] % 1024 == 0 {
+                    size_text(p[1])
+                } else {
+                    format!("{:#x}", p[1])
+                };
+                format!("{:#x}:{size}", p[0])
+            })
+            .collect();
+        format!("static-heap={}\n", ranges.join(","))
     }
 
     /// `xen,enhanced`: DOMU_ENHANCED 1 → enabled, 2 → no-xenstore, 0 → none;
@@ -1313,18 +1323,6 @@ fn size_word(text: &str) -> Option<u64> {
     };
     let n = number(digits)?;
     n.checked_mul(1u64 << shift)
-}
-
-/// `xen,static-heap = <…>;` for XEN_STATIC_HEAP's "base size …" pairs,
-/// in 2 address and 2 size cells (`None` unless they are pairs of numbers).
-fn static_heap_dts(value: &str) -> Option<String> {
-    let numbers: Option<Vec<u64>> = value.split_whitespace().map(number).collect();
-    let numbers = numbers.filter(|n| !n.is_empty() && n.len() % 2 == 0)?;
-    let cells: Vec<String> = numbers
-        .iter()
-        .flat_map(|n| [format!("{:#x}", n >> 32), format!("{:#x}", n & 0xffff_ffff)])
-        .collect();
-    Some(format!("xen,static-heap = <{}>;", cells.join(" ")))
 }
 
 /// A byte count with the largest unit that divides it (`256M`), as the
