@@ -674,10 +674,9 @@ fn shared_mem_line(m: &crate::model::structures::SharedMemKey) -> String {
     )
 }
 
-/// `static-heap=`: its ranges, and what it means for Xen's allocations
-/// (populate_boot_allocator, discard_initial_modules).
-fn static_heap_lines(heap: &crate::model::structures::HostRanges) -> Vec<String> {
-    let ranges: Vec<String> = heap
+/// Host ranges as the explanation lists them: `ADDR (placed) + SIZE, …`.
+fn banks_text(ranges: &crate::model::structures::HostRanges) -> String {
+    let banks: Vec<String> = ranges
         .banks
         .iter()
         .map(|b| {
@@ -688,10 +687,16 @@ fn static_heap_lines(heap: &crate::model::structures::HostRanges) -> Vec<String>
             )
         })
         .collect();
+    banks.join(", ")
+}
+
+/// `static-heap=`: its ranges, and what it means for Xen's allocations
+/// (populate_boot_allocator, discard_initial_modules).
+fn static_heap_lines(heap: &crate::model::structures::HostRanges) -> Vec<String> {
     vec![
         format!(
             "static-heap {} ({} in all, /chosen xen,static-heap in the root's cells)",
-            ranges.join(", "),
+            banks_text(heap),
             memory::format_size(heap.total())
         ),
         "Xen allocates only from these ranges: dom0, guests without static-mem, every P2M pool and Xen itself".to_string(),
@@ -704,20 +709,9 @@ fn structure_lines(g: &Guest) -> Vec<String> {
     let st = &g.structures;
     let mut lines = Vec::new();
     if let Some(m) = &st.static_mem {
-        let ranges: Vec<String> = m
-            .banks
-            .iter()
-            .map(|b| {
-                format!(
-                    "{} + {}",
-                    address(b.value.start, b.value.placed),
-                    memory::format_size(b.value.size)
-                )
-            })
-            .collect();
         lines.push(format!(
             "static-mem  {} (host RAM, not from Xen's heap)",
-            ranges.join(", ")
+            banks_text(m)
         ));
     }
     if let Some(pool) = &st.cpupool {

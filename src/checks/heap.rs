@@ -5,7 +5,7 @@
 //! it (with a static heap Xen's boot allocator and heap get only these
 //! ranges: populate_boot_allocator).
 
-use super::memory::{DOM0_DEFAULT_MEM, dom0_mem, mib, overlap_note, p2m_pool};
+use super::memory::{dom0_memory, mib, overlap_note, p2m_pool};
 use crate::analyze::SectionView;
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Location, Span};
@@ -271,9 +271,7 @@ fn size(cx: &SectionView, heap: &HostRanges, diags: &mut Diagnostics) {
     let total = heap.total();
     let mut need = 0u64;
     let mut parts = Vec::new();
-    if cx.has_dom0() {
-        let options = cx.section.options.as_ref().map_or("", |o| o.value.as_str());
-        let dom0 = dom0_mem(options).unwrap_or(DOM0_DEFAULT_MEM);
+    if let Some(dom0) = dom0_memory(cx) {
         need = need.saturating_add(dom0);
         parts.push(format!("dom0 {}", mib(dom0)));
     }

@@ -494,6 +494,16 @@ fn dtb_budget(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
 
 /// `dom0_mem=` in Xen's command line: a size whose bare number is KiB
 /// (parse_size_and_unit).
+/// dom0's memory when the section has dom0: `dom0_mem=` in `options=`,
+/// else Xen's default.
+pub(crate) fn dom0_memory(cx: &SectionView) -> Option<u64> {
+    if !cx.has_dom0() {
+        return None;
+    }
+    let options = cx.section.options.as_ref().map_or("", |o| o.value.as_str());
+    Some(dom0_mem(options).unwrap_or(DOM0_DEFAULT_MEM))
+}
+
 pub fn dom0_mem(options: &str) -> Option<u64> {
     size_option(options, "dom0_mem")
 }
@@ -608,9 +618,7 @@ fn host_total(cx: &SectionView, diags: &mut Diagnostics) {
         .sum();
     let mut used = modules;
     let mut parts = vec![format!("{} of boot modules", mib(modules))];
-    if cx.has_dom0() {
-        let options = cx.section.options.as_ref().map_or("", |o| o.value.as_str());
-        let dom0 = dom0_mem(options).unwrap_or(DOM0_DEFAULT_MEM);
+    if let Some(dom0) = dom0_memory(cx) {
         used = used.saturating_add(dom0);
         parts.push(format!("dom0 {}", mib(dom0)));
     }
