@@ -147,7 +147,7 @@ pub fn loaded_bytes(section: &BootSection, facts: &BTreeMap<PathBuf, FileFacts>)
     section
         .efi_loaded_files()
         .iter()
-        .map(|m| size_of(&m.source).div_ceil(KIB4) * KIB4)
+        .map(|m| size_of(&m.source).div_ceil(KIB4).saturating_mul(KIB4))
         .fold(XEN_IMAGE_ESTIMATE.saturating_add(dtb), u64::saturating_add)
 }
 
