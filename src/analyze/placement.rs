@@ -37,13 +37,13 @@
 //! left out of the model, so no later rule judges a made-up address.
 
 use super::guest_map;
-use crate::binding;
+use super::resolve::{self, Domain};
 use crate::diag::codes as c;
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::host::HostFacts;
 use crate::load::hash::FileFacts;
 use crate::model::BootSection;
-use crate::model::structures::HostRanges;
+use crate::model::structures::{HostRanges, SharedMemKey};
 use crate::range::Range;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -228,12 +228,7 @@ impl<'a> HostSpace<'a> {
 
     /// The lowest `size` bytes at a multiple of `align` that are free.
     fn take(&mut self, size: u64, align: u64) -> Option<Range> {
-        let mut free = self.free.iter().copied().enumerate();
-        let (index, range) = free.find_map(|(i, block)| {
-            let start = block.start.checked_next_multiple_of(align)?;
-            let range = Range::new(start, size);
-            block.contains(range).then_some((i, range))
-        })?;
+        let (index, range) = first_fit(&self.free, size, align)?;
         let block = self.free.remove(index);
         for (n, piece) in block.minus(&[range]).into_iter().enumerate() {
             self.free.insert(index + n, piece);
@@ -320,98 +315,51 @@ fn given_host_ranges(section: &BootSection) -> Vec<Range> {
         .flat_map(HostRanges::ranges)
         .map(|r| r.value)
         .collect();
-    for region in regions(section) {
-        if let Some(host) = region.given_host(section) {
-            given.push(Range::new(host, region.size(section)));
+    for members in resolve::region_members(section) {
+        if let Some(host) = given_host(section, &members) {
+            given.push(Range::new(host, region_size(section, &members)));
         }
     }
     given
 }
 
-/// A domain of the section, as shared memory names it.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Member {
-    Dom0(usize),
-    Guest(usize, usize),
+/// One `shared-mem=` of the section: its domain and the key's index there
+/// (as [`resolve::region_members`] lists a region's members).
+type Member = (Domain, usize);
+
+fn key(section: &BootSection, (domain, index): Member) -> &SharedMemKey {
+    &resolve::shared_mem_of(section, domain)[index]
 }
 
-/// The keys sharing one id, dom0's first, then in guest order.
-struct Region {
-    members: Vec<Member>,
+fn key_mut(section: &mut BootSection, (domain, index): Member) -> &mut SharedMemKey {
+    resolve::shared_mem_of_mut(section, domain, index)
+        .expect("region members index the section's keys")
 }
 
-fn regions(section: &BootSection) -> Vec<Region> {
-    let mut ids: Vec<(&str, Region)> = Vec::new();
-    let dom0 = section
-        .dom0_structures
-        .shared_mem
-        .iter()
-        .enumerate()
-        .map(|(k, key)| (key.id.as_str(), Member::Dom0(k)));
-    let guests = section.guests.iter().enumerate().flat_map(|(g, guest)| {
-        guest
-            .structures
-            .shared_mem
-            .iter()
-            .enumerate()
-            .map(move |(k, key)| (key.id.as_str(), Member::Guest(g, k)))
-    });
-    for (id, member) in dom0.chain(guests) {
-        match ids.iter_mut().find(|(seen, _)| *seen == id) {
-            Some((_, region)) => region.members.push(member),
-            None => ids.push((
-                id,
-                Region {
-                    members: vec![member],
-                },
-            )),
-        }
-    }
-    ids.into_iter().map(|(_, r)| r).collect()
+/// The first member's size (a mismatch is the checks' to report).
+fn region_size(section: &BootSection, members: &[Member]) -> u64 {
+    key(section, members[0]).size
 }
 
-fn key(section: &BootSection, member: Member) -> &crate::model::structures::SharedMemKey {
-    match member {
-        Member::Dom0(k) => &section.dom0_structures.shared_mem[k],
-        Member::Guest(g, k) => &section.guests[g].structures.shared_mem[k],
-    }
+/// The host address the cfg gives a region: a `host=`, else a 1:1
+/// domain's `guest=`.
+fn given_host(section: &BootSection, members: &[Member]) -> Option<u64> {
+    let keys = || members.iter().map(|&m| (m, key(section, m)));
+    keys().find_map(|(_, k)| k.host).or_else(|| {
+        keys()
+            .filter(|((domain, _), _)| resolve::one_to_one(section, *domain))
+            .find_map(|(_, k)| k.guest)
+    })
 }
 
-fn key_mut(
-    section: &mut BootSection,
-    member: Member,
-) -> &mut crate::model::structures::SharedMemKey {
-    match member {
-        Member::Dom0(k) => &mut section.dom0_structures.shared_mem[k],
-        Member::Guest(g, k) => &mut section.guests[g].structures.shared_mem[k],
-    }
-}
-
-/// Whether Xen maps `member`'s domain 1:1 (its guest addresses are host
-/// addresses): dom0 always, a guest with `direct-map`.
-fn one_to_one(section: &BootSection, member: Member) -> bool {
-    match member {
-        Member::Dom0(_) => true,
-        Member::Guest(g, _) => section.guests[g].property(&binding::DIRECT_MAP).is_some(),
-    }
-}
-
-impl Region {
-    /// The first member's size (a mismatch is the checks' to report).
-    fn size(&self, section: &BootSection) -> u64 {
-        key(section, self.members[0]).size
-    }
-
-    /// The host address the cfg gives: a `host=`, else a 1:1 domain's
-    /// `guest=`.
-    fn given_host(&self, section: &BootSection) -> Option<u64> {
-        let keys = || self.members.iter().map(|m| (*m, key(section, *m)));
-        keys().find_map(|(_, k)| k.host).or_else(|| {
-            keys()
-                .filter(|(m, _)| one_to_one(section, *m))
-                .find_map(|(_, k)| k.guest)
-        })
-    }
+/// The lowest `size` bytes at a multiple of `align` inside one of `blocks`
+/// (ascending), and that block's index.
+fn first_fit(blocks: &[Range], size: u64, align: u64) -> Option<(usize, Range)> {
+    blocks.iter().enumerate().find_map(|(i, block)| {
+        let start = block.start.checked_next_multiple_of(align)?;
+        let range = Range::new(start, size);
+        block.contains(range).then_some((i, range))
+    })
 }
 
 fn shm_align(size: u64) -> u64 {
@@ -429,11 +377,11 @@ fn place_shared(
     placement: &mut Placement,
     report: bool,
 ) {
-    for region in regions(section) {
-        let first = key(section, region.members[0]);
+    for members in resolve::region_members(section) {
+        let first = key(section, members[0]);
         let (id, size, span) = (first.id.clone(), first.size, first.span);
         let what = format!("shared memory `{id}`");
-        let found = match (region.given_host(section), space.as_deref_mut()) {
+        let found = match (given_host(section, &members), space.as_deref_mut()) {
             (Some(host), _) => Some((host, false)),
             (None, Some(space)) => match space.take(size, shm_align(size)) {
                 Some(range) => {
@@ -460,8 +408,8 @@ fn place_shared(
         let Some((host, host_placed)) = found else {
             continue;
         };
-        for &member in &region.members {
-            let direct = one_to_one(section, member);
+        for &member in &members {
+            let direct = resolve::one_to_one(section, member.0);
             let k = key_mut(section, member);
             if k.host.is_none() {
                 k.host = Some(host);
@@ -475,7 +423,7 @@ fn place_shared(
                 k.placed.guest = true;
                 continue;
             }
-            let Member::Guest(g, _) = member else {
+            let (Domain::Guest(g), _) = member else {
                 continue;
             };
             let guest = &section.guests[g];
@@ -492,14 +440,11 @@ fn place_shared(
                     .iter()
                     .filter_map(|k| k.guest.map(|start| Range::new(start, k.size))),
             );
-            let found = [guest_map::RAM0, guest_map::RAM1]
+            let free: Vec<Range> = [guest_map::RAM0, guest_map::RAM1]
                 .iter()
                 .flat_map(|window| window.minus(&taken))
-                .find_map(|block| {
-                    let start = block.start.checked_next_multiple_of(shm_align(size))?;
-                    let range = Range::new(start, size);
-                    block.contains(range).then_some(range)
-                });
+                .collect();
+            let found = first_fit(&free, size, shm_align(size)).map(|(_, range)| range);
             let name = guest.name.clone();
             let key = key_mut(section, member);
             match found {

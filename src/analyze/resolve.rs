@@ -141,10 +141,38 @@ pub fn shared_mem_of(section: &BootSection, domain: Domain) -> &[SharedMemKey] {
     }
 }
 
+/// `domain`'s `shared-mem=` number `index`, to change (placement fills in
+/// the addresses the cfg left out).
+pub fn shared_mem_of_mut(
+    section: &mut BootSection,
+    domain: Domain,
+    index: usize,
+) -> Option<&mut SharedMemKey> {
+    match domain {
+        Domain::Dom0 => section.dom0_structures.shared_mem.get_mut(index),
+        Domain::Guest(i) => section
+            .guests
+            .get_mut(i)
+            .and_then(|g| g.structures.shared_mem.get_mut(index)),
+    }
+}
+
+/// Whether Xen maps `domain` 1:1 (its guest addresses are host addresses):
+/// dom0 on Arm always, a guest with `direct-map`.
+pub fn one_to_one(section: &BootSection, domain: Domain) -> bool {
+    match domain {
+        Domain::Dom0 => true,
+        Domain::Guest(i) => section
+            .guests
+            .get(i)
+            .is_some_and(|g| g.property(&crate::binding::DIRECT_MAP).is_some()),
+    }
+}
+
 /// The members of each shared-memory region by id, in first-use order
 /// (dom0's keys before the guests'): each as its domain and the index of
 /// its `shared-mem=` there.
-fn region_members(section: &BootSection) -> Vec<Vec<(Domain, usize)>> {
+pub fn region_members(section: &BootSection) -> Vec<Vec<(Domain, usize)>> {
     let mut out: Vec<(&str, Vec<(Domain, usize)>)> = Vec::new();
     let domains = std::iter::once(Domain::Dom0).chain((0..section.guests.len()).map(Domain::Guest));
     for domain in domains {
