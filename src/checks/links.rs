@@ -180,13 +180,7 @@ fn shared_memory(cx: &SectionView, diags: &mut Diagnostics) {
         }
         for (i, key) in &region.members {
             let name = name_of(cx, *i);
-            // dom0 on Arm is always mapped 1:1.
-            let direct_map = match *i {
-                Domain::Dom0 => true,
-                Domain::Guest(g) => cx
-                    .guest(g)
-                    .is_some_and(|g| g.property(&binding::DIRECT_MAP).is_some()),
-            };
+            let direct_map = resolve::one_to_one(section, *i);
             if key.size != first.size || key.host != first.host {
                 diags.push(
                     Diagnostic::at(
@@ -431,12 +425,7 @@ fn roles(region: &resolve::Region, diags: &mut Diagnostics) {
 }
 
 fn ram_help(facts: &crate::host::HostFacts) -> String {
-    let ram: Vec<String> = facts
-        .ram
-        .iter()
-        .map(|r| format!("{:#x}-{:#x}", r.start, r.end()))
-        .collect();
-    format!("the host's RAM is {}", ram.join(", "))
+    format!("the host's RAM is {}", facts.ram_list())
 }
 
 /// Check the pools the section uses; returns, per pool name, the logical
