@@ -154,11 +154,6 @@ fn ranges(cx: &SectionView, heap: &HostRanges, diags: &mut Diagnostics) {
         if facts.in_ram(r.value) {
             continue;
         }
-        let ram: Vec<String> = facts
-            .ram
-            .iter()
-            .map(|m| format!("{:#x}-{:#x}", m.start, m.end()))
-            .collect();
         diags.push(
             Diagnostic::at(
                 &c::STATIC_HEAP_OUTSIDE_RAM,
@@ -171,7 +166,7 @@ fn ranges(cx: &SectionView, heap: &HostRanges, diags: &mut Diagnostics) {
             )
             .note("Xen gives the static heap to its allocator as RAM without checking it; Xen maps only the RAM banks, so pages outside them break Xen once it hands them out")
             .note(facts.ram_source_note())
-            .help(format!("use a range inside the host's RAM: {}", ram.join(", "))),
+            .help(format!("use a range inside the host's RAM: {}", facts.ram_list())),
         );
     }
 }

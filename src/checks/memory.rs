@@ -88,16 +88,11 @@ fn static_memory(cx: &SectionView, guest: &Guest, diags: &mut Diagnostics) {
         }
         if let Some(facts) = cx.host.as_ref().filter(|f| !f.ram.is_empty()) {
             if !facts.in_ram(r.value) {
-                let ram: Vec<String> = facts
-                    .ram
-                    .iter()
-                    .map(|m| format!("{:#x}-{:#x}", m.start, m.end()))
-                    .collect();
                 diags.push(
                 Diagnostic::at(&c::STATIC_MEM_OUTSIDE_RAM, r.span, format!("static range {:#x}-{:#x} is not inside host RAM", r.value.start, r.value.end()))
                     .note("Xen takes static memory page by page from host RAM and stops at early boot, before its console is up: nothing is printed after the EFI loader's lines")
                     .note(facts.ram_source_note())
-                    .help(format!("use a range inside the host's RAM: {}", ram.join(", "))),
+                    .help(format!("use a range inside the host's RAM: {}", facts.ram_list())),
             );
             }
         }
@@ -274,22 +269,18 @@ fn firmware_load_area(cx: &SectionView, diags: &mut Diagnostics) {
             ));
         }
     }
-    let shm = section
-        .dom0_structures
-        .shared_mem
-        .iter()
-        .chain(section.guests.iter().flat_map(|g| &g.structures.shared_mem));
-    let mut seen: Vec<&str> = Vec::new();
-    for key in shm {
-        let Some(host) = key.host else { continue };
-        if seen.contains(&key.id.as_str()) {
+    for region in cx.analysis().links.regions(section) {
+        let Some((key, host)) = region
+            .members
+            .iter()
+            .find_map(|(_, k)| k.host.map(|h| (k, h)))
+        else {
             continue;
-        }
-        seen.push(&key.id);
+        };
         ranges.push((
             Range::new(host, key.size),
             key.span,
-            format!("shared memory `{}`", key.id),
+            format!("shared memory `{}`", region.id),
         ));
     }
     for (range, span, what) in ranges {

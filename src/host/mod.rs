@@ -200,6 +200,16 @@ impl HostFacts {
 
     /// Whether `range` lies in RAM; with only a stated total, not judged
     /// (true).
+    /// The RAM ranges for messages: `0x40000000-0xc0000000, …`.
+    pub fn ram_list(&self) -> String {
+        let ranges: Vec<String> = self
+            .ram
+            .iter()
+            .map(|r| format!("{:#x}-{:#x}", r.start, r.end()))
+            .collect();
+        ranges.join(", ")
+    }
+
     pub fn in_ram(&self, range: Range) -> bool {
         if self.stated_total.is_some() {
             return true;
