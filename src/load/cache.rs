@@ -157,7 +157,8 @@ impl Cache {
         paths: &[PathBuf],
         progress: Option<&Progress>,
     ) -> Vec<io::Result<(FileFacts, Found)>> {
-        let reused: Vec<Option<Entry>> = paths.iter().map(|p| self.lookup(p)).collect();
+        let reused: Vec<Option<FileFacts>> =
+            paths.iter().map(|p| self.reuse(p, progress)).collect();
         let to_hash: Vec<PathBuf> = paths
             .iter()
             .zip(&reused)
@@ -165,37 +166,16 @@ impl Cache {
             .map(|(p, _)| p.clone())
             .collect();
         let mut hashed = hash::hash_files_proved(&to_hash, progress).into_iter();
-        let mut fresh = self.fresh.lock().unwrap_or_else(|e| e.into_inner());
         paths
             .iter()
             .zip(reused)
             .map(|(path, reused)| match reused {
-                Some(entry) => {
-                    if let Some(p) = progress {
-                        p.add(entry.proof.stamp.size);
-                    }
-                    let facts = FileFacts {
-                        size: entry.proof.stamp.size,
-                        format: entry.format,
-                        sha256: Some(entry.sha256.clone()),
-                    };
-                    fresh.insert(path.clone(), entry);
-                    Ok((facts, Found::Reused))
-                }
+                Some(facts) => Ok((facts, Found::Reused)),
                 None => {
                     let (facts, proof) = hashed
                         .next()
                         .unwrap_or_else(|| Err(io::Error::other("file was not processed")))?;
-                    if let (Some(proof), Some(sha256)) = (proof, &facts.sha256) {
-                        fresh.insert(
-                            path.clone(),
-                            Entry {
-                                proof,
-                                format: facts.format,
-                                sha256: sha256.clone(),
-                            },
-                        );
-                    }
+                    self.record(path, &facts, proof);
                     Ok((facts, Found::Hashed))
                 }
             })
